@@ -1,0 +1,29 @@
+/**
+ * XML namespaces used by the core. Logic refers to these constants, never to string literals.
+ *
+ * @module
+ */
+
+/** Namespace names, keyed by a short name. */
+export const NS = {
+  CLIENT: "jabber:client",
+  SERVER: "jabber:server",
+  STREAM: "http://etherx.jabber.org/streams",
+  STREAMS: "urn:ietf:params:xml:ns:xmpp-streams",
+  STANZAS: "urn:ietf:params:xml:ns:xmpp-stanzas",
+  TLS: "urn:ietf:params:xml:ns:xmpp-tls",
+  SASL: "urn:ietf:params:xml:ns:xmpp-sasl",
+  BIND: "urn:ietf:params:xml:ns:xmpp-bind",
+  SESSION: "urn:ietf:params:xml:ns:xmpp-session",
+  FRAMING: "urn:ietf:params:xml:ns:xmpp-framing",
+  XML: "http://www.w3.org/XML/1998/namespace",
+  DISCO_INFO: "http://jabber.org/protocol/disco#info",
+  DISCO_ITEMS: "http://jabber.org/protocol/disco#items",
+  PING: "urn:xmpp:ping",
+  VERSION: "jabber:iq:version",
+  TIME: "urn:xmpp:time",
+  DELAY: "urn:xmpp:delay",
+} as const;
+
+/** One of the namespace names in {@linkcode NS}. */
+export type Namespace = typeof NS[keyof typeof NS];
