@@ -15,6 +15,7 @@ export const NS = {
   SASL: "urn:ietf:params:xml:ns:xmpp-sasl",
   BIND: "urn:ietf:params:xml:ns:xmpp-bind",
   SESSION: "urn:ietf:params:xml:ns:xmpp-session",
+  SASL_CB: "urn:xmpp:sasl-cb:0",
   FRAMING: "urn:ietf:params:xml:ns:xmpp-framing",
   XML: "http://www.w3.org/XML/1998/namespace",
   DISCO_INFO: "http://jabber.org/protocol/disco#info",

@@ -1,0 +1,95 @@
+/**
+ * The standalone server: `deno task start`. Serves c2s with STARTTLS on 5222 and direct TLS
+ * on 5223 for the domain localhost, unless told otherwise.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createServer } from "../../src/server/server.ts";
+import type { ServerConfig } from "../../src/server/config.ts";
+import { loadCertificate, loadOrCreateSelfSigned } from "../deno_tcp/certificate.ts";
+import { tcpTransport } from "../deno_tcp/transport.ts";
+import { HELP, parseCli } from "./args.ts";
+import { consoleLogger } from "./console_logger.ts";
+
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as T;
+}
+
+async function loadConfigFile(path: string): Promise<ServerConfig> {
+  const mod = await import(pathToFileURL(resolve(path)).href);
+  if (typeof mod.default !== "object" || mod.default === null) {
+    throw new TypeError(`Cannot use config file "${path}": it has no default export object`);
+  }
+  return mod.default as ServerConfig;
+}
+
+/**
+ * Runs the standalone server until SIGINT or SIGTERM.
+ *
+ * @param args Command-line arguments.
+ * @returns The exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  const cli = parseCli(args);
+  if (cli.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (cli.storage !== "memory") {
+    throw new TypeError(`Cannot use --storage "${cli.storage}": only "memory" is available`);
+  }
+  const file = cli.configFile ? await loadConfigFile(cli.configFile) : {};
+  const flags = cli.config;
+  const config: ServerConfig = {
+    ...file,
+    ...defined({ domain: flags.domain, dataDir: flags.dataDir }),
+    users: [...(file.users ?? []), ...(flags.users ?? [])],
+    listen: { ...file.listen, ...defined(flags.listen) },
+    tls: flags.tls ?? file.tls,
+    logger: file.logger ?? consoleLogger(cli.logLevel),
+  };
+  const logger = config.logger!;
+  const server = await createServer(config);
+  const dataDir = config.dataDir ?? "./data";
+  const tls = config.tls?.cert && config.tls.key
+    ? await loadCertificate(config.tls.cert, config.tls.key)
+    : await loadOrCreateSelfSigned(dataDir, server.domain);
+  const hostname = config.listen?.hostname ?? "0.0.0.0";
+  const c2sPort = config.listen?.c2sPort ?? 5222;
+  const tlsPort = config.listen?.tlsPort ?? 5223;
+  await server.listen(tcpTransport({
+    hostname,
+    port: c2sPort,
+    tls,
+    onListen: (l) => logger.info("Listening for clients (STARTTLS)", { port: l.port }),
+  }));
+  await server.listen(tcpTransport({
+    hostname,
+    port: tlsPort,
+    tls,
+    directTls: true,
+    onListen: (l) => logger.info("Listening for clients (direct TLS)", { port: l.port }),
+  }));
+  logger.info("Serving", { domain: server.domain, version: server.config.software.version });
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await stopped.promise;
+  logger.info("Shutting down");
+  await server.close();
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`parley: ${e instanceof Error ? e.message : String(e)}`);
+    Deno.exit(1);
+  }
+}

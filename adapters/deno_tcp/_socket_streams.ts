@@ -1,0 +1,157 @@
+/**
+ * Web streams over a `node:net` socket, detachable for a STARTTLS upgrade. Private.
+ *
+ * @module
+ */
+
+import type * as net from "node:net";
+import type { Buffer } from "node:buffer";
+
+/** Bytes read ahead of the consumer before the socket is paused. */
+const READ_AHEAD_BYTES = 64 * 1024;
+
+/** A socket's streams, and the means to take the socket back. */
+export interface SocketStreams {
+  /** Bytes from the peer; ends when the peer ends or the socket closes, errors on an error. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer; a write resolves once the socket has taken the chunk. */
+  readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Stops both streams using the socket (they error with `reason`), pauses it, and returns
+   * the bytes read from it that the consumer has not read yet, oldest first.
+   */
+  detach(reason: Error): Uint8Array[];
+}
+
+/**
+ * Wraps `socket` in a readable and a writable stream.
+ *
+ * The readable keeps its own read-ahead queue (the stream's own queue stays empty,
+ * highWaterMark 0), so that bytes the consumer has not read can be handed back by
+ * `detach()` and reach the TLS layer instead of being lost.
+ *
+ * @param socket A connected socket, in flowing or paused mode.
+ * @returns The streams.
+ */
+export function socketStreams(socket: net.Socket): SocketStreams {
+  let readController!: ReadableStreamDefaultController<Uint8Array>;
+  let writeController!: WritableStreamDefaultController;
+  const unread: Uint8Array[] = [];
+  let unreadBytes = 0;
+  let readPending = false; // the consumer waits in read(): the next chunk goes straight to it
+  let ended = false; // the peer sent FIN or the socket closed
+  let settled = false; // the readable is closed or errored
+  let pendingWrite: ((error: Error) => void) | undefined;
+
+  const settle = (error?: unknown) => {
+    if (settled) return;
+    settled = true;
+    if (error === undefined) readController.close();
+    else readController.error(error);
+  };
+  const onData = (chunk: Buffer) => {
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (readPending && !settled) {
+      readPending = false;
+      readController.enqueue(bytes);
+      return;
+    }
+    unread.push(bytes);
+    unreadBytes += bytes.byteLength;
+    if (unreadBytes >= READ_AHEAD_BYTES) socket.pause();
+  };
+  const onEnd = () => {
+    ended = true;
+    if (readPending) settle();
+  };
+  const onError = (error: Error) => {
+    unread.length = 0;
+    unreadBytes = 0;
+    settle(error);
+  };
+  const onClose = () => {
+    onEnd();
+    const closed = new Error("Cannot write: the connection is closed");
+    pendingWrite?.(closed);
+    writeController.error(closed);
+  };
+  socket.on("data", onData);
+  socket.on("end", onEnd);
+  socket.on("error", onError);
+  socket.on("close", onClose);
+
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      readController = controller;
+    },
+    pull(controller) {
+      const next = unread.shift();
+      if (next) {
+        unreadBytes -= next.byteLength;
+        controller.enqueue(next);
+      } else if (ended) {
+        settle();
+      } else {
+        readPending = true;
+      }
+      if (unreadBytes < READ_AHEAD_BYTES && !ended) socket.resume();
+    },
+    cancel() {
+      // Only stops reading: a `for await … break` before STARTTLS must not kill the
+      // connection. Closing it is ByteStream.close()'s job.
+      settled = true;
+      readPending = false;
+      socket.pause();
+    },
+  }, { highWaterMark: 0 });
+
+  const writable = new WritableStream<Uint8Array>({
+    start(controller) {
+      writeController = controller;
+    },
+    write(chunk) {
+      return new Promise<void>((resolve, reject) => {
+        if (socket.destroyed || !socket.writable) {
+          reject(new Error("Cannot write: the connection is closed"));
+          return;
+        }
+        pendingWrite = reject;
+        socket.write(chunk, (error) => {
+          pendingWrite = undefined;
+          if (error) reject(error);
+          else resolve();
+        });
+      });
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        if (socket.destroyed) {
+          resolve();
+          return;
+        }
+        socket.once("close", () => resolve()); // end()'s callback may not come on a reset
+        socket.end(() => resolve());
+      });
+    },
+    abort() {
+      socket.destroy();
+    },
+  });
+
+  return {
+    readable,
+    writable,
+    detach(reason) {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      socket.pause();
+      settle(reason);
+      writeController.error(reason);
+      const rest = unread.splice(0);
+      unreadBytes = 0;
+      return rest;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Typed hooks with priorities. A handler stops the chain only by returning {@linkcode HANDLED}.
+ *
+ * @module
+ */
+
+declare const handledBrand: unique symbol;
+
+/** The type of {@linkcode HANDLED}; an object type, so async handlers keep it when inferred. */
+export interface Handled {
+  /** Brand. */
+  readonly [handledBrand]: true;
+}
+
+/** Returned by a hook handler to stop the chain: the event is dealt with. */
+export const HANDLED: Handled = Object.freeze({}) as Handled;
+
+/** What a hook handler may return. */
+export type HookResult = Handled | void | undefined;
+
+/** A hook handler for events of type `E`. */
+export type HookHandler<E> = (event: E) => HookResult | Promise<HookResult>;
+
+/** Options of a hook registration. */
+export interface HookOptions {
+  /** Higher runs first; default 0. */
+  readonly priority?: number;
+}
+
+interface Entry<E> {
+  readonly fn: HookHandler<E>;
+  readonly priority: number;
+  readonly seq: number;
+}
+
+/**
+ * Holds the handlers of a set of named events, described by the map type `M`.
+ *
+ * @example
+ * ```ts
+ * import { HANDLED, HookRegistry } from "./hook_registry.ts";
+ * const hooks = new HookRegistry<{ greet: { name: string } }>();
+ * hooks.add("greet", () => HANDLED, { priority: 1 });
+ * if (!(await hooks.run("greet", { name: "a" }))) throw new Error("not handled");
+ * ```
+ */
+export class HookRegistry<M> {
+  readonly #hooks = new Map<keyof M, Entry<unknown>[]>();
+  #seq = 0;
+
+  /**
+   * Adds a handler.
+   *
+   * @param event The event name.
+   * @param fn The handler.
+   * @param options Priority.
+   * @returns A function that removes the handler.
+   */
+  add<K extends keyof M>(event: K, fn: HookHandler<M[K]>, options?: HookOptions): () => void {
+    const entry: Entry<M[K]> = { fn, priority: options?.priority ?? 0, seq: this.#seq++ };
+    const list = [...(this.#hooks.get(event) ?? []), entry as Entry<unknown>];
+    list.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    this.#hooks.set(event, list);
+    return () => {
+      const current = this.#hooks.get(event) ?? [];
+      this.#hooks.set(event, current.filter((e) => e !== entry));
+    };
+  }
+
+  /**
+   * Tells whether any handler listens to an event.
+   *
+   * @param event The event name.
+   * @returns `true` when at least one handler is registered.
+   */
+  has<K extends keyof M>(event: K): boolean {
+    return (this.#hooks.get(event)?.length ?? 0) > 0;
+  }
+
+  /**
+   * Runs the handlers in priority order until one returns {@linkcode HANDLED}.
+   *
+   * @param event The event name.
+   * @param data The event data.
+   * @returns `true` when a handler returned {@linkcode HANDLED}.
+   */
+  async run<K extends keyof M>(event: K, data: M[K]): Promise<boolean> {
+    const list = this.#hooks.get(event);
+    if (!list) return false;
+    for (const entry of list) {
+      if (await (entry.fn as HookHandler<M[K]>)(data) === HANDLED) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * XEP-0030 Service Discovery: disco#info and disco#items for the server and its accounts.
+ *
+ * @module
+ */
+import type { IqTarget } from "../hooks/iq_registry.ts";
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import { StanzaError } from "../router/stanza_error.ts";
+import { type Element, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+
+function info(api: ModuleApi, target: IqTarget, query: Element): Element {
+  // XEP-0030 §3.1: a node we do not know is item-not-found.
+  if (query.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
+  const { identities, features } = api.discoInfo(target);
+  return xml(
+    "query",
+    { xmlns: NS.DISCO_INFO },
+    identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
+    features.map((f) => xml("feature", { var: f })),
+  );
+}
+
+/**
+ * The disco module: answers disco#info with the identities and features every loaded module
+ * registered, and disco#items with the server's items.
+ *
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { disco } from "./disco.ts";
+ * if (disco().name !== "disco") throw new Error();
+ * ```
+ */
+export function disco(): XmppModule {
+  return {
+    name: "disco",
+    specs: ["XEP-0030"],
+    setup(api) {
+      api.identity({ category: "server", type: "im", name: api.software.name });
+      api.identity({ category: "account", type: "registered" }, { target: "account" });
+      for (const target of ["server", "account"] as const) {
+        api.feature(NS.DISCO_INFO, { target });
+        api.feature(NS.DISCO_ITEMS, { target });
+        api.iq("get", NS.DISCO_INFO, "query", ({ payload }) => info(api, target, payload), {
+          target,
+        });
+      }
+      api.iq("get", NS.DISCO_ITEMS, "query", ({ payload }) => {
+        if (payload.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
+        return xml(
+          "query",
+          { xmlns: NS.DISCO_ITEMS },
+          api.discoItems().map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })),
+        );
+      });
+      api.iq("get", NS.DISCO_ITEMS, "query", ({ payload }) => {
+        if (payload.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
+        return xml("query", { xmlns: NS.DISCO_ITEMS });
+      }, { target: "account" });
+    },
+  };
+}

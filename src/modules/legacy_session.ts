@@ -1,0 +1,28 @@
+/**
+ * The legacy session establishment of RFC 3921 §3, kept as a no-op for old clients
+ * (RFC 6121 Appendix E; the stream feature is offered as `<optional/>`).
+ *
+ * @module
+ */
+import type { XmppModule } from "../hooks/module_api.ts";
+import { NS } from "../xml/ns.ts";
+
+/**
+ * The legacy session module: `<iq type='set'><session/></iq>` gets an empty result.
+ *
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { legacySession } from "./legacy_session.ts";
+ * if (legacySession().name !== "legacy-session") throw new Error();
+ * ```
+ */
+export function legacySession(): XmppModule {
+  return {
+    name: "legacy-session",
+    specs: ["RFC 3921"],
+    setup(api) {
+      api.iq("set", NS.SESSION, "session", () => undefined);
+    },
+  };
+}

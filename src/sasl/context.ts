@@ -1,0 +1,97 @@
+/**
+ * What a server-side SASL mechanism is given, and what one step of it returns.
+ *
+ * @module
+ */
+import type { BareJid } from "../jid/jid.ts";
+import type { Credentials } from "../storage/account_store.ts";
+import { SaslError } from "./sasl_error.ts";
+
+/** The mechanisms Parley implements, in the order of preference it advertises them. */
+export type SaslMechanismName =
+  | "SCRAM-SHA-256-PLUS"
+  | "SCRAM-SHA-1-PLUS"
+  | "SCRAM-SHA-256"
+  | "SCRAM-SHA-1"
+  | "PLAIN";
+
+/** The SCRAM family among {@linkcode SaslMechanismName}. */
+export type ScramMechanismName = Exclude<SaslMechanismName, "PLAIN">;
+
+/** What a mechanism needs from the stream and the server. */
+export interface SaslContext {
+  /** The hosted domain of the stream: the authenticated JID is `username@domain`. */
+  readonly domain: string;
+  /**
+   * `tls-server-end-point` channel binding data (RFC 5929 §4) of this connection. Pass it
+   * exactly when the -PLUS mechanisms were advertised: its presence is what makes a client's
+   * "y" flag a downgrade (RFC 5802 §6).
+   */
+  readonly channelBinding?: Uint8Array;
+  /** The account's credentials, `undefined` when there is none; may throw on storage failure. */
+  getCredentials(jid: BareJid): Promise<Credentials | undefined>;
+  /** Cryptographically strong random bytes. */
+  randomBytes(n: number): Uint8Array;
+  /**
+   * HMAC key from which stable fake salts are derived for unknown users, so that asking twice
+   * for the same unknown user gives the same salt. Without it, the fake salt is random per
+   * attempt, which a client that asks twice can tell from a real account.
+   */
+  readonly fakeSaltKey?: Uint8Array;
+  /** Length of the server's part of the SCRAM nonce, in characters; 24 by default. */
+  readonly nonceLength?: number;
+}
+
+/**
+ * One step of a mechanism: a challenge (with the state to continue from) or success. Failure is
+ * a thrown {@linkcode SaslError}.
+ */
+export type SaslResult<S> =
+  | {
+    /** The server sends `<challenge/>` and waits for `<response/>`. */
+    readonly kind: "challenge";
+    /** The challenge data (possibly empty). */
+    readonly data: Uint8Array;
+    /** The state to pass with the response. */
+    readonly state: S;
+  }
+  | {
+    /** The exchange succeeded. */
+    readonly kind: "success";
+    /** The authenticated (and authorized) bare JID. */
+    readonly jid: BareJid;
+    /** Additional data for `<success/>` (SCRAM's server-final message), RFC 6120 §6.4.6. */
+    readonly data?: Uint8Array;
+  };
+
+/**
+ * Looks up credentials, turning a storage failure into `temporary-auth-failure`
+ * (RFC 6120 §6.5.11) whose `cause` is the original error.
+ *
+ * @param ctx The context.
+ * @param jid The account.
+ * @returns The credentials, or `undefined` when there is no such account.
+ * @throws {SaslError} `temporary-auth-failure` when the lookup throws.
+ * @example
+ * ```ts
+ * import { lookupCredentials } from "./context.ts";
+ * import type { BareJid } from "../jid/jid.ts";
+ * const ctx = {
+ *   domain: "localhost",
+ *   getCredentials: () => Promise.reject(new Error("database down")),
+ *   randomBytes: (n: number) => new Uint8Array(n),
+ * };
+ * const e = await lookupCredentials(ctx, "a@localhost" as BareJid).catch((e) => e);
+ * if (e.condition !== "temporary-auth-failure") throw new Error();
+ * ```
+ */
+export async function lookupCredentials(
+  ctx: SaslContext,
+  jid: BareJid,
+): Promise<Credentials | undefined> {
+  try {
+    return await ctx.getCredentials(jid);
+  } catch (cause) {
+    throw new SaslError("temporary-auth-failure", undefined, { cause });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The server-side SASL mechanisms behind one interface: start an exchange, continue it.
+ * States are plain data, so a negotiation state holding one stays immutable and cloneable.
+ *
+ * @module
+ */
+import type { SaslContext, SaslMechanismName, SaslResult } from "./context.ts";
+import { plainAuthenticate } from "./plain.ts";
+import { scramServerFinal, scramServerFirst, type ScramState } from "./scram.ts";
+
+/** Every mechanism Parley implements, strongest first (the order they are advertised in). */
+export const SASL_MECHANISMS: readonly SaslMechanismName[] = [
+  "SCRAM-SHA-256-PLUS",
+  "SCRAM-SHA-1-PLUS",
+  "SCRAM-SHA-256",
+  "SCRAM-SHA-1",
+  "PLAIN",
+];
+
+/**
+ * Tells whether a name is one of {@linkcode SASL_MECHANISMS}.
+ *
+ * @param name A mechanism name as received (case-sensitive, RFC 4422 §3.1).
+ * @returns `true` for an implemented mechanism.
+ * @example
+ * ```ts
+ * import { isSaslMechanism } from "./mechanism.ts";
+ * if (!isSaslMechanism("PLAIN") || isSaslMechanism("DIGEST-MD5")) throw new Error();
+ * ```
+ */
+export function isSaslMechanism(name: string): name is SaslMechanismName {
+  return (SASL_MECHANISMS as readonly string[]).includes(name);
+}
+
+/** The state of an exchange started without an initial response. */
+export interface AwaitingInitialResponse {
+  /** The mechanism. */
+  readonly mechanism: SaslMechanismName;
+  /** The next step: the client's first message, in `<response/>`. */
+  readonly step: "initial";
+}
+
+/** The state of an exchange in progress, between a challenge and the response. */
+export type SaslState = AwaitingInitialResponse | ScramState;
+
+function first(
+  mechanism: SaslMechanismName,
+  message: Uint8Array,
+  ctx: SaslContext,
+): Promise<SaslResult<SaslState>> {
+  if (mechanism === "PLAIN") return plainAuthenticate(message, ctx);
+  return scramServerFirst(mechanism, message, ctx);
+}
+
+/**
+ * Starts an exchange (`<auth/>`). Without an initial response, the server sends an empty
+ * challenge and the client's first message comes in `<response/>` (RFC 6120 §6.4.2,
+ * RFC 4422 §5).
+ *
+ * @param mechanism The mechanism the client chose; the caller checks it was offered.
+ * @param initial The initial response, `undefined` when there was none.
+ * @param ctx The context.
+ * @returns A challenge with the state to continue from, or success.
+ * @throws {SaslError} The failure to report.
+ * @example
+ * ```ts
+ * import { saslStart } from "./mechanism.ts";
+ * const ctx = {
+ *   domain: "localhost",
+ *   getCredentials: () => Promise.resolve(undefined),
+ *   randomBytes: (n: number) => new Uint8Array(n),
+ * };
+ * const step = await saslStart("PLAIN", undefined, ctx);
+ * if (step.kind !== "challenge" || step.data.length !== 0) throw new Error();
+ * ```
+ */
+export function saslStart(
+  mechanism: SaslMechanismName,
+  initial: Uint8Array | undefined,
+  ctx: SaslContext,
+): Promise<SaslResult<SaslState>> {
+  if (initial === undefined) {
+    const state: AwaitingInitialResponse = { mechanism, step: "initial" };
+    return Promise.resolve({ kind: "challenge", data: new Uint8Array(0), state });
+  }
+  return first(mechanism, initial, ctx);
+}
+
+/**
+ * Continues an exchange with the client's `<response/>`.
+ *
+ * @param state The state of the last challenge.
+ * @param response The response data.
+ * @param ctx The context.
+ * @returns A further challenge, or success.
+ * @throws {SaslError} The failure to report.
+ * @example
+ * ```ts
+ * import { saslContinue } from "./mechanism.ts";
+ * const ctx = {
+ *   domain: "localhost",
+ *   getCredentials: () => Promise.resolve(undefined),
+ *   randomBytes: (n: number) => new Uint8Array(n),
+ * };
+ * const state = { mechanism: "PLAIN", step: "initial" } as const;
+ * const e = await saslContinue(state, new Uint8Array(0), ctx).catch((e) => e);
+ * if (e.condition !== "malformed-request") throw new Error();
+ * ```
+ */
+export function saslContinue(
+  state: SaslState,
+  response: Uint8Array,
+  ctx: SaslContext,
+): Promise<SaslResult<SaslState>> {
+  if (state.step === "initial") return first(state.mechanism, response, ctx);
+  return scramServerFinal(state, response);
+}

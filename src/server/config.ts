@@ -1,0 +1,200 @@
+/**
+ * Server configuration: a typed object, validated once when the server is created.
+ *
+ * @module
+ */
+import type { ServerIdentity, XmppModule } from "../hooks/module_api.ts";
+import { prepDomain } from "../jid/jid.ts";
+import type { Storage } from "../storage/storage.ts";
+import type { Logger } from "./logger.ts";
+
+/** Limits and timeouts; every field is optional and has a safe default. */
+export interface ServerLimits {
+  /** Largest top-level element in bytes; default 262,144 (256 KiB). */
+  readonly maxStanzaBytes?: number;
+  /** Deepest element nesting; default 32. */
+  readonly maxDepth?: number;
+  /** Failed SASL attempts before the stream is closed; default 3. */
+  readonly maxAuthFailures?: number;
+  /** Time from connection to resource binding; default 60 s. */
+  readonly negotiationTimeoutMs?: number;
+  /** Silence after which a bound client is pinged; default 300 s. */
+  readonly idleTimeoutMs?: number;
+  /** Time a pinged client has to answer; default 60 s. */
+  readonly pingTimeoutMs?: number;
+  /** Bytes queued for a client that does not read before its stream is closed; default 8 MiB. */
+  readonly maxOutputBytes?: number;
+  /** Sessions one account may have at once; default 16. */
+  readonly maxSessionsPerAccount?: number;
+}
+
+/** An account to create at start when it does not exist. */
+export interface UserSeed {
+  /** The account's bare JID, e.g. "alice@localhost". */
+  readonly jid: string;
+  /** The password; only SCRAM data derived from it is stored. */
+  readonly password: string;
+}
+
+/** Configuration of an embedded server. */
+export interface ServerConfig {
+  /** The default hosted domain; default "localhost". */
+  readonly domain?: string;
+  /** Further hosted domains. */
+  readonly domains?: readonly string[];
+  /** Storage; default an in-memory store. */
+  readonly storage?: Storage;
+  /** Modules loaded after the built-in ones. */
+  readonly modules?: readonly XmppModule[];
+  /** Whether to load the built-in modules (disco, ping, version, time); default true. */
+  readonly builtinModules?: boolean;
+  /** Accounts to create at start. */
+  readonly users?: readonly UserSeed[];
+  /** Whether TCP clients must negotiate TLS before authenticating; default true. */
+  readonly requireTls?: boolean;
+  /** Limits and timeouts. */
+  readonly limits?: ServerLimits;
+  /** Where the server logs; default nowhere. */
+  readonly logger?: Logger;
+  /** PBKDF2 iterations for new SCRAM credentials; default 4096 (RFC 7677 §4). */
+  readonly scramIterations?: number;
+  /** Name and version reported by XEP-0092. */
+  readonly software?: ServerIdentity;
+  /** Where the standalone server listens (ignored by an embedded server). */
+  readonly listen?: ListenConfig;
+  /** Certificate and key files of the standalone server (PEM). */
+  readonly tls?: { readonly cert?: string; readonly key?: string };
+  /** Data directory of the standalone server; default "./data". */
+  readonly dataDir?: string;
+}
+
+/** Ports and address of the standalone server. */
+export interface ListenConfig {
+  /** Address to bind; default "0.0.0.0". */
+  readonly hostname?: string;
+  /** Client-to-server port with STARTTLS; default 5222. */
+  readonly c2sPort?: number;
+  /** Direct TLS port (XEP-0368); default 5223. */
+  readonly tlsPort?: number;
+  /** HTTP port (WebSocket, BOSH, host-meta); default 5280. */
+  readonly httpPort?: number;
+}
+
+/** A configuration with every default filled in. */
+export interface ResolvedConfig {
+  /** Hosted domains, the default first. */
+  readonly domains: readonly string[];
+  /** Limits with defaults. */
+  readonly limits: Required<ServerLimits>;
+  /** TLS required on TCP. */
+  readonly requireTls: boolean;
+  /** PBKDF2 iterations. */
+  readonly scramIterations: number;
+  /** Whether built-in modules load. */
+  readonly builtinModules: boolean;
+  /** Name and version. */
+  readonly software: ServerIdentity;
+}
+
+/** The version of this package. */
+export const VERSION = "0.1.0";
+
+/** Default limits. */
+export const DEFAULT_LIMITS: Required<ServerLimits> = {
+  maxStanzaBytes: 262_144,
+  maxDepth: 32,
+  maxAuthFailures: 3,
+  negotiationTimeoutMs: 60_000,
+  idleTimeoutMs: 300_000,
+  pingTimeoutMs: 60_000,
+  maxOutputBytes: 8 * 1024 * 1024,
+  maxSessionsPerAccount: 16,
+};
+
+// RFC 6120 §13.12: a server must accept stanzas of at least 10,000 bytes.
+const RANGES: Record<keyof ServerLimits, [number, number]> = {
+  maxStanzaBytes: [10_000, 64 * 1024 * 1024],
+  maxDepth: [4, 1024],
+  maxAuthFailures: [1, 100],
+  negotiationTimeoutMs: [10, 3_600_000],
+  idleTimeoutMs: [10, 86_400_000],
+  pingTimeoutMs: [10, 3_600_000],
+  maxOutputBytes: [65_536, 1024 * 1024 * 1024],
+  maxSessionsPerAccount: [1, 10_000],
+};
+
+/**
+ * Types a configuration object; use it in a config file for editor help.
+ *
+ * @param config The configuration.
+ * @returns The same object.
+ * @example
+ * ```ts
+ * import { defineConfig } from "./config.ts";
+ * const config = defineConfig({ domain: "example.com" });
+ * if (config.domain !== "example.com") throw new Error();
+ * ```
+ */
+export function defineConfig<T extends ServerConfig>(config: T): T {
+  return config;
+}
+
+function checkType(value: unknown, type: string, what: string): void {
+  if (value !== undefined && typeof value !== type) {
+    throw new TypeError(`Cannot use ${what}: expected a ${type}, got ${typeof value}`);
+  }
+}
+
+/**
+ * Validates a configuration and fills in defaults.
+ *
+ * @param config The configuration.
+ * @returns The resolved configuration.
+ * @throws {TypeError} When a value has the wrong type.
+ * @throws {RangeError} When a value is out of range.
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * if (resolveConfig({}).domains[0] !== "localhost") throw new Error();
+ * ```
+ */
+export function resolveConfig(config: ServerConfig): ResolvedConfig {
+  checkType(config.domain, "string", "domain");
+  checkType(config.requireTls, "boolean", "requireTls");
+  checkType(config.builtinModules, "boolean", "builtinModules");
+  checkType(config.scramIterations, "number", "scramIterations");
+  if (config.domains !== undefined && !Array.isArray(config.domains)) {
+    throw new TypeError("Cannot use domains: expected an array of strings");
+  }
+  const domains = [config.domain ?? "localhost", ...(config.domains ?? [])].map((d) => {
+    checkType(d, "string", "domains");
+    return prepDomain(d);
+  });
+  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(config.limits ?? {})) {
+    const range = RANGES[key as keyof ServerLimits];
+    if (!range) throw new TypeError(`Cannot use limit "${key}": unknown`);
+    checkType(value, "number", `limit "${key}"`);
+    if (!Number.isInteger(value) || value < range[0] || value > range[1]) {
+      throw new RangeError(`Cannot use limit "${key}" = ${value}: not in ${range[0]}..${range[1]}`);
+    }
+    limits[key] = value as number;
+  }
+  const iterations = config.scramIterations ?? 4096;
+  if (!Number.isInteger(iterations) || iterations < 4096 || iterations > 1_000_000) {
+    throw new RangeError(`Cannot use scramIterations ${iterations}: not in 4096..1000000`);
+  }
+  for (const user of config.users ?? []) {
+    if (typeof user?.jid !== "string" || typeof user?.password !== "string") {
+      throw new TypeError("Cannot use users: each needs a string jid and password");
+    }
+  }
+  return {
+    domains: [...new Set(domains)],
+    limits: limits as Required<ServerLimits>,
+    requireTls: config.requireTls ?? true,
+    scramIterations: iterations,
+    builtinModules: config.builtinModules ?? true,
+    software: config.software ?? { name: "Parley", version: VERSION },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Loads modules: gives each its own {@linkcode ModuleApi} and remembers what it registered, so
+ * unloading removes exactly that.
+ *
+ * @module
+ */
+import type { HookRegistry } from "../hooks/hook_registry.ts";
+import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
+import type {
+  DiscoIdentity,
+  DiscoInfo,
+  DiscoItem,
+  ModuleApi,
+  ServerIdentity,
+  XmppModule,
+} from "../hooks/module_api.ts";
+import type { ServerHooks } from "../hooks/server_hooks.ts";
+import type { Router } from "../router/router.ts";
+import type { Storage } from "../storage/storage.ts";
+import type { Element } from "../xml/element.ts";
+import type { Logger } from "./logger.ts";
+
+/** What modules are loaded into. */
+export interface ModuleHostDeps {
+  /** Hosted domains, default first. */
+  readonly domains: readonly string[];
+  /** The router. */
+  readonly router: Router;
+  /** The storage. */
+  readonly storage: Storage;
+  /** The logger. */
+  readonly logger: Logger;
+  /** The hooks. */
+  readonly hooks: HookRegistry<ServerHooks>;
+  /** The IQ handlers. */
+  readonly iqs: IqRegistry;
+  /** Name and version. */
+  readonly software: ServerIdentity;
+  /** Whether an account exists. */
+  accountExists(jid: string): Promise<boolean>;
+  /** The clock. */
+  now(): Date;
+}
+
+type Dispose = () => void | Promise<void>;
+
+function remover<T>(list: T[], item: T): Dispose {
+  list.push(item);
+  return () => {
+    const i = list.indexOf(item);
+    if (i !== -1) list.splice(i, 1);
+  };
+}
+
+/** The modules of a server and what they registered. */
+export class ModuleHost {
+  readonly #deps: ModuleHostDeps;
+  readonly #loaded = new Map<string, Dispose[]>();
+  readonly #features: Record<IqTarget, string[]> = { server: [], account: [] };
+  readonly #identities: Record<IqTarget, DiscoIdentity[]> = { server: [], account: [] };
+  readonly #items: DiscoItem[] = [];
+  readonly #streamFeatures: Element[] = [];
+
+  /**
+   * @param deps What modules are given.
+   */
+  constructor(deps: ModuleHostDeps) {
+    this.#deps = deps;
+  }
+
+  /** Stream features offered after authentication. */
+  get streamFeatures(): readonly Element[] {
+    return this.#streamFeatures;
+  }
+
+  /** Names of the loaded modules. */
+  get names(): string[] {
+    return [...this.#loaded.keys()];
+  }
+
+  /**
+   * What disco#info reports for a target.
+   *
+   * @param target "server" or "account".
+   * @returns Identities and sorted, unique features.
+   */
+  discoInfo(target: IqTarget): DiscoInfo {
+    return {
+      identities: [...this.#identities[target]],
+      features: [...new Set(this.#features[target])].sort(),
+    };
+  }
+
+  /**
+   * Loads a module.
+   *
+   * @param module The module.
+   * @throws {Error} When a module of that name is loaded already.
+   */
+  async load(module: XmppModule): Promise<void> {
+    if (this.#loaded.has(module.name)) {
+      throw new Error(`Cannot load module "${module.name}": already loaded`);
+    }
+    const disposers: Dispose[] = [];
+    this.#loaded.set(module.name, disposers);
+    const d = this.#deps;
+    const api: ModuleApi = {
+      domain: d.domains[0],
+      domains: d.domains,
+      router: d.router,
+      storage: d.storage,
+      logger: d.logger,
+      software: d.software,
+      hook: (event, fn, options) => disposers.push(d.hooks.add(event, fn, options)),
+      iq: (type, xmlns, name, handler, options) =>
+        disposers.push(d.iqs.add(type, xmlns, name, handler, options)),
+      feature: (xmlns, options) =>
+        disposers.push(remover(this.#features[options?.target ?? "server"], xmlns)),
+      identity: (identity, options) =>
+        disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
+      item: (item) => disposers.push(remover(this.#items, item)),
+      streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
+      discoInfo: (target) => this.discoInfo(target),
+      discoItems: () => [...this.#items],
+      accountExists: (jid) => d.accountExists(jid),
+      onUnload: (fn) => disposers.push(fn),
+      now: () => d.now(),
+    };
+    try {
+      await module.setup(api);
+    } catch (e) {
+      await this.unload(module.name);
+      throw e;
+    }
+  }
+
+  /**
+   * Unloads a module, removing everything it registered.
+   *
+   * @param name The module's name.
+   * @returns `false` when no such module was loaded.
+   */
+  async unload(name: string): Promise<boolean> {
+    const disposers = this.#loaded.get(name);
+    if (!disposers) return false;
+    this.#loaded.delete(name);
+    for (const dispose of disposers.reverse()) await dispose();
+    return true;
+  }
+
+  /** Unloads every module, last loaded first. */
+  async unloadAll(): Promise<void> {
+    for (const name of this.names.reverse()) await this.unload(name);
+  }
+}

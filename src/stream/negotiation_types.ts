@@ -1,0 +1,145 @@
+/**
+ * The data of stream negotiation: configuration, what the shell provides, inputs, outputs,
+ * effects and the state. Re-exported by `negotiation.ts`.
+ *
+ * @module
+ */
+import type { BareJid, FullJid } from "../jid/jid.ts";
+import type { SaslMechanismName } from "../sasl/context.ts";
+import type { SaslState } from "../sasl/mechanism.ts";
+import type { Credentials } from "../storage/account_store.ts";
+import type { Element } from "../xml/element.ts";
+import type { TransportInfo } from "./byte_stream.ts";
+import type { StreamHeader } from "./stream_header.ts";
+
+/** How a transport negotiates streams. */
+export interface NegotiationConfig {
+  /** Hosted domains (prepared); the first is the default. */
+  readonly domains: readonly string[];
+  /** STARTTLS is mandatory-to-negotiate (true by default on TCP). */
+  readonly requireTls: boolean;
+  /** The transport can upgrade and a certificate is configured. */
+  readonly canStartTls: boolean;
+  /** Offer PLAIN on an unprotected stream: local development only (RFC 4616 §6). */
+  readonly allowPlainWithoutTls?: boolean;
+  /**
+   * How many SASL failures a stream may have: the failure that reaches this number is answered
+   * with `<failure/>` and then a `<policy-violation/>` stream error (RFC 6120 §6.4.5). Every
+   * failure counts, `<abort/>` included. E.g. 3 gives a client two retries.
+   */
+  readonly maxAuthFailures: number;
+  /** Extra stream features offered next to `<bind/>` (e.g. XEP-0198). */
+  readonly postAuthFeatures?: readonly Element[];
+  /**
+   * Server secret for stable fake SCRAM salts of unknown users (see
+   * `SaslContext.fakeSaltKey`). Without it an unknown user gets a fresh random salt each time.
+   */
+  readonly fakeSaltKey?: Uint8Array;
+}
+
+/** The effects negotiation asks of the server, as functions. */
+export interface NegotiationEnv {
+  /** The account's credentials; may throw on storage failure (→ temporary-auth-failure). */
+  getCredentials(jid: BareJid): Promise<Credentials | undefined>;
+  /**
+   * Registers the session. `resource` is prepared; `undefined` asks the server to generate one
+   * (RFC 6120 §7.6). May throw a `StanzaError` (conflict, not-allowed, resource-constraint),
+   * which becomes the iq error.
+   */
+  bind(jid: BareJid, resource: string | undefined): Promise<FullJid>;
+  /** Cryptographically strong random bytes (SCRAM nonces, fake salts). */
+  randomBytes(n: number): Uint8Array;
+  /** A fresh unique id: stream ids, generated resources. */
+  randomId(): string;
+}
+
+/** What the shell feeds to {@linkcode negotiate}. */
+export type NegotiationInput =
+  | { readonly kind: "open"; readonly header: StreamHeader }
+  | { readonly kind: "element"; readonly element: Element }
+  /** The peer sent `</stream:stream>`. */
+  | { readonly kind: "close" }
+  /** The shell finished the STARTTLS upgrade. */
+  | { readonly kind: "secured"; readonly info: TransportInfo };
+
+/** What the shell writes, in order. */
+export type NegotiationOutput =
+  /**
+   * Our stream header: from, id, version, xml:lang (the framing layer writes it as
+   * `<stream:stream>` on TCP or `<open/>` on WebSocket).
+   */
+  | { readonly kind: "open"; readonly attrs: Readonly<Record<string, string>> }
+  | { readonly kind: "element"; readonly element: Element }
+  /** Our `</stream:stream>`. */
+  | { readonly kind: "close" };
+
+/** What the shell does after writing the outputs. */
+export type NegotiationEffect =
+  /** After `<proceed/>`: upgrade the transport, discard the parser, feed `{kind:"secured"}`. */
+  | { readonly kind: "starttls" }
+  /** After `<success/>`: discard the parser (RFC 6120 §6.4.6). */
+  | { readonly kind: "restart" }
+  | { readonly kind: "authenticated"; readonly jid: BareJid; readonly mechanism: string }
+  /** Negotiation is over; the shell routes stanzas from now on. */
+  | { readonly kind: "bound"; readonly jid: FullJid }
+  /** Close the transport after writing the outputs. */
+  | { readonly kind: "disconnect" }
+  /**
+   * An element in the namespace of one of `postAuthFeatures` arrived after authentication and
+   * before binding (e.g. XEP-0198 `<resume/>`): the shell hands it to the module that offered
+   * the feature. The negotiation state is unchanged.
+   */
+  | { readonly kind: "delegate"; readonly element: Element };
+
+/** Where a negotiation stands. */
+export type NegotiationPhase =
+  /** Waiting for the peer's stream header (at the start and after every restart). */
+  | "await-open"
+  /** `<proceed/>` was written; waiting for the shell's "secured". */
+  | "await-secured"
+  /** Features were sent; waiting for the peer's choice. */
+  | "negotiating"
+  /** A resource is bound: the shell has taken over. */
+  | "bound"
+  /** The stream is closed or failed: nothing is processed any more (RFC 6120 §4.9.1.1). */
+  | "closed";
+
+/** The negotiation state: plain, immutable, structured-cloneable data. */
+export interface NegotiationState {
+  /** The configuration. */
+  readonly config: NegotiationConfig;
+  /** What the transport says about the connection (updated after STARTTLS). */
+  readonly info: TransportInfo;
+  /** Where the negotiation stands. */
+  readonly phase: NegotiationPhase;
+  /** The hosted domain of the stream (the default one until the peer names one). */
+  readonly domain: string;
+  /** Id of the header we sent for the current stream; `undefined` before we sent one. */
+  readonly streamId?: string;
+  /** Failed SASL attempts so far. */
+  readonly authFailures: number;
+  /** The SASL exchange in progress. */
+  readonly sasl?: SaslState;
+  /** The authenticated account, after SASL success. */
+  readonly jid?: BareJid;
+  /** The mechanism that authenticated it. */
+  readonly mechanism?: SaslMechanismName;
+  /** The bound full JID, once bound. */
+  readonly fullJid?: FullJid;
+}
+
+/** The result of one {@linkcode negotiate} call. */
+export interface NegotiationStep {
+  /** The next state. */
+  readonly state: NegotiationState;
+  /** What to write, in order. */
+  readonly outputs: readonly NegotiationOutput[];
+  /** What to do after writing, in order. */
+  readonly effects: readonly NegotiationEffect[];
+  /**
+   * Unexpected errors that were turned into a protocol answer (a storage failure behind
+   * temporary-auth-failure, a non-StanzaError thrown by `bind`). The shell logs them; they
+   * never hold SASL payloads. Absent when there were none.
+   */
+  readonly errors?: readonly unknown[];
+}
