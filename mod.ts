@@ -62,4 +62,5 @@ export { memoryStorage } from "./src/storage/memory.ts";
 export type { Storage } from "./src/storage/storage.ts";
 export type { AccountStore, Credentials, ScramCredential } from "./src/storage/account_store.ts";
 export { deriveCredentials } from "./src/sasl/credentials.ts";
+export type { DeriveOptions } from "./src/sasl/credentials.ts";
 export { builtinModules, disco, legacySession, ping, time, version } from "./src/modules/mod.ts";

@@ -4,12 +4,10 @@
  * @module
  */
 
-declare const handledBrand: unique symbol;
-
 /** The type of {@linkcode HANDLED}; an object type, so async handlers keep it when inferred. */
 export interface Handled {
-  /** Brand. */
-  readonly [handledBrand]: true;
+  /** Brand: only {@linkcode HANDLED} has it. */
+  readonly __handled: true;
 }
 
 /** Returned by a hook handler to stop the chain: the event is dealt with. */

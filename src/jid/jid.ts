@@ -30,6 +30,8 @@ export interface Jid {
 /** A JID that cannot be prepared; maps to the `jid-malformed` stanza error. */
 export class JidError extends SyntaxError {
   /**
+   * Creates a JID error.
+   *
    * @param message What is wrong with the JID.
    */
   constructor(message: string) {

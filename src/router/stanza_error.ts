@@ -44,6 +44,8 @@ export class StanzaError extends Error {
   readonly text?: string;
 
   /**
+   * Creates a stanza error.
+   *
    * @param condition The RFC 6120 condition.
    * @param type The error type.
    * @param text Optional text for the sender.

@@ -44,6 +44,8 @@ export class StreamError extends Error {
   readonly detail?: string;
 
   /**
+   * Creates a stream error.
+   *
    * @param condition The RFC 6120 condition.
    * @param text Optional text for the peer.
    * @param detail Optional content of the condition element.
