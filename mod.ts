@@ -61,6 +61,23 @@ export type { BareJid, FullJid, Jid } from "./src/jid/jid.ts";
 export { memoryStorage } from "./src/storage/memory.ts";
 export type { Storage } from "./src/storage/storage.ts";
 export type { AccountStore, Credentials, ScramCredential } from "./src/storage/account_store.ts";
+export type {
+  PendingSubscription,
+  Roster,
+  RosterDelta,
+  RosterItem,
+  RosterStore,
+  Subscription,
+} from "./src/storage/roster_store.ts";
+export type { OfflineMessage, OfflineStore } from "./src/storage/offline_store.ts";
+export type { BlocklistStore, PrivateStore, VcardStore } from "./src/storage/xml_stores.ts";
+export type {
+  ArchivedMessage,
+  ArchivePage,
+  ArchiveQuery,
+  ArchiveStore,
+} from "./src/storage/archive_store.ts";
+export type { NodeConfig, PubsubItem, PubsubStore } from "./src/storage/pubsub_store.ts";
 export { deriveCredentials } from "./src/sasl/credentials.ts";
 export type { DeriveOptions } from "./src/sasl/credentials.ts";
 export { builtinModules, disco, legacySession, ping, time, version } from "./src/modules/mod.ts";

@@ -44,6 +44,11 @@ export interface NonzaEvent extends SessionEvent {
 export interface ServerHooks {
   /** Every stanza from a local client, after validation and `from` stamping. */
   "stanza/in": StanzaEvent;
+  /**
+   * Every stanza the router routes, from a client, a module or the server, before its
+   * destination is looked at (e.g. XEP-0191 blocking). Runs after "stanza/in".
+   */
+  "stanza/route": StanzaEvent;
   /** A message to the server's domain. */
   "message/server": StanzaEvent;
   /** A message to a local account's bare JID. */

@@ -235,6 +235,7 @@ export function createRouter(deps: RouterDeps): Router {
     if (!to) return bounce(stanza, new StanzaError("jid-malformed", "modify"));
     const ev: StanzaEvent = { stanza, from, to, origin };
     if (origin && await hooks.run("stanza/in", ev)) return;
+    if (await hooks.run("stanza/route", ev)) return;
     const dest = classify(to, hosted);
     switch (stanza.name) {
       case "iq":

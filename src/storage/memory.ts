@@ -6,6 +6,14 @@
 import type { BareJid } from "../jid/jid.ts";
 import type { AccountStore, Credentials } from "./account_store.ts";
 import type { Storage } from "./storage.ts";
+import { MemoryArchiveStore, MemoryPubsubStore } from "./_memory_archive_pubsub.ts";
+import {
+  MemoryBlocklistStore,
+  MemoryOfflineStore,
+  MemoryPrivateStore,
+  MemoryVcardStore,
+} from "./_memory_misc.ts";
+import { MemoryRosterStore } from "./_memory_roster.ts";
 
 class MemoryAccountStore implements AccountStore {
   readonly #accounts = new Map<BareJid, Credentials>();
@@ -46,5 +54,15 @@ class MemoryAccountStore implements AccountStore {
  * ```
  */
 export function memoryStorage(): Storage {
-  return { accounts: new MemoryAccountStore(), close: () => Promise.resolve() };
+  return {
+    accounts: new MemoryAccountStore(),
+    roster: new MemoryRosterStore(),
+    offline: new MemoryOfflineStore(),
+    vcard: new MemoryVcardStore(),
+    privateXml: new MemoryPrivateStore(),
+    blocklist: new MemoryBlocklistStore(),
+    archive: new MemoryArchiveStore(),
+    pubsub: new MemoryPubsubStore(),
+    close: () => Promise.resolve(),
+  };
 }
