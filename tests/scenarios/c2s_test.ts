@@ -374,3 +374,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "c2s: elements in other namespaces, prefixes and xml:lang are routed intact",
+  ...opts,
+  async fn() {
+    const t = await startServer();
+    let alice: TestClient | undefined, bob: TestClient | undefined;
+    try {
+      alice = await connect(t.port, "alice", "alice-pw", { resource: "a" });
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "b" });
+      await alice.xmpp.send(xml(
+        "message",
+        { to: "bob@localhost/b", id: "ns1", "xml:lang": "de" },
+        xml("body", {}, 'Grüße & <Tags> "quoted"'),
+        xml(
+          "x",
+          { xmlns: "urn:example:custom" },
+          xml("y", { attr: "1 & 2", "xmlns:p": "urn:example:p", "p:q": "v" }, "text"),
+        ),
+      ));
+      const got = await bob.next((s) => s.attrs.id === "ns1", "the message with extensions");
+      assert.equal(got.attrs["xml:lang"], "de");
+      assert.equal(got.getChildText("body"), 'Grüße & <Tags> "quoted"');
+      const x = got.getChild("x", "urn:example:custom")!;
+      assert.ok(x, "the custom element keeps its namespace");
+      const y = x.getChild("y")!;
+      assert.equal(y.getNS(), "urn:example:custom");
+      assert.equal(y.attrs.attr, "1 & 2");
+      assert.equal(y.attrs["p:q"], "v");
+      assert.equal(y.attrs["xmlns:p"], "urn:example:p");
+      assert.equal(y.text(), "text");
+    } finally {
+      await alice?.stop();
+      await bob?.stop();
+      await t.close();
+    }
+  },
+});
