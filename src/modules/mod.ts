@@ -5,17 +5,38 @@
  * @module
  */
 import type { XmppModule } from "../hooks/module_api.ts";
+import type { ServerLimits } from "../server/config.ts";
+import { account } from "./account.ts";
+import { blocking } from "./blocking.ts";
+import { pep } from "./pep.ts";
+import { privateStorage } from "./private_storage.ts";
+import { vcard } from "./vcard.ts";
 import { disco } from "./disco.ts";
 import { legacySession } from "./legacy_session.ts";
 import { ping } from "./ping.ts";
 import { time } from "./time.ts";
 import { version } from "./version.ts";
+import { offline } from "./offline.ts";
+import { presence } from "./presence.ts";
+import { roster } from "./roster.ts";
+import { subscriptions } from "./subscriptions.ts";
 
 export { disco, legacySession, ping, time, version };
+export { account, blocking, pep, privateStorage, vcard };
+export { offline, presence, roster, subscriptions };
+
+/** What the built-in modules take from the server's configuration. */
+export interface BuiltinModuleOptions {
+  /** The server's limits (vCard and PEP item sizes). */
+  readonly limits?: ServerLimits;
+  /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
+  readonly scramIterations?: number;
+}
 
 /**
  * The modules a server loads unless told otherwise.
  *
+ * @param options Limits from the server's configuration.
  * @returns New instances of the built-in modules.
  * @example
  * ```ts
@@ -23,6 +44,22 @@ export { disco, legacySession, ping, time, version };
  * if (!builtinModules().some((m) => m.name === "ping")) throw new Error();
  * ```
  */
-export function builtinModules(): XmppModule[] {
-  return [disco(), ping(), version(), time(), legacySession()];
+export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[] {
+  const limits = options.limits ?? {};
+  return [
+    disco(),
+    ping(),
+    version(),
+    time(),
+    legacySession(),
+    roster({ maxItems: limits.maxRosterItems }),
+    subscriptions(),
+    presence(),
+    offline({ maxMessages: limits.maxOfflineMessages }),
+    blocking(),
+    vcard({ maxBytes: limits.maxVcardBytes }),
+    privateStorage({ maxBytes: limits.maxVcardBytes }),
+    account({ scramIterations: options.scramIterations }),
+    pep({ maxItemBytes: limits.maxPepItemBytes }),
+  ];
 }

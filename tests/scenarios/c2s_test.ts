@@ -150,6 +150,10 @@ Deno.test({
           NS.VERSION,
           NS.PING,
           NS.TIME,
+          NS.BLOCKING,
+          NS.VCARD,
+          NS.PRIVATE,
+          NS.REGISTER,
         ].sort(),
       );
 

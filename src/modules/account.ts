@@ -1,0 +1,95 @@
+/**
+ * XEP-0077 for logged-in users: registration details, password change (§3.3) and account
+ * removal (§3.2). Works whether or not in-band registration of new accounts is enabled.
+ *
+ * @module
+ */
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { BareJid } from "../jid/jid.ts";
+import { StanzaError } from "../router/stanza_error.ts";
+import { deriveCredentials } from "../sasl/credentials.ts";
+import { StreamError } from "../stream/stream_error.ts";
+import { child, text, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+
+/** Options of {@linkcode account}. */
+export interface AccountOptions {
+  /** PBKDF2 iterations for new SCRAM credentials; default 4096. */
+  readonly scramIterations?: number;
+}
+
+async function removeAccount(api: ModuleApi, jid: BareJid): Promise<void> {
+  const s = api.storage;
+  await s.accounts.remove(jid);
+  await Promise.all([
+    s.roster.removeAll(jid),
+    s.offline.removeAll(jid),
+    s.vcard.set(jid, undefined),
+    s.privateXml.removeAll(jid),
+    s.blocklist.remove(jid, undefined),
+    s.archive.removeAll(jid),
+    s.pubsub.removeAll(jid),
+  ]);
+}
+
+/**
+ * The account module (jabber:iq:register for authenticated users).
+ *
+ * @param options SCRAM iterations for changed passwords.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { account } from "./account.ts";
+ * if (account().specs?.[0] !== "XEP-0077") throw new Error();
+ * ```
+ */
+export function account(options: AccountOptions = {}): XmppModule {
+  const iterations = options.scramIterations ?? 4096;
+  return {
+    name: "account",
+    specs: ["XEP-0077"],
+    setup(api) {
+      api.feature(NS.REGISTER);
+      api.iq("get", NS.REGISTER, "query", (ev) => {
+        if (!ev.from.local) throw new StanzaError("service-unavailable", "cancel");
+        // XEP-0077 §3.1: an entity that is already registered gets <registered/>.
+        return xml(
+          "query",
+          { xmlns: NS.REGISTER },
+          xml("registered", null),
+          xml("username", null, ev.from.local),
+          xml("password", null),
+        );
+      });
+      api.iq("set", NS.REGISTER, "query", async (ev) => {
+        const { from, payload, origin } = ev;
+        if (!from.local || !origin) throw new StanzaError("service-unavailable", "cancel");
+        if (child(payload, "remove", NS.REGISTER)) {
+          // XEP-0077 §3.2: remove the account and everything stored for it, answer, then end
+          // its sessions (as Prosody does, with <not-authorized/>).
+          await removeAccount(api, from.bare);
+          api.logger.info("Account removed by its user", { jid: from.bare });
+          setTimeout(() => {
+            for (const s of api.router.sessions(from.bare)) {
+              void s.close(new StreamError("not-authorized", "Account removed"));
+            }
+          }, 50);
+          return;
+        }
+        const username = child(payload, "username", NS.REGISTER);
+        const password = text(child(payload, "password", NS.REGISTER));
+        // XEP-0077 §3.3: the username, when given, must be the user's own.
+        if (username && text(username).toLowerCase() !== from.local) {
+          throw new StanzaError("not-allowed", "cancel", "Cannot change another user's password");
+        }
+        if (password === "") {
+          throw new StanzaError("not-acceptable", "modify", "A new password is required");
+        }
+        const credentials = await deriveCredentials(password, { iterations });
+        if (!await api.storage.accounts.setCredentials(from.bare, credentials)) {
+          throw new StanzaError("item-not-found", "cancel");
+        }
+      });
+    },
+  };
+}

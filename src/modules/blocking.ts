@@ -1,0 +1,200 @@
+/**
+ * XEP-0191 Blocking Command: a per-account block list, enforced in the "stanza/route" hook.
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { StanzaEvent } from "../hooks/server_hooks.ts";
+import { type BareJid, type Jid, tryParseJid } from "../jid/jid.ts";
+import { errorReply, StanzaError } from "../router/stanza_error.ts";
+import { type Element, elements, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+
+const REQUESTED = "blocking:requested";
+const MAX_CACHED = 10_000;
+
+/**
+ * Whether a block list matches a JID, in the order of XEP-0016 §2.1 (which XEP-0191 §3.4
+ * refers to): full JID, bare JID, domain/resource, domain.
+ *
+ * @param list The blocked JIDs.
+ * @param jid The JID to test.
+ * @returns `true` when one of the list's entries matches.
+ * @example
+ * ```ts
+ * import { blockMatches } from "./blocking.ts";
+ * import { parseJid } from "../jid/jid.ts";
+ * if (!blockMatches(new Set(["evil.example"]), parseJid("a@evil.example/r"))) throw new Error();
+ * ```
+ */
+export function blockMatches(list: ReadonlySet<string>, jid: Jid): boolean {
+  if (list.size === 0) return false;
+  return list.has(jid.full) || list.has(jid.bare) || list.has(jid.domain) ||
+    (jid.resource !== "" && list.has(`${jid.domain}/${jid.resource}`));
+}
+
+/** Parses the `<item jid/>` children of a block or unblock request (XEP-0191 §3.3). */
+function itemJids(payload: Element): string[] {
+  return elements(payload, "item", NS.BLOCKING).map((item) => {
+    const parsed = item.attrs.jid === undefined ? undefined : tryParseJid(item.attrs.jid);
+    if (!parsed) throw new StanzaError("jid-malformed", "modify", "Cannot block a malformed JID");
+    return parsed.full;
+  });
+}
+
+function items(jids: readonly string[]): Element[] {
+  return jids.map((jid) => xml("item", { jid }));
+}
+
+/**
+ * The blocking module.
+ *
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { blocking } from "./blocking.ts";
+ * if (blocking().specs?.[0] !== "XEP-0191") throw new Error();
+ * ```
+ */
+export function blocking(): XmppModule {
+  return {
+    name: "blocking",
+    specs: ["XEP-0191"],
+    setup(api) {
+      const cache = new Map<BareJid, ReadonlySet<string>>();
+
+      async function list(owner: BareJid): Promise<ReadonlySet<string>> {
+        const hit = cache.get(owner);
+        if (hit) return hit;
+        const loaded = new Set(await api.storage.blocklist.list(owner));
+        if (cache.size >= MAX_CACHED) cache.clear();
+        cache.set(owner, loaded);
+        return loaded;
+      }
+
+      function push(owner: BareJid, payload: Element): void {
+        // XEP-0191 §3.3: pushed to every resource that requested the block list.
+        for (const s of api.router.sessions(owner)) {
+          if (!s.data.get(REQUESTED)) continue;
+          s.send(xml("iq", {
+            xmlns: NS.CLIENT,
+            type: "set",
+            id: `push-${crypto.randomUUID()}`,
+            to: s.jid,
+            from: owner,
+          }, payload));
+        }
+      }
+
+      /** Sends presence of the owner's available resources straight to the contact's sessions. */
+      async function presenceTo(owner: BareJid, contact: string, available: boolean) {
+        const jid = tryParseJid(contact);
+        if (!jid?.local || !api.router.isLocal(jid.domain)) return;
+        const item = await api.storage.roster.getItem(owner, jid.bare);
+        if (item?.subscription !== "from" && item?.subscription !== "both") return;
+        const targets = api.router.sessions(jid.bare).filter((s) =>
+          jid.resource === "" || s.jid === jid.full
+        );
+        for (const mine of api.router.sessions(owner)) {
+          if (!mine.presence) continue;
+          for (const t of targets) {
+            t.send(
+              available
+                ? { ...mine.presence, attrs: { ...mine.presence.attrs, from: mine.jid, to: t.jid } }
+                : xml("presence", {
+                  xmlns: NS.CLIENT,
+                  type: "unavailable",
+                  from: mine.jid,
+                  to: t.jid,
+                }),
+            );
+          }
+        }
+      }
+
+      function owner(ev: StanzaEvent): BareJid {
+        if (!ev.from.local) throw new StanzaError("service-unavailable", "cancel");
+        return ev.from.bare;
+      }
+
+      api.feature(NS.BLOCKING);
+      api.iq("get", NS.BLOCKING, "blocklist", async (ev) => {
+        const me = owner(ev);
+        ev.origin?.data.set(REQUESTED, true);
+        return xml("blocklist", { xmlns: NS.BLOCKING }, items([...await list(me)].sort()));
+      });
+      api.iq("set", NS.BLOCKING, "block", async (ev) => {
+        const me = owner(ev);
+        const jids = itemJids(ev.payload);
+        // XEP-0191 §3.3: a block without items is a bad request.
+        if (jids.length === 0) throw new StanzaError("bad-request", "modify");
+        const added = await api.storage.blocklist.add(me, jids);
+        cache.set(me, new Set(await api.storage.blocklist.list(me)));
+        if (added.length > 0) push(me, xml("block", { xmlns: NS.BLOCKING }, items(added)));
+        // XEP-0191 §3.3: the contact sees the user go offline.
+        for (const jid of added) await presenceTo(me, jid, false);
+      });
+      api.iq("set", NS.BLOCKING, "unblock", async (ev) => {
+        const me = owner(ev);
+        const jids = itemJids(ev.payload);
+        // XEP-0191 §3.5: no items unblocks everyone.
+        const removed = await api.storage.blocklist.remove(me, jids.length ? jids : undefined);
+        cache.set(me, new Set(await api.storage.blocklist.list(me)));
+        if (removed.length > 0) {
+          push(
+            me,
+            xml("unblock", { xmlns: NS.BLOCKING }, jids.length ? items(removed) : undefined),
+          );
+        }
+        for (const jid of removed) await presenceTo(me, jid, true);
+      });
+
+      api.hook("stanza/route", (ev) => enforce(api, ev, list), { priority: 100 });
+      // A login re-reads the list, so changes made elsewhere (account removal and re-creation,
+      // an import, another node) are picked up.
+      api.hook("session/bound", ({ session }) => {
+        cache.delete(session.bare);
+      });
+    },
+  };
+}
+
+async function enforce(
+  api: ModuleApi,
+  ev: StanzaEvent,
+  list: (owner: BareJid) => Promise<ReadonlySet<string>>,
+) {
+  const { stanza, from, to, origin } = ev;
+  const type = stanza.attrs.type;
+  // The user's own JID and own server are never blocked.
+  const inbound = to.local !== "" && api.router.isLocal(to.domain) &&
+    from.bare !== to.bare && from.bare !== to.domain && blockMatches(await list(to.bare), from);
+  const outbound = !inbound && from.local !== "" && api.router.isLocal(from.domain) &&
+    to.bare !== from.bare && to.bare !== from.domain && blockMatches(await list(from.bare), to);
+  if (!inbound && !outbound) return;
+  const request = stanza.name === "message" ||
+    (stanza.name === "iq" && (type === "get" || type === "set"));
+  // Errors go straight to the sender's session: routed, they would meet the block list again.
+  if (inbound && request && type !== "error") {
+    // XEP-0191 §3.4: messages and iq requests get <service-unavailable/>; presence and iq
+    // results are dropped without an answer.
+    origin?.send(errorReply(stanza, new StanzaError("service-unavailable", "cancel")));
+  }
+  if (outbound && type !== "error" && (request || stanza.name === "presence")) {
+    // XEP-0191 §3.5: the user's own stanzas to a blocked entity get <not-acceptable/> with
+    // <blocked/>; what the server sends on the user's behalf is dropped.
+    origin?.send(
+      errorReply(
+        stanza,
+        new StanzaError(
+          "not-acceptable",
+          "cancel",
+          undefined,
+          xml("blocked", { xmlns: NS.BLOCKING_ERRORS }),
+        ),
+      ),
+    );
+  }
+  return HANDLED;
+}

@@ -1,0 +1,90 @@
+/**
+ * XEP-0160 offline messages: a `chat` or `normal` message for an account with no available
+ * resource is stored and delivered, with an XEP-0203 delay stamp, after the account's next
+ * available presence with a non-negative priority.
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { StanzaEvent } from "../hooks/server_hooks.ts";
+import type { BareJid } from "../jid/jid.ts";
+import { messageType } from "../router/delivery.ts";
+import { StanzaError } from "../router/stanza_error.ts";
+import { type Element, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import { loadXml, storeXml } from "./_roster_common.ts";
+
+/** Options of the offline module. */
+export interface OfflineOptions {
+  /** Messages kept per account; default 500. */
+  readonly maxMessages?: number;
+}
+
+async function store(api: ModuleApi, ev: StanzaEvent, limit: number) {
+  const type = messageType(ev.stanza);
+  // RFC 6121 §8.5.2.2.1, XEP-0160 §3: only chat and normal messages are stored.
+  if (type !== "chat" && type !== "normal") return;
+  const stored = await api.storage.offline.push(
+    ev.to.bare,
+    storeXml(ev.stanza),
+    api.now(),
+    limit,
+  );
+  if (!stored) {
+    // RFC 6121 §8.5.2.2.1: a message the server does not store is answered with
+    // service-unavailable (XEP-0160 §3 names the same error); bounce() never answers an error.
+    await api.router.bounce(
+      ev.stanza,
+      new StanzaError("service-unavailable", "cancel", "Offline storage is full"),
+    );
+  }
+  return HANDLED;
+}
+
+function stamped(api: ModuleApi, message: Element, stamp: Date): Element {
+  // XEP-0203 §3; XEP-0160 §3: the delay's 'from' is the server.
+  const delay = xml("delay", { xmlns: NS.DELAY, from: api.domain, stamp: stamp.toISOString() });
+  return { ...message, children: [...message.children, delay] };
+}
+
+/**
+ * The offline message module (XEP-0160 with XEP-0203 stamps).
+ *
+ * @param options The per-account cap.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { offline } from "./offline.ts";
+ * if (offline({ maxMessages: 5 }).specs?.[0] !== "XEP-0160") throw new Error();
+ * ```
+ */
+export function offline(options: OfflineOptions = {}): XmppModule {
+  const limit = options.maxMessages ?? 500;
+  const delivering = new Set<BareJid>();
+  return {
+    name: "offline",
+    specs: ["XEP-0160", "XEP-0203"],
+    setup(api) {
+      api.hook("message/offline", (ev) => store(api, ev, limit));
+      api.hook("presence/server", async ({ stanza, origin }) => {
+        if (!origin || stanza.attrs.to !== undefined || stanza.attrs.type !== undefined) return;
+        if (origin.priority < 0 || delivering.has(origin.bare)) return;
+        delivering.add(origin.bare);
+        try {
+          const messages = await api.storage.offline.list(origin.bare);
+          if (messages.length === 0) return;
+          const sent: string[] = [];
+          for (const m of messages) {
+            origin.send(stamped(api, loadXml(m.stanza), m.stamp));
+            sent.push(m.id);
+          }
+          // Removed only once written to the session.
+          await api.storage.offline.remove(origin.bare, sent);
+        } finally {
+          delivering.delete(origin.bare);
+        }
+      });
+    },
+  };
+}

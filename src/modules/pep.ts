@@ -1,0 +1,367 @@
+/**
+ * XEP-0163 Personal Eventing Protocol with the XEP-0060 subset clients use: publish (with
+ * auto-create and publish-options), item retrieval, retract, node create, configure and delete;
+ * access models open, presence and whitelist (owner only); notifications filtered by XEP-0115
+ * `+notify` capabilities, and the last item sent when a contact comes online.
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { XmppModule } from "../hooks/module_api.ts";
+import type { IqEvent } from "../hooks/iq_registry.ts";
+import type { BareJid } from "../jid/jid.ts";
+import { parseJid } from "../jid/jid.ts";
+import { StanzaError } from "../router/stanza_error.ts";
+import type { NodeConfig, PubsubItem } from "../storage/pubsub_store.ts";
+import { child, type Element, elements, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import { CapsTracker } from "./_pep_caps.ts";
+import {
+  checkPreconditions,
+  configForm,
+  configure,
+  DEFAULT_CONFIG,
+  formFields,
+  maxItems,
+  pubsubError,
+} from "./_pep_config.ts";
+import { byteSize, load, store } from "./_stored_xml.ts";
+import { targetAccount } from "./vcard.ts";
+
+/** Options of {@linkcode pep}. */
+export interface PepOptions {
+  /** Largest item payload, in bytes of serialized XML; default 65536. */
+  readonly maxItemBytes?: number;
+}
+
+/** The XEP-0060 features this module implements, as advertised on accounts. */
+export const PEP_FEATURES: readonly string[] = [
+  "access-open",
+  "access-presence",
+  "access-whitelist",
+  "auto-create",
+  "auto-subscribe",
+  "config-node",
+  "create-nodes",
+  "delete-nodes",
+  "filtered-notifications",
+  "item-ids",
+  "last-published",
+  "persistent-items",
+  "publish",
+  "publish-options",
+  "retract-items",
+  "retrieve-items",
+].map((f) => `${NS.PUBSUB}#${f}`);
+
+function nodeOf(el: Element): string {
+  const node = el.attrs.node;
+  // XEP-0060 §7.1.3.3 and friends: a request without a node.
+  if (!node) throw pubsubError("bad-request", "modify", "nodeid-required");
+  return node;
+}
+
+function itemElement(item: PubsubItem): Element {
+  return xml("item", { id: item.id, publisher: item.publisher }, load(item.payload));
+}
+
+/**
+ * The PEP module.
+ *
+ * @param options The item size limit.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { pep } from "./pep.ts";
+ * if (pep().specs?.[0] !== "XEP-0163") throw new Error();
+ * ```
+ */
+export function pep(options: PepOptions = {}): XmppModule {
+  const maxItemBytes = options.maxItemBytes ?? 65_536;
+  return {
+    name: "pep",
+    specs: ["XEP-0163", "XEP-0060", "XEP-0115"],
+    setup(api) {
+      const store_ = api.storage.pubsub;
+
+      async function subscribed(owner: BareJid, contact: BareJid): Promise<boolean> {
+        const item = await api.storage.roster.getItem(owner, contact);
+        return item?.subscription === "from" || item?.subscription === "both";
+      }
+
+      /** XEP-0060 §6.5.9: whether `who` may see the node's items. */
+      async function canAccess(owner: BareJid, config: NodeConfig, who: BareJid) {
+        if (who === owner) return true;
+        const model = config["pubsub#access_model"] ?? DEFAULT_CONFIG["pubsub#access_model"];
+        if (model === "open") return true;
+        if (model === "presence") return await subscribed(owner, who);
+        return false;
+      }
+
+      function accessError(config: NodeConfig): StanzaError {
+        return config["pubsub#access_model"] === "presence"
+          ? pubsubError("not-authorized", "auth", "presence-subscription-required")
+          : pubsubError("not-allowed", "cancel", "closed-node");
+      }
+
+      /** Full JIDs that get notifications of a node: +notify and allowed (XEP-0163 §4.3.1). */
+      async function recipients(owner: BareJid, node: string, config: NodeConfig) {
+        const out: string[] = [];
+        const want = `${node}+notify`;
+        const candidates = [owner];
+        for (const item of (await api.storage.roster.get(owner)).items) {
+          if (item.subscription === "from" || item.subscription === "both") {
+            candidates.push(item.jid);
+          }
+        }
+        for (const bare of candidates) {
+          if (!await canAccess(owner, config, bare)) continue;
+          for (const s of api.router.sessions(bare)) {
+            if (s.presence && caps.features(s.jid)?.has(want)) out.push(s.jid);
+          }
+        }
+        return out;
+      }
+
+      async function notify(owner: BareJid, to: readonly string[], event: Element) {
+        for (const jid of to) {
+          await api.router.route(xml(
+            "message",
+            { xmlns: NS.CLIENT, type: "headline", from: owner, to: jid, id: crypto.randomUUID() },
+            xml("event", { xmlns: NS.PUBSUB_EVENT }, event),
+          ));
+        }
+      }
+
+      /** XEP-0163 §4.3.2 (and §6.2): the last item of each node a new resource wants. */
+      async function sendLastItems(full: string) {
+        const features = caps.features(full);
+        if (!features) return;
+        const jid = parseJid(full);
+        const owners = [jid.bare];
+        for (const item of (await api.storage.roster.get(jid.bare)).items) {
+          if (
+            (item.subscription === "to" || item.subscription === "both") &&
+            api.router.isLocal(parseJid(item.jid).domain)
+          ) owners.push(item.jid);
+        }
+        for (const owner of owners) {
+          for (const node of await store_.listNodes(owner)) {
+            if (!features.has(`${node}+notify`)) continue;
+            const config = await store_.getNode(owner, node);
+            if (!config || config["pubsub#send_last_published_item"] === "never") continue;
+            if (!await canAccess(owner, config, jid.bare)) continue;
+            const [last] = await store_.getItems(owner, node, { max: 1 });
+            if (last) await notify(owner, [full], xml("items", { node }, itemElement(last)));
+          }
+        }
+      }
+
+      const caps = new CapsTracker(api, sendLastItems);
+
+      function owned(ev: IqEvent): BareJid {
+        const owner = targetAccount(ev);
+        // XEP-0060 §7.1.3.1: only the owner publishes to, or manages, a PEP service.
+        if (!ev.from.local || owner !== ev.from.bare) throw new StanzaError("forbidden", "auth");
+        return owner;
+      }
+
+      async function publish(ev: IqEvent, request: Element): Promise<Element> {
+        const owner = owned(ev);
+        const node = nodeOf(request);
+        const items = elements(request, "item", NS.PUBSUB);
+        // XEP-0060 §7.1.3.5-6: exactly one item with exactly one payload element.
+        if (items.length !== 1) throw pubsubError("bad-request", "modify", "invalid-payload");
+        const payloads = elements(items[0]);
+        if (payloads.length === 0) throw pubsubError("bad-request", "modify", "payload-required");
+        if (payloads.length > 1) throw pubsubError("bad-request", "modify", "invalid-payload");
+        const payload = store(payloads[0]);
+        // XEP-0060 §7.1.3.4: the payload is too big; nothing is stored.
+        if (byteSize(payload) > maxItemBytes) {
+          throw pubsubError("not-acceptable", "modify", "payload-too-big");
+        }
+        const options = formFields(
+          child(child(ev.payload, "publish-options", NS.PUBSUB) ?? request, "x", NS.DATA_FORMS),
+        );
+        let config = await store_.getNode(owner, node);
+        if (config) {
+          checkPreconditions(config, options);
+        } else {
+          // XEP-0163 §3 auto-create, configured by publish-options (XEP-0060 §7.1.5).
+          try {
+            config = configure(DEFAULT_CONFIG, options);
+          } catch {
+            throw pubsubError("conflict", "cancel", "precondition-not-met");
+          }
+          await store_.setNode(owner, node, config);
+        }
+        const item: PubsubItem = {
+          id: items[0].attrs.id || crypto.randomUUID(),
+          payload,
+          publisher: ev.from.full,
+          stamp: api.now(),
+        };
+        await store_.publish(owner, node, item, maxItems(config));
+        await notify(
+          owner,
+          await recipients(owner, node, config),
+          xml("items", { node }, itemElement(item)),
+        );
+        return xml(
+          "pubsub",
+          { xmlns: NS.PUBSUB },
+          xml("publish", { node }, xml("item", { id: item.id })),
+        );
+      }
+
+      async function retract(ev: IqEvent, request: Element): Promise<void> {
+        const owner = owned(ev);
+        const node = nodeOf(request);
+        const config = await store_.getNode(owner, node);
+        if (!config) throw new StanzaError("item-not-found", "cancel");
+        const ids = elements(request, "item", NS.PUBSUB).map((i) => i.attrs.id ?? "");
+        if (ids.length !== 1 || !ids[0]) {
+          throw pubsubError("bad-request", "modify", "item-required");
+        }
+        if (!await store_.retract(owner, node, ids[0])) {
+          throw new StanzaError("item-not-found", "cancel");
+        }
+        // XEP-0060 §7.2.2.1: notify only when asked to.
+        const flag = request.attrs.notify;
+        if (flag === "true" || flag === "1") {
+          await notify(
+            owner,
+            await recipients(owner, node, config),
+            xml("items", { node }, xml("retract", { id: ids[0] })),
+          );
+        }
+      }
+
+      async function create(ev: IqEvent, request: Element): Promise<void> {
+        const owner = owned(ev);
+        const node = nodeOf(request);
+        if (await store_.getNode(owner, node)) throw new StanzaError("conflict", "cancel");
+        const form = child(
+          child(ev.payload, "configure", NS.PUBSUB) ?? request,
+          "x",
+          NS.DATA_FORMS,
+        );
+        await store_.setNode(owner, node, configure(DEFAULT_CONFIG, formFields(form)));
+      }
+
+      api.identity({ category: "pubsub", type: "pep" }, { target: "account" });
+      for (const f of [NS.PUBSUB, ...PEP_FEATURES]) api.feature(f, { target: "account" });
+
+      api.iq("set", NS.PUBSUB, "pubsub", async (ev) => {
+        const [request] = elements(ev.payload).filter((e) => e.name !== "publish-options");
+        switch (request?.name) {
+          case "publish":
+            return await publish(ev, request);
+          case "retract":
+            return await retract(ev, request);
+          case "create":
+            return await create(ev, request);
+          case "subscribe":
+          case "unsubscribe":
+            // XEP-0163 §4.3: PEP subscriptions are implicit, by presence and +notify.
+            throw pubsubError("feature-not-implemented", "cancel", undefined, "Use +notify");
+          default:
+            throw new StanzaError("bad-request", "modify");
+        }
+      }, { target: "account" });
+
+      api.iq("get", NS.PUBSUB, "pubsub", async (ev) => {
+        const request = child(ev.payload, "items", NS.PUBSUB);
+        if (!request) throw pubsubError("feature-not-implemented", "cancel");
+        const owner = targetAccount(ev);
+        const node = nodeOf(request);
+        const config = await store_.getNode(owner, node);
+        if (!config) throw new StanzaError("item-not-found", "cancel");
+        if (!await canAccess(owner, config, ev.from.bare)) throw accessError(config);
+        const ids = elements(request, "item", NS.PUBSUB).map((i) => i.attrs.id).filter((
+          id,
+        ): id is string => !!id);
+        const max = Number.parseInt(request.attrs.max_items ?? "", 10);
+        const items = await store_.getItems(owner, node, {
+          ids: ids.length ? ids : undefined,
+          max: Number.isInteger(max) && max > 0 ? max : undefined,
+        });
+        return xml("pubsub", { xmlns: NS.PUBSUB }, xml("items", { node }, items.map(itemElement)));
+      }, { target: "account" });
+
+      api.iq("get", NS.PUBSUB_OWNER, "pubsub", async (ev) => {
+        const owner = owned(ev);
+        const request = child(ev.payload, "configure", NS.PUBSUB_OWNER);
+        if (!request) throw pubsubError("feature-not-implemented", "cancel");
+        const node = nodeOf(request);
+        const config = await store_.getNode(owner, node);
+        if (!config) throw new StanzaError("item-not-found", "cancel");
+        return xml(
+          "pubsub",
+          { xmlns: NS.PUBSUB_OWNER },
+          xml("configure", { node }, configForm(config)),
+        );
+      }, { target: "account" });
+
+      api.iq("set", NS.PUBSUB_OWNER, "pubsub", async (ev) => {
+        const owner = owned(ev);
+        const [request] = elements(ev.payload);
+        const node = request ? nodeOf(request) : "";
+        const config = await store_.getNode(owner, node);
+        if (!config) throw new StanzaError("item-not-found", "cancel");
+        if (request.name === "configure") {
+          const form = child(request, "x", NS.DATA_FORMS);
+          if (!form) throw new StanzaError("bad-request", "modify");
+          if (form.attrs.type === "cancel") return;
+          await store_.setNode(owner, node, configure(config, formFields(form)));
+          return;
+        }
+        if (request.name === "delete") {
+          // XEP-0060 §8.4.2: subscribers hear of the deletion.
+          const to = await recipients(owner, node, config);
+          await store_.deleteNode(owner, node);
+          await notify(owner, to, xml("delete", { node }));
+          return;
+        }
+        throw pubsubError("feature-not-implemented", "cancel");
+      }, { target: "account" });
+
+      // XEP-0115 caps of local resources: never stops the chain (the presence module runs on).
+      api.hook("presence/server", async (ev) => {
+        await caps.presence(ev);
+      }, { priority: 50 });
+      api.hook("iq/server-response", async (ev) => {
+        if (await caps.response(ev)) return HANDLED;
+      });
+      api.hook("session/closed", ({ session }) => caps.forget(session.jid));
+
+      // XEP-0030 disco#items on an account lists the PEP nodes the requester may see. The disco
+      // module answers account disco#items with an empty list, so this answers first.
+      api.hook("stanza/route", async (ev) => {
+        const { stanza, to, from } = ev;
+        if (
+          stanza.name !== "iq" || stanza.attrs.type !== "get" || stanza.attrs.to === undefined ||
+          !to.local || to.resource || !api.router.isLocal(to.domain)
+        ) return;
+        const query = elements(stanza)[0];
+        if (!query || query.name !== "query" || query.xmlns !== NS.DISCO_ITEMS) return;
+        if (query.attrs.node !== undefined || !await api.accountExists(to.bare)) return;
+        const visible: Element[] = [];
+        for (const node of await store_.listNodes(to.bare)) {
+          const config = await store_.getNode(to.bare, node);
+          if (config && await canAccess(to.bare, config, from.bare)) {
+            visible.push(xml("item", { jid: to.bare, node }));
+          }
+        }
+        await api.router.route(xml("iq", {
+          xmlns: NS.CLIENT,
+          type: "result",
+          id: stanza.attrs.id,
+          from: to.bare,
+          to: stanza.attrs.from,
+        }, xml("query", { xmlns: NS.DISCO_ITEMS }, visible)));
+        return HANDLED;
+      }, { priority: 10 });
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * RFC 6121 §4 presence: broadcast to subscribers and the user's own resources, probes at
+ * initial presence and their answers, directed presence remembered until unavailable, and
+ * unavailable presence when a session ends without it.
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { StanzaEvent } from "../hooks/server_hooks.ts";
+import type { BareJid } from "../jid/jid.ts";
+import type { LocalSession } from "../router/local_session.ts";
+import { type Element, withAttrs, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import { availableSessions, loadXml } from "./_roster_common.ts";
+
+// session.data keys.
+const AVAILABLE = "presence:available";
+const DIRECTED = "presence:directed";
+
+function directed(session: LocalSession): Set<string> {
+  let set = session.data.get(DIRECTED) as Set<string> | undefined;
+  if (!set) {
+    set = new Set();
+    session.data.set(DIRECTED, set);
+  }
+  return set;
+}
+
+async function contacts(
+  api: ModuleApi,
+  user: BareJid,
+  want: "from" | "to",
+): Promise<BareJid[]> {
+  const { items } = await api.storage.roster.get(user);
+  return items.filter((i) => i.subscription === "both" || i.subscription === want).map((i) =>
+    i.jid
+  );
+}
+
+/** §4.2.2, §4.4.2, §4.5.2: to subscribers, the user's own available resources, and (for
+ * unavailable) everyone who got directed presence. */
+async function broadcast(api: ModuleApi, session: LocalSession, stanza: Element): Promise<void> {
+  const user = session.bare;
+  const sent = new Set<string>();
+  for (const jid of await contacts(api, user, "from")) {
+    sent.add(jid);
+    await api.router.route(withAttrs(stanza, { from: session.jid, to: jid }));
+  }
+  await api.router.route(withAttrs(stanza, { from: session.jid, to: user }));
+  if (stanza.attrs.type === "unavailable") {
+    for (const jid of directed(session)) {
+      if (!sent.has(jid)) {
+        await api.router.route(withAttrs(stanza, { from: session.jid, to: jid }));
+      }
+    }
+    directed(session).clear();
+  }
+}
+
+async function onBroadcast(api: ModuleApi, ev: StanzaEvent): Promise<void> {
+  const session = ev.origin;
+  if (!session || ev.stanza.attrs.to !== undefined) return;
+  const type = ev.stanza.attrs.type;
+  const wasAvailable = session.data.get(AVAILABLE) === true;
+  if (type === undefined) {
+    session.data.set(AVAILABLE, true);
+    await broadcast(api, session, ev.stanza);
+    if (wasAvailable) return;
+    // §4.2.2: the user is implicitly subscribed to itself: the new resource learns of the
+    // user's other available resources as it would of a contact's.
+    for (const s of availableSessions(api, session.bare)) {
+      if (s !== session) session.send(withAttrs(s.presence!, { from: s.jid, to: session.jid }));
+    }
+    // §4.2.2: initial presence: probe the contacts the user is subscribed to.
+    for (const jid of await contacts(api, session.bare, "to")) {
+      await api.router.route(
+        xml("presence", { xmlns: NS.CLIENT, type: "probe", from: session.bare, to: jid }),
+      );
+    }
+    // §3.1.3: subscription requests still unanswered are delivered again.
+    for (const p of await api.storage.roster.listPending(session.bare)) {
+      session.send(withAttrs(loadXml(p.stanza), { to: session.bare }));
+    }
+  } else if (type === "unavailable") {
+    session.data.set(AVAILABLE, false);
+    if (wasAvailable || directed(session).size > 0) await broadcast(api, session, ev.stanza);
+  }
+}
+
+/** §4.3.2: the contact's server answers a probe from a subscriber. */
+async function answerProbe(api: ModuleApi, ev: StanzaEvent): Promise<void> {
+  const prober = ev.from.bare;
+  const contact = ev.to.bare;
+  if (prober !== contact) {
+    if (!await api.accountExists(contact)) return;
+    const item = await api.storage.roster.getItem(contact, prober);
+    // Not a subscriber: presence is not revealed.
+    if (item?.subscription !== "from" && item?.subscription !== "both") return;
+  }
+  const available = availableSessions(api, contact);
+  if (available.length === 0) {
+    await api.router.route(
+      xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: contact, to: prober }),
+    );
+    return;
+  }
+  for (const s of available) {
+    await api.router.route(withAttrs(s.presence!, { from: s.jid, to: ev.from.full }));
+  }
+}
+
+async function onDirected(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED | void> {
+  const type = ev.stanza.attrs.type;
+  if (type === "probe") {
+    await answerProbe(api, ev);
+    return HANDLED;
+  }
+  const session = ev.origin;
+  if (!session || ev.to.bare === session.bare) return;
+  if (type === undefined) {
+    // §4.6.2: remember directed presence to someone who does not get the broadcasts.
+    const item = await api.storage.roster.getItem(session.bare, ev.to.bare);
+    if (item?.subscription !== "from" && item?.subscription !== "both") {
+      directed(session).add(ev.to.full);
+    }
+  } else if (type === "unavailable") {
+    directed(session).delete(ev.to.full);
+  }
+}
+
+/**
+ * The presence module (RFC 6121 §4).
+ *
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { presence } from "./presence.ts";
+ * if (presence().name !== "presence") throw new Error();
+ * ```
+ */
+export function presence(): XmppModule {
+  return {
+    name: "presence",
+    specs: ["RFC 6121"],
+    setup(api) {
+      api.hook("presence/server", (ev) => onBroadcast(api, ev));
+      api.hook("presence/bare", (ev) => onDirected(api, ev));
+      api.hook("presence/full", (ev) => onDirected(api, ev));
+      // §4.5.2: a session that ends without unavailable presence still sends it.
+      api.hook("session/closed", async ({ session }) => {
+        if (session.data.get(AVAILABLE) !== true && directed(session).size === 0) return;
+        session.data.set(AVAILABLE, false);
+        const stanza = xml("presence", {
+          xmlns: NS.CLIENT,
+          type: "unavailable",
+          from: session.jid,
+        });
+        await broadcast(api, session, stanza);
+      });
+    },
+  };
+}

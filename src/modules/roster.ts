@@ -1,0 +1,203 @@
+/**
+ * RFC 6121 §2 roster management: get, set, remove, pushes to interested resources and roster
+ * versioning (§2.6).
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { IqEvent } from "../hooks/iq_registry.ts";
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import { type BareJid, type FullJid, tryParseJid } from "../jid/jid.ts";
+import { StanzaError } from "../router/stanza_error.ts";
+import type { RosterItem } from "../storage/roster_store.ts";
+import { type Element, elements, text, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import {
+  availableSessions,
+  INTERESTED,
+  itemElement,
+  pushItem,
+  pushRosterItem,
+} from "./_roster_common.ts";
+
+/** Options of the roster module. */
+export interface RosterOptions {
+  /** Items one roster may hold; default 1000. */
+  readonly maxItems?: number;
+  /** Longest item name and group name, in characters; default 1023. */
+  readonly maxNameLength?: number;
+}
+
+// session.data key: roster pushes to send right after the result of a versioned roster get.
+const AFTER_RESULT = "roster:after-result";
+
+function owner(ev: IqEvent): BareJid {
+  // RFC 6121 §2.1.5 / §2.3.3: a roster get or set is sent with no 'to', or to the user's own
+  // bare JID; a roster of another account is none of the sender's business.
+  if (ev.to.local && ev.to.bare !== ev.from.bare) {
+    throw new StanzaError("forbidden", "auth", "Cannot access the roster of another account");
+  }
+  return ev.from.bare;
+}
+
+function parseSetItem(query: Element, maxName: number): Element {
+  const items = elements(query, "item");
+  // §2.3.3: exactly one item.
+  if (items.length !== 1 || elements(query).length !== 1) {
+    throw new StanzaError("bad-request", "modify", "A roster set needs exactly one item");
+  }
+  const item = items[0];
+  const name = item.attrs.name;
+  if (name !== undefined && name.length > maxName) {
+    throw new StanzaError("not-acceptable", "modify", "The item name is too long");
+  }
+  const groups = elements(item, "group").map((g) => text(g));
+  for (const g of groups) {
+    // §2.1.2.4 and §2.3.3: an empty group, or one over the limit, is not acceptable.
+    if (g.length === 0) throw new StanzaError("not-acceptable", "modify", "Empty group name");
+    if (g.length > maxName) {
+      throw new StanzaError("not-acceptable", "modify", "The group name is too long");
+    }
+  }
+  if (new Set(groups).size !== groups.length) {
+    throw new StanzaError("bad-request", "modify", "The item repeats a group");
+  }
+  return item;
+}
+
+async function removeContact(api: ModuleApi, user: BareJid, contact: BareJid): Promise<void> {
+  const { roster } = api.storage;
+  const item = await roster.getItem(user, contact);
+  const hadPending = await roster.removePending(user, contact);
+  // §2.5.3: removing an item that does not exist.
+  if (!item) {
+    if (hadPending) return;
+    throw new StanzaError("item-not-found", "cancel");
+  }
+  const version = await roster.removeItem(user, contact);
+  await pushItem(api, user, xml("item", { jid: contact, subscription: "remove" }), version);
+  const to = item.subscription === "to" || item.subscription === "both";
+  const from = item.subscription === "from" || item.subscription === "both";
+  // §2.5.2: the server cancels the subscriptions in both directions, as the user would.
+  const send = (type: string) =>
+    api.router.route(xml("presence", { xmlns: NS.CLIENT, type, from: user, to: contact }));
+  if (to || item.ask) await send("unsubscribe");
+  if (from || hadPending) {
+    await send("unsubscribed");
+    for (const s of availableSessions(api, user)) {
+      await api.router.route(
+        xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: s.jid, to: contact }),
+      );
+    }
+  }
+}
+
+async function setItem(
+  api: ModuleApi,
+  user: BareJid,
+  query: Element,
+  options: Required<RosterOptions>,
+): Promise<void> {
+  const el = parseSetItem(query, options.maxNameLength);
+  const jid = el.attrs.jid === undefined ? undefined : tryParseJid(el.attrs.jid);
+  if (!jid || jid.resource) {
+    throw new StanzaError("bad-request", "modify", "The item needs a bare 'jid'");
+  }
+  if (el.attrs.subscription === "remove") return removeContact(api, user, jid.bare);
+  // §2.1.2.5: any other 'subscription' (and 'ask', 'approved') in a set is ignored.
+  const { roster } = api.storage;
+  const old = await roster.getItem(user, jid.bare);
+  if (!old && await roster.count(user) >= options.maxItems) {
+    // §2.3.3: a roster set that would exceed the server's roster size limit is not allowed.
+    throw new StanzaError("not-allowed", "cancel", "The roster is full");
+  }
+  const name = el.attrs.name;
+  const item: RosterItem = {
+    jid: jid.bare,
+    name: name === undefined || name === "" ? undefined : name,
+    groups: elements(el, "group").map((g) => text(g)),
+    subscription: old?.subscription ?? "none",
+    ask: old?.ask ?? false,
+    approved: old?.approved ?? false,
+  };
+  const version = await roster.setItem(user, item);
+  await pushRosterItem(api, user, item, version);
+}
+
+async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<Element | undefined> {
+  const origin = ev.origin;
+  if (origin) origin.data.set(INTERESTED, true);
+  const { roster } = api.storage;
+  const ver = ev.payload.attrs.ver;
+  if (ver !== undefined && ver !== "" && origin) {
+    const delta = await roster.changesSince(user, ver);
+    if (delta) {
+      // §2.6.3: an empty result, then a push for each change since that version.
+      const pushes = [
+        ...delta.changed.map((i) => itemElement(i)),
+        ...delta.removed.map((jid) => xml("item", { jid, subscription: "remove" })),
+      ].map((item) =>
+        xml(
+          "iq",
+          { xmlns: NS.CLIENT, type: "set", id: `ver-${crypto.randomUUID()}`, to: origin.jid },
+          xml("query", { xmlns: NS.ROSTER, ver: delta.version }, item),
+        )
+      );
+      if (pushes.length > 0) {
+        const pending = (origin.data.get(AFTER_RESULT) as Map<string, Element[]> | undefined) ??
+          new Map<string, Element[]>();
+        pending.set(ev.stanza.attrs.id ?? "", pushes);
+        origin.data.set(AFTER_RESULT, pending);
+      }
+      return undefined;
+    }
+  }
+  const all = await roster.get(user);
+  return xml("query", { xmlns: NS.ROSTER, ver: all.version }, all.items.map(itemElement));
+}
+
+/**
+ * The roster module (RFC 6121 §2).
+ *
+ * @param options Size limits.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { roster } from "./roster.ts";
+ * if (roster({ maxItems: 10 }).name !== "roster") throw new Error();
+ * ```
+ */
+export function roster(options: RosterOptions = {}): XmppModule {
+  const opts: Required<RosterOptions> = {
+    maxItems: options.maxItems ?? 1000,
+    maxNameLength: options.maxNameLength ?? 1023,
+  };
+  return {
+    name: "roster",
+    specs: ["RFC 6121"],
+    setup(api) {
+      // §2.6.1: roster versioning is announced as a stream feature.
+      api.streamFeature(xml("ver", { xmlns: NS.ROSTER_VER }));
+      api.iq("get", NS.ROSTER, "query", (ev) => getRoster(api, ev, owner(ev)), {
+        target: "account",
+      });
+      api.iq("set", NS.ROSTER, "query", async (ev) => {
+        await setItem(api, owner(ev), ev.payload, opts);
+        return undefined;
+      }, { target: "account" });
+      // The pushes of a versioned roster get go out right after its (empty) result (§2.6.3).
+      api.hook("stanza/route", ({ stanza, origin }) => {
+        if (origin || stanza.name !== "iq" || stanza.attrs.type !== "result") return;
+        const to = stanza.attrs.to;
+        const session = to ? api.router.session(to as FullJid) : undefined;
+        const pending = session?.data.get(AFTER_RESULT) as Map<string, Element[]> | undefined;
+        const pushes = pending?.get(stanza.attrs.id ?? "");
+        if (!session || !pending || !pushes) return;
+        pending.delete(stanza.attrs.id ?? "");
+        session.send(stanza);
+        for (const p of pushes) session.send({ ...p, attrs: { ...p.attrs, from: session.bare } });
+        return HANDLED;
+      }, { priority: -1000 });
+    },
+  };
+}

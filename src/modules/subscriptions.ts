@@ -1,0 +1,178 @@
+/**
+ * RFC 6121 §3 presence subscriptions: the shell around the pure state machine of
+ * `subscription_states.ts`. A subscription stanza from a local client is handled on the
+ * sender's side ("outbound"), then, when the contact is local too, on the contact's side
+ * ("inbound"). A stanza with no local origin (a later server-to-server link, or one this server
+ * generated) gets only the inbound part.
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { StanzaEvent } from "../hooks/server_hooks.ts";
+import type { BareJid } from "../jid/jid.ts";
+import type { RosterItem } from "../storage/roster_store.ts";
+import { type Element, withAttrs, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import { availableSessions, pushRosterItem, storeXml } from "./_roster_common.ts";
+import {
+  inbound,
+  NO_SUBSCRIPTION,
+  outbound,
+  type SubscriptionEvent,
+  type SubscriptionOutcome,
+  type SubscriptionState,
+} from "./subscription_states.ts";
+
+const EVENTS = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
+
+async function load(
+  api: ModuleApi,
+  user: BareJid,
+  contact: BareJid,
+): Promise<{ item?: RosterItem; state: SubscriptionState }> {
+  const item = await api.storage.roster.getItem(user, contact);
+  const pending = await api.storage.roster.listPending(user);
+  const pendingIn = pending.some((p) => p.from === contact);
+  const state: SubscriptionState = item
+    ? { subscription: item.subscription, pendingOut: item.ask, pendingIn, approved: item.approved }
+    : { ...NO_SUBSCRIPTION, pendingIn };
+  return { item, state };
+}
+
+/** Stores the new state and pushes the roster item when it changed. */
+async function save(
+  api: ModuleApi,
+  user: BareJid,
+  contact: BareJid,
+  item: RosterItem | undefined,
+  old: SubscriptionState,
+  o: SubscriptionOutcome,
+  request?: Element,
+): Promise<void> {
+  const { roster } = api.storage;
+  if (o.state.pendingIn && request) {
+    // §3.1.3: kept, with its extensions, until the user answers.
+    await roster.addPending(user, { from: contact, stanza: storeXml(request) });
+  } else if (!o.state.pendingIn && old.pendingIn) {
+    await roster.removePending(user, contact);
+  }
+  if (!o.push) return;
+  const next: RosterItem = {
+    jid: contact,
+    name: item?.name,
+    groups: item?.groups ?? [],
+    subscription: o.state.subscription,
+    ask: o.state.pendingOut,
+    approved: o.state.approved,
+  };
+  const version = await roster.setItem(user, next);
+  await pushRosterItem(api, user, next, version);
+}
+
+/** Sends the user's presence (available or unavailable) from each available resource. */
+async function sendPresence(
+  api: ModuleApi,
+  user: BareJid,
+  contact: BareJid,
+  kind: "available" | "unavailable",
+): Promise<void> {
+  for (const s of availableSessions(api, user)) {
+    const stanza = kind === "available" && s.presence
+      ? withAttrs(s.presence, { from: s.jid, to: contact })
+      : xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: s.jid, to: contact });
+    await api.router.route(stanza);
+  }
+}
+
+function stanzaOf(type: string, from: BareJid, to: BareJid, base?: Element): Element {
+  // RFC 6120 §8.1.2.1, RFC 6121 §3.1.2: subscription stanzas carry bare JIDs.
+  return base
+    ? withAttrs(base, { from, to })
+    : xml("presence", { xmlns: NS.CLIENT, type, from, to });
+}
+
+async function handleInbound(
+  api: ModuleApi,
+  stanza: Element,
+  from: BareJid,
+  user: BareJid,
+): Promise<void> {
+  const event = stanza.attrs.type as SubscriptionEvent;
+  if (!await api.accountExists(user)) {
+    // RFC 6121 §3.1.3 and §8.5.1: a request to an account that does not exist is answered
+    // with unsubscribed; the rest is dropped.
+    if (event === "subscribe") {
+      await api.router.route(stanzaOf("unsubscribed", user, from));
+    }
+    return;
+  }
+  const { item, state } = await load(api, user, from);
+  const o = inbound(state, event);
+  await save(api, user, from, item, state, o, event === "subscribe" ? stanza : undefined);
+  if (o.forward) {
+    for (const s of availableSessions(api, user)) s.send(withAttrs(stanza, { to: user }));
+  }
+  if (o.reply) await api.router.route(stanzaOf(o.reply, user, from));
+  if (o.presence) await sendPresence(api, user, from, o.presence);
+}
+
+async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED | undefined> {
+  const type = ev.stanza.attrs.type;
+  if (type === undefined || !EVENTS.has(type)) return;
+  const event = type as SubscriptionEvent;
+  const contact = ev.to.bare;
+  const user = ev.from.bare;
+  if (!ev.origin) {
+    await handleInbound(api, ev.stanza, user, contact);
+    return HANDLED;
+  }
+  if (contact === user) {
+    // RFC 6121 §4.2.2: an entity is implicitly subscribed to its own presence, so a request
+    // to oneself is answered as an existing subscription is (§3.1.3); nothing is stored.
+    if (event === "subscribe") {
+      ev.origin.send(stanzaOf("subscribed", user, user));
+    }
+    return HANDLED;
+  }
+  const { item, state } = await load(api, user, contact);
+  const o = outbound(state, event);
+  await save(api, user, contact, item, state, o);
+  if (o.presence === "unavailable") await sendPresence(api, user, contact, "unavailable");
+  if (o.forward) {
+    const stamped = stanzaOf(type, user, contact, ev.stanza);
+    if (api.router.isLocal(ev.to.domain)) {
+      await handleInbound(api, stamped, user, contact);
+    } else {
+      // Federation: the remote server runs the inbound part.
+      await api.router.route(stamped);
+    }
+  }
+  // §3.1.5: after approving, the contact gets the user's current presence.
+  if (o.presence === "available") await sendPresence(api, user, contact, "available");
+  return HANDLED;
+}
+
+/**
+ * The subscriptions module (RFC 6121 §3, Appendix A), with pre-approval (§3.4).
+ *
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { subscriptions } from "./subscriptions.ts";
+ * if (subscriptions().name !== "subscriptions") throw new Error();
+ * ```
+ */
+export function subscriptions(): XmppModule {
+  return {
+    name: "subscriptions",
+    specs: ["RFC 6121"],
+    setup(api) {
+      // §3.1.2: a subscription stanza to a full JID is treated as sent to the bare JID.
+      api.hook("presence/bare", (ev) => handle(api, ev));
+      api.hook("presence/full", (ev) => handle(api, ev));
+      // §3.4: pre-approval is supported, announced in the stream features.
+      api.streamFeature(xml("sub", { xmlns: NS.PRESENCE_PREAPPROVAL }));
+    },
+  };
+}

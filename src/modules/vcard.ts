@@ -1,0 +1,67 @@
+/**
+ * XEP-0054 vcard-temp: each account stores one vCard; anyone may read it, only the owner may
+ * change it.
+ *
+ * @module
+ */
+import type { IqEvent } from "../hooks/iq_registry.ts";
+import type { XmppModule } from "../hooks/module_api.ts";
+import type { BareJid } from "../jid/jid.ts";
+import { StanzaError } from "../router/stanza_error.ts";
+import { xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import { byteSize, load, store } from "./_stored_xml.ts";
+
+/** Options of {@linkcode vcard}. */
+export interface VcardOptions {
+  /** Largest vCard stored, in bytes of serialized XML; default 65536. */
+  readonly maxBytes?: number;
+}
+
+/** The account an iq addressed "to the account" is about: its own when it has no `to`. */
+export function targetAccount(ev: IqEvent): BareJid {
+  return ev.stanza.attrs.to === undefined ? ev.from.bare : ev.to.bare;
+}
+
+/**
+ * The vcard-temp module.
+ *
+ * @param options The size limit.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { vcard } from "./vcard.ts";
+ * if (vcard().specs?.[0] !== "XEP-0054") throw new Error();
+ * ```
+ */
+export function vcard(options: VcardOptions = {}): XmppModule {
+  const maxBytes = options.maxBytes ?? 65_536;
+  return {
+    name: "vcard",
+    specs: ["XEP-0054"],
+    setup(api) {
+      api.feature(NS.VCARD);
+      api.iq("get", NS.VCARD, "vCard", async (ev) => {
+        const stored = await api.storage.vcard.get(targetAccount(ev));
+        // XEP-0054 §3.1: no vCard yet is an empty one.
+        return (stored !== undefined ? load(stored) : undefined) ??
+          xml("vCard", { xmlns: NS.VCARD });
+      }, { target: "account" });
+      api.iq("set", NS.VCARD, "vCard", async (ev) => {
+        const owner = targetAccount(ev);
+        // XEP-0054 §3.2: a user may publish only their own vCard.
+        if (!ev.from.local || owner !== ev.from.bare) throw new StanzaError("forbidden", "auth");
+        const serialized = store(ev.payload);
+        if (byteSize(serialized) > maxBytes) {
+          // RFC 6120 §8.3.3.9 not-acceptable: the stored vCard is left as it was.
+          throw new StanzaError(
+            "not-acceptable",
+            "modify",
+            `vCard is larger than ${maxBytes} bytes`,
+          );
+        }
+        await api.storage.vcard.set(owner, serialized);
+      }, { target: "account" });
+    },
+  };
+}

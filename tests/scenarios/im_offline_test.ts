@@ -1,0 +1,104 @@
+// XEP-0160 offline messages with XEP-0203 delay stamps, and the per-account cap, between real
+// xmpp.js clients.
+import assert from "node:assert/strict";
+import { xml } from "@xmpp/client";
+import { connect, startServer, type TestClient } from "./_harness.ts";
+import { errorCondition, silent } from "./_im.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const DELAY = "urn:xmpp:delay";
+
+Deno.test({
+  name: "offline: a message to an offline user is delivered at login with a delay stamp",
+  ...opts,
+  async fn() {
+    const t = await startServer();
+    let alice: TestClient | undefined, bob: TestClient | undefined;
+    try {
+      alice = await connect(t.port, "alice", "alice-pw", { resource: "laptop" });
+      const before = Date.now();
+      await alice.xmpp.send(
+        xml("message", { to: "bob@localhost", type: "chat", id: "o1" }, xml("body", {}, "One")),
+      );
+      // A full JID with no session falls back to the bare JID (RFC 6121 §8.5.3.2.1).
+      await alice.xmpp.send(
+        xml("message", { to: "bob@localhost/gone", id: "o2" }, xml("body", {}, "Two")),
+      );
+      // Headline and error messages are not stored (RFC 6121 §8.5.2.2.1).
+      await alice.xmpp.send(
+        xml("message", { to: "bob@localhost", type: "headline" }, xml("body", {}, "News")),
+      );
+      await alice.xmpp.send(xml("message", { to: "bob@localhost", type: "error", id: "e1" }));
+      assert.ok(await silent(alice, (s) => s.is("message") && s.attrs.type === "error"));
+
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
+      // Negative priority: nothing yet (XEP-0160 §3).
+      await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "-1")));
+      assert.ok(await silent(bob, (s) => s.is("message")));
+      await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "1")));
+      const one = await bob.next((s) => s.is("message") && s.attrs.id === "o1", "message one");
+      const two = await bob.next((s) => s.is("message") && s.attrs.id === "o2", "message two");
+      for (const m of [one, two]) {
+        assert.equal(m.attrs.from, "alice@localhost/laptop");
+        const delay = m.getChild("delay", DELAY);
+        assert.ok(delay, "the message carries an XEP-0203 delay");
+        assert.equal(delay.attrs.from, "localhost");
+        const stamp = Date.parse(delay.attrs.stamp);
+        assert.ok(stamp >= before - 1000 && stamp <= Date.now(), delay.attrs.stamp);
+      }
+      assert.equal(one.getChildText("body"), "One");
+      assert.equal(one.attrs.type, "chat");
+      assert.ok(await silent(bob, (s) => s.is("message") && s.getChildText("body") === "News"));
+      await bob.stop();
+
+      // Delivered once: the next login gets nothing.
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "tablet" });
+      await bob.xmpp.send(xml("presence", {}));
+      assert.ok(await silent(bob, (s) => s.is("message")));
+      assert.equal(await t.server.storage.offline.count("bob@localhost" as never), 0);
+    } finally {
+      await alice?.stop();
+      await bob?.stop();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "offline: over the cap the sender gets service-unavailable, and nothing stored is lost",
+  ...opts,
+  async fn() {
+    const t = await startServer({ limits: { maxOfflineMessages: 2 } });
+    let alice: TestClient | undefined, bob: TestClient | undefined;
+    try {
+      alice = await connect(t.port, "alice", "alice-pw", { resource: "laptop" });
+      for (const id of ["c1", "c2", "c3"]) {
+        await alice.xmpp.send(
+          xml("message", { to: "bob@localhost", type: "chat", id }, xml("body", {}, id)),
+        );
+      }
+      const error = await alice.next(
+        (s) => s.is("message") && s.attrs.type === "error",
+        "the error for the third message",
+      );
+      assert.equal(error.attrs.id, "c3");
+      assert.equal(error.attrs.from, "bob@localhost");
+      assert.equal(error.getChild("error")?.attrs.type, "cancel");
+      assert.equal(errorCondition(error), "service-unavailable");
+
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
+      await bob.xmpp.send(xml("presence", {}));
+      const got = [
+        await bob.next((s) => s.is("message"), "the first stored message"),
+        await bob.next((s) => s.is("message"), "the second stored message"),
+      ];
+      assert.deepEqual(got.map((m) => m.attrs.id), ["c1", "c2"]);
+      // Bob answers the error-free way; the error Alice got never bounced back.
+      assert.ok(await silent(bob, (s) => s.is("message")));
+    } finally {
+      await alice?.stop();
+      await bob?.stop();
+      await t.close();
+    }
+  },
+});
