@@ -17,6 +17,7 @@ export type { ConnectionOptions, Listening, Transport, XmppServer } from "./src/
 export { DEFAULT_LIMITS, defineConfig, resolveConfig, VERSION } from "./src/server/config.ts";
 export type {
   ListenConfig,
+  RegistrationConfig,
   ResolvedConfig,
   ServerConfig,
   ServerLimits,
@@ -50,8 +51,9 @@ export type { StanzaErrorCondition, StanzaErrorType } from "./src/router/stanza_
 export { StreamError, streamErrorElement } from "./src/stream/stream_error.ts";
 export type { StreamErrorCondition } from "./src/stream/stream_error.ts";
 export type { ByteStream, TransportInfo } from "./src/stream/byte_stream.ts";
-export { streamFraming } from "./src/stream/framing.ts";
+export { seeOtherUri, streamFraming, websocketFraming } from "./src/stream/framing.ts";
 export type { Framing } from "./src/stream/framing.ts";
+export type { StreamEvent, StreamHeader } from "./src/xml/stream_event.ts";
 export { child, elements, is, text, withAttrs, xml } from "./src/xml/element.ts";
 export type { Element, XmlAttrs, XmlChild, XmlNode } from "./src/xml/element.ts";
 export { NS } from "./src/xml/ns.ts";
@@ -81,3 +83,12 @@ export type { NodeConfig, PubsubItem, PubsubStore } from "./src/storage/pubsub_s
 export { deriveCredentials } from "./src/sasl/credentials.ts";
 export type { DeriveOptions } from "./src/sasl/credentials.ts";
 export { builtinModules, disco, legacySession, ping, time, version } from "./src/modules/mod.ts";
+export { account, blocking, pep, privateStorage, vcard } from "./src/modules/mod.ts";
+export type { BuiltinModuleOptions } from "./src/modules/mod.ts";
+export type { AccountOptions } from "./src/modules/account.ts";
+export type { PepOptions } from "./src/modules/pep.ts";
+export type { PrivateStorageOptions } from "./src/modules/private_storage.ts";
+export type { VcardOptions } from "./src/modules/vcard.ts";
+export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
+export type { OfflineOptions } from "./src/modules/offline.ts";
+export type { RosterOptions } from "./src/modules/roster.ts";

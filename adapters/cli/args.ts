@@ -18,13 +18,17 @@ Options:
   --hostname ADDR    Address to listen on (default: 0.0.0.0)
   --c2s-port N       Client port with STARTTLS (default: 5222; 0 picks a free port)
   --tls-port N       Direct TLS client port, XEP-0368 (default: 5223; 0 picks a free port)
-  --http-port N      HTTP port for WebSocket, BOSH and host-meta (default: 5280; reserved)
+  --http-port N      HTTP port for /xmpp-websocket, /http-bind and host-meta (default: 5280)
   --cert FILE        TLS certificate (PEM). Without one, a self-signed certificate for
                      the domain is created in the data directory on first start
   --key FILE         TLS private key (PEM)
-  --storage KIND     Storage driver: memory (default; persistent drivers come later)
+  --storage KIND     Storage driver: pglite (default: embedded, in DATA/pglite), postgres
+                     (the default when a database URL is given) or memory (nothing kept)
+  --database-url URL PostgreSQL URL, postgres://user@host:5432/db (default: $DATABASE_URL)
   --data DIR         Data directory (default: ./data)
   --user JID:PASS    Create an account at start when it does not exist (repeatable)
+  --allow-registration
+                     Let clients create accounts in-band (XEP-0077), rate limited per IP
   --log-level LEVEL  debug, info, warn or error (default: info)
   --help             Show this help
 
@@ -37,8 +41,10 @@ export interface CliOptions {
   readonly help: boolean;
   /** Config file path. */
   readonly configFile?: string;
-  /** Storage driver name. */
-  readonly storage: string;
+  /** Storage driver name, when given. */
+  readonly storage?: string;
+  /** PostgreSQL URL, when given. */
+  readonly databaseUrl?: string;
   /** Log level. */
   readonly logLevel: LogLevel;
   /** Configuration from flags only (merged over the file by the caller). */
@@ -99,9 +105,11 @@ export function parseCli(args: string[]): CliOptions {
       "http-port": { type: "string" },
       cert: { type: "string" },
       key: { type: "string" },
-      storage: { type: "string", default: "memory" },
+      storage: { type: "string" },
+      "database-url": { type: "string" },
       data: { type: "string" },
       user: { type: "string", multiple: true },
+      "allow-registration": { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -122,7 +130,8 @@ export function parseCli(args: string[]): CliOptions {
   return {
     help: values.help ?? false,
     configFile: values.config,
-    storage: values.storage ?? "memory",
+    storage: values.storage,
+    databaseUrl: values["database-url"],
     logLevel: level as LogLevel,
     config: {
       domain: values.domain,
@@ -130,6 +139,7 @@ export function parseCli(args: string[]): CliOptions {
       listen,
       tls: values.cert ? { cert: values.cert, key: values.key } : undefined,
       dataDir: values.data,
+      registration: values["allow-registration"] ? { enabled: true } : undefined,
     },
   };
 }

@@ -10,8 +10,10 @@ import { createServer } from "../../src/server/server.ts";
 import type { ServerConfig } from "../../src/server/config.ts";
 import { loadCertificate, loadOrCreateSelfSigned } from "../deno_tcp/certificate.ts";
 import { tcpTransport } from "../deno_tcp/transport.ts";
+import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
 import { consoleLogger } from "./console_logger.ts";
+import { chooseStorage, openStorage } from "./storage_select.ts";
 
 function defined<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as T;
@@ -37,9 +39,6 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (cli.storage !== "memory") {
-    throw new TypeError(`Cannot use --storage "${cli.storage}": only "memory" is available`);
-  }
   const file = cli.configFile ? await loadConfigFile(cli.configFile) : {};
   const flags = cli.config;
   const config: ServerConfig = {
@@ -48,11 +47,21 @@ export async function main(args: string[]): Promise<number> {
     users: [...(file.users ?? []), ...(flags.users ?? [])],
     listen: { ...file.listen, ...defined(flags.listen) },
     tls: flags.tls ?? file.tls,
+    registration: flags.registration
+      ? { ...file.registration, ...flags.registration }
+      : file.registration,
     logger: file.logger ?? consoleLogger(cli.logLevel),
   };
   const logger = config.logger!;
-  const server = await createServer(config);
   const dataDir = config.dataDir ?? "./data";
+  const choice = chooseStorage({
+    storage: cli.storage,
+    databaseUrl: cli.databaseUrl ?? (Deno.env.get("DATABASE_URL") || config.databaseUrl),
+    dataDir,
+  });
+  const storage = config.storage ?? await openStorage(choice);
+  logger.info("Storage opened", { driver: config.storage ? "config" : choice.kind });
+  const server = await createServer({ ...config, storage });
   const tls = config.tls?.cert && config.tls.key
     ? await loadCertificate(config.tls.cert, config.tls.key)
     : await loadOrCreateSelfSigned(dataDir, server.domain);
@@ -72,11 +81,19 @@ export async function main(args: string[]): Promise<number> {
     directTls: true,
     onListen: (l) => logger.info("Listening for clients (direct TLS)", { port: l.port }),
   }));
-  logger.info("Serving", { domain: server.domain, version: server.config.software.version });
+  // Plain HTTP: browsers on http://localhost use ws:// (SCRAM; PLAIN is never offered here).
+  await server.listen(httpTransport(server, {
+    hostname,
+    port: config.listen?.httpPort ?? 5280,
+    onListen: (a) =>
+      logger.info("Listening for web clients (WebSocket, BOSH, host-meta)", { port: a.port }),
+  }));
+  // Listen for signals before announcing "Serving": a supervisor may signal right after it.
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  logger.info("Serving", { domain: server.domain, version: server.config.software.version });
   await stopped.promise;
   logger.info("Shutting down");
   await server.close();

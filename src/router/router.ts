@@ -94,7 +94,8 @@ export function createRouter(deps: RouterDeps): Router {
 
   async function bounce(stanza: Element, error: StanzaError): Promise<void> {
     if (stanza.attrs.type === "error" || !stanza.attrs.from) return;
-    await route(errorReply(stanza, error));
+    // RFC 6120 §10.3.3: a stanza with no 'to' was handled on behalf of the sender's account.
+    await route(errorReply(stanza, error, stanza.attrs.to ?? parseJid(stanza.attrs.from).bare));
   }
 
   async function accountExists(jid: BareJid): Promise<boolean> {
@@ -130,7 +131,7 @@ export function createRouter(deps: RouterDeps): Router {
       type: "result",
       id: stanza.attrs.id,
       to: stanza.attrs.from,
-      from: stanza.attrs.to,
+      from: stanza.attrs.to ?? ev.from.bare,
     }, result ?? undefined));
   }
 

@@ -42,6 +42,8 @@ export class StanzaError extends Error {
   readonly type: StanzaErrorType;
   /** Optional text for the sender. */
   readonly text?: string;
+  /** Optional application-specific condition (RFC 6120 §8.3.2), e.g. a pubsub#errors element. */
+  readonly app?: Element;
 
   /**
    * Creates a stanza error.
@@ -49,13 +51,20 @@ export class StanzaError extends Error {
    * @param condition The RFC 6120 condition.
    * @param type The error type.
    * @param text Optional text for the sender.
+   * @param app Optional application-specific condition element.
    */
-  constructor(condition: StanzaErrorCondition, type: StanzaErrorType, text?: string) {
+  constructor(
+    condition: StanzaErrorCondition,
+    type: StanzaErrorType,
+    text?: string,
+    app?: Element,
+  ) {
     super(text ? `Stanza error "${condition}": ${text}` : `Stanza error "${condition}"`);
     this.name = "StanzaError";
     this.condition = condition;
     this.type = type;
     this.text = text;
+    this.app = app;
   }
 }
 
@@ -91,6 +100,7 @@ export function errorReply(stanza: Element, error: StanzaError, from?: string): 
       { type: error.type },
       xml(error.condition, { xmlns: NS.STANZAS }),
       error.text ? xml("text", { xmlns: NS.STANZAS, "xml:lang": "en" }, error.text) : undefined,
+      error.app,
     ),
   );
 }

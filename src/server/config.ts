@@ -26,6 +26,14 @@ export interface ServerLimits {
   readonly maxOutputBytes?: number;
   /** Sessions one account may have at once; default 16. */
   readonly maxSessionsPerAccount?: number;
+  /** Items one roster may hold (RFC 6121 §2.3.3: more is not-allowed); default 1000. */
+  readonly maxRosterItems?: number;
+  /** Offline messages kept per account (XEP-0160); default 500. */
+  readonly maxOfflineMessages?: number;
+  /** Largest vCard (XEP-0054) an account may store, in bytes of serialized XML; default 64 KiB. */
+  readonly maxVcardBytes?: number;
+  /** Largest PEP item (XEP-0163), in bytes of serialized XML; default 64 KiB. */
+  readonly maxPepItemBytes?: number;
 }
 
 /** An account to create at start when it does not exist. */
@@ -66,6 +74,21 @@ export interface ServerConfig {
   readonly tls?: { readonly cert?: string; readonly key?: string };
   /** Data directory of the standalone server; default "./data". */
   readonly dataDir?: string;
+  /** XEP-0077 in-band registration; off unless `enabled`. */
+  readonly registration?: RegistrationConfig;
+  /**
+   * PostgreSQL URL of the standalone server (`postgres://…`); when set, it keeps its data there
+   * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
+   */
+  readonly databaseUrl?: string;
+}
+
+/** XEP-0077 in-band registration settings. */
+export interface RegistrationConfig {
+  /** Let clients create accounts before authenticating; default `false`. */
+  readonly enabled?: boolean;
+  /** Least time between two registrations from one IP address, in ms; default 60000. */
+  readonly perIpIntervalMs?: number;
 }
 
 /** Ports and address of the standalone server. */
@@ -94,6 +117,8 @@ export interface ResolvedConfig {
   readonly builtinModules: boolean;
   /** Name and version. */
   readonly software: ServerIdentity;
+  /** In-band registration. */
+  readonly registration: Required<RegistrationConfig>;
 }
 
 /** The version of this package. */
@@ -109,6 +134,10 @@ export const DEFAULT_LIMITS: Required<ServerLimits> = {
   pingTimeoutMs: 60_000,
   maxOutputBytes: 8 * 1024 * 1024,
   maxSessionsPerAccount: 16,
+  maxRosterItems: 1000,
+  maxOfflineMessages: 500,
+  maxVcardBytes: 65_536,
+  maxPepItemBytes: 65_536,
 };
 
 // RFC 6120 §13.12: a server must accept stanzas of at least 10,000 bytes.
@@ -121,6 +150,10 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   pingTimeoutMs: [10, 3_600_000],
   maxOutputBytes: [65_536, 1024 * 1024 * 1024],
   maxSessionsPerAccount: [1, 10_000],
+  maxRosterItems: [1, 1_000_000],
+  maxOfflineMessages: [0, 1_000_000],
+  maxVcardBytes: [1024, 16 * 1024 * 1024],
+  maxPepItemBytes: [1024, 16 * 1024 * 1024],
 };
 
 /**
@@ -163,6 +196,14 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
   checkType(config.requireTls, "boolean", "requireTls");
   checkType(config.builtinModules, "boolean", "builtinModules");
   checkType(config.scramIterations, "number", "scramIterations");
+  checkType(config.registration?.enabled, "boolean", "registration.enabled");
+  checkType(config.registration?.perIpIntervalMs, "number", "registration.perIpIntervalMs");
+  const perIpIntervalMs = config.registration?.perIpIntervalMs ?? 60_000;
+  if (!Number.isInteger(perIpIntervalMs) || perIpIntervalMs < 0 || perIpIntervalMs > 86_400_000) {
+    throw new RangeError(
+      `Cannot use registration.perIpIntervalMs ${perIpIntervalMs}: not in 0..86400000`,
+    );
+  }
   if (config.domains !== undefined && !Array.isArray(config.domains)) {
     throw new TypeError("Cannot use domains: expected an array of strings");
   }
@@ -196,5 +237,6 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     scramIterations: iterations,
     builtinModules: config.builtinModules ?? true,
     software: config.software ?? { name: "Parley", version: VERSION },
+    registration: { enabled: config.registration?.enabled ?? false, perIpIntervalMs },
   };
 }

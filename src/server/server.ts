@@ -24,6 +24,7 @@ import { StreamError } from "../stream/stream_error.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { ModuleHost } from "./module_host.ts";
+import { registrar } from "./registration.ts";
 
 /** How one connection is to be served. */
 export interface ConnectionOptions {
@@ -144,6 +145,14 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     },
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
     randomId,
+    register: resolved.registration.enabled
+      ? registrar({
+        perIpIntervalMs: resolved.registration.perIpIntervalMs,
+        exists: (jid) => storage.accounts.exists(jid),
+        create: (jid, password) => upsertUser(jid, password, true),
+        now: () => Date.now(),
+      })
+      : undefined,
   };
 
   function host(stream: ByteStream, options: ConnectionOptions): SessionHost {
@@ -160,6 +169,7 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
         maxAuthFailures: limits.maxAuthFailures,
         postAuthFeatures: modules.streamFeatures,
         fakeSaltKey,
+        registration: resolved.registration.enabled,
       },
       async bound(session) {
         const displaced = directory.add(session);
@@ -277,7 +287,14 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     },
   };
 
-  if (resolved.builtinModules) { for (const m of builtinModules()) await modules.load(m); }
+  if (resolved.builtinModules) {
+    for (
+      const m of builtinModules({
+        limits: resolved.limits,
+        scramIterations: resolved.scramIterations,
+      })
+    ) await modules.load(m);
+  }
   for (const m of config.modules ?? []) await modules.load(m);
   for (const user of config.users ?? []) {
     if (!await storage.accounts.exists(parseJid(user.jid).bare)) {

@@ -13,7 +13,7 @@ import type { NegotiationConfig } from "./negotiation_types.ts";
 /** The part of the configuration that decides the features. */
 export type FeatureConfig = Pick<
   NegotiationConfig,
-  "requireTls" | "canStartTls" | "allowPlainWithoutTls" | "postAuthFeatures"
+  "requireTls" | "canStartTls" | "allowPlainWithoutTls" | "postAuthFeatures" | "registration"
 >;
 
 /**
@@ -100,6 +100,8 @@ export function preAuthFeatures(config: FeatureConfig, info: TransportInfo): Ele
         xml("channel-binding", { type: CHANNEL_BINDING_TYPE }),
       )
       : undefined,
+    // XEP-0077 §8: in-band registration is offered before authentication.
+    config.registration ? xml("register", { xmlns: NS.REGISTER_FEATURE }) : undefined,
   );
 }
 

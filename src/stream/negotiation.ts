@@ -40,6 +40,7 @@ import type { TransportInfo } from "./byte_stream.ts";
 import { handlePostAuth } from "./negotiation_bind.ts";
 import { step, streamErrorStep } from "./negotiation_common.ts";
 import { handleOpen } from "./negotiation_header.ts";
+import { handleRegister, isRegisterIq } from "./negotiation_register.ts";
 import { handleSasl } from "./negotiation_sasl.ts";
 import { handleSecured, handleTls } from "./negotiation_tls.ts";
 import type {
@@ -105,6 +106,7 @@ function element(
   if (state.jid !== undefined) return handlePostAuth(state, el, env);
   if (el.xmlns === NS.TLS) return Promise.resolve(handleTls(state, el, env));
   if (el.xmlns === NS.SASL) return handleSasl(state, el, env);
+  if (isRegisterIq(el)) return handleRegister(state, el, env);
   // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication.
   return Promise.resolve(streamErrorStep(state, env, "not-authorized"));
 }

@@ -35,6 +35,11 @@ export interface NegotiationConfig {
    * `SaslContext.fakeSaltKey`). Without it an unknown user gets a fresh random salt each time.
    */
   readonly fakeSaltKey?: Uint8Array;
+  /**
+   * Offer XEP-0077 in-band registration before authentication (needs `NegotiationEnv.register`).
+   * Default `false`.
+   */
+  readonly registration?: boolean;
 }
 
 /** The effects negotiation asks of the server, as functions. */
@@ -51,6 +56,11 @@ export interface NegotiationEnv {
   randomBytes(n: number): Uint8Array;
   /** A fresh unique id: stream ids, generated resources. */
   randomId(): string;
+  /**
+   * Creates an account by XEP-0077 in-band registration. Throws a `StanzaError` to refuse it
+   * (`conflict` for an existing account, `resource-constraint` when rate limited).
+   */
+  register?(jid: BareJid, password: string, info: TransportInfo): Promise<void>;
 }
 
 /** What the shell feeds to {@linkcode negotiate}. */

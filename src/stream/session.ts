@@ -72,6 +72,33 @@ function toStreamError(e: unknown): StreamError | undefined {
   return undefined;
 }
 
+/**
+ * RFC 7395 §3.3.3: every WebSocket message is one complete element, parsable on its own. Two
+ * elements, or part of one, make the message not a well-formed document: not-well-formed.
+ */
+function oneElement(parser: StreamParser, input: Uint8Array): StreamEvent[] {
+  const events = [...parser.push(input)];
+  const partial = parser.rest().some((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (events.length > 1 || partial) {
+    throw new StreamError(
+      "not-well-formed",
+      "A WebSocket message must hold exactly one complete element",
+    );
+  }
+  return events;
+}
+
+// Writes of one event-loop turn leave together: the stanzas routed to a bound session while
+// reads are processed (several in one chunk for the same recipient, a broadcast) become one
+// socket write instead of one per stanza. One timer serves every session.
+const flushQueue: (() => void)[] = [];
+function flushAll(): void {
+  for (const task of flushQueue.splice(0)) task();
+}
+function scheduleFlush(task: () => void): void {
+  if (flushQueue.push(task) === 1) setTimeout(flushAll, 0);
+}
+
 /** One client connection. Once bound, it is the {@linkcode LocalSession} the router sees. */
 export class ClientSession implements LocalSession {
   /** Unique id of the connection. */
@@ -110,6 +137,7 @@ export class ClientSession implements LocalSession {
   #lastRead = Date.now();
   #pingSent = 0;
   #writerGone = false;
+  readonly #flushTask = () => this.#flushNow();
 
   /**
    * @param stream The transport.
@@ -219,7 +247,14 @@ export class ClientSession implements LocalSession {
       while (chunk !== undefined && chunk.length > 0) {
         const input: Uint8Array = chunk;
         chunk = undefined;
-        for (const ev of parser.push(input)) {
+        const events = this.#framing.oneElementPerChunk
+          ? oneElement(parser, input)
+          : parser.push(input);
+        for (const raw of events) {
+          // RFC 7395 §3.3.2, §3.6: framed <open/> and <close/> stand for the stream's ends.
+          const ev = raw.kind === "element" && this.#framing.decode
+            ? this.#framing.decode(raw.element)
+            : raw;
           const action = await this.#event(ev);
           if (action === "stop" || this.#closing) return;
           if (action === "restart") {
@@ -347,13 +382,24 @@ export class ClientSession implements LocalSession {
     this.#out.push(data);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#flushNow());
+      // Negotiation is ping-pong: answer at once. Once bound, batch with the rest of the turn.
+      if (this.#isBound) scheduleFlush(this.#flushTask);
+      else queueMicrotask(this.#flushTask);
     }
   }
 
   #flushNow(): void {
     this.#scheduled = false;
     if (this.#out.length === 0 || this.#writerGone) return;
+    if (this.#framing.oneElementPerChunk && this.#out.length > 1) {
+      // RFC 7395 §3.3.3: one element per WebSocket message, so one write per element.
+      const parts = this.#out;
+      for (const part of parts) {
+        this.#out = [part];
+        this.#flushNow();
+      }
+      return;
+    }
     const bytes = encoder.encode(this.#out.length === 1 ? this.#out[0] : this.#out.join(""));
     this.#out = [];
     this.#inflight += bytes.length;

@@ -60,6 +60,8 @@ Deno.test({
       "0",
       "--tls-port",
       "0",
+      "--http-port",
+      "0",
       "--hostname",
       "127.0.0.1",
       "--data",
