@@ -1,0 +1,296 @@
+/**
+ * `deno task bench:compare`: Parley against Prosody and ejabberd (where installed) on
+ * loopback with the same domain, accounts and no-TLS choice. Scenarios run interleaved
+ * (parley, prosody, ejabberd, parley, …) for several rounds; medians and ratios are printed
+ * and written to bench/results/ as JSON and Markdown. Every server started here is stopped
+ * at the end, on error and on Ctrl-C.
+ *
+ * ```sh
+ * deno task bench:compare --rounds 3 --duration 5 --idle-sizes 1000,5000,10000
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { LoadResult } from "./load/scenarios.ts";
+import { ejabberdFactory } from "./peers/ejabberd.ts";
+import { parleyFactory } from "./peers/parley.ts";
+import type { PeerFactory, ServerUnderTest } from "./peers/peer.ts";
+import { prosodyFactory } from "./peers/prosody.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    "idle-rounds": { type: "string" },
+    duration: { type: "string", default: "5" },
+    scenarios: { type: "string", default: "login,login-plain,messages,idle" },
+    "idle-sizes": { type: "string", default: "1000,5000,10000" },
+    users: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "16" },
+    pairs: { type: "string", default: "20" },
+    window: { type: "string", default: "10" },
+    servers: { type: "string", default: "parley,prosody,ejabberd" },
+    out: { type: "string", default: new URL("./results/", import.meta.url).pathname },
+    label: { type: "string", default: "" },
+  },
+});
+
+const rounds = Number(values.rounds);
+const idleRounds = Number(values["idle-rounds"] ?? values.rounds);
+const users = Number(values.users);
+const scenarios = values.scenarios!.split(",");
+const wanted = new Set(values.servers!.split(","));
+const loadScript = new URL("./load/main.ts", import.meta.url).pathname;
+
+const running = new Set<ServerUnderTest>();
+const factories: PeerFactory[] = [];
+let stopping: Promise<void> | undefined;
+
+function stopEverything(): Promise<void> {
+  stopping ??= (async () => {
+    await Promise.all([...running].map((s) => s.stop()));
+    running.clear();
+    await Promise.all(factories.map((f) => f.cleanup()));
+  })();
+  return stopping;
+}
+
+const onSignal = () => {
+  console.error("\nInterrupted: stopping servers");
+  stopEverything().finally(() => Deno.exit(130));
+};
+Deno.addSignalListener("SIGINT", onSignal);
+Deno.addSignalListener("SIGTERM", onSignal);
+
+async function load(
+  server: ServerUnderTest,
+  scenario: string,
+  extra: string[],
+): Promise<LoadResult> {
+  const args = [
+    "run",
+    "-A",
+    loadScript,
+    "--port",
+    String(server.port),
+    "--users",
+    String(users),
+    "--duration",
+    values.duration!,
+    "--concurrency",
+    values.concurrency!,
+    "--pairs",
+    values.pairs!,
+    "--window",
+    values.window!,
+    "--server-pid",
+    String(server.pid),
+    ...extra,
+  ];
+  const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "inherit" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
+  const result = JSON.parse(text) as LoadResult;
+  result.scenario = scenario;
+  return result;
+}
+
+function median(xs: (number | undefined)[]): number | undefined {
+  const s = xs.filter((x): x is number => typeof x === "number").sort((a, b) => a - b);
+  if (!s.length) return undefined;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+type Runs = Map<string, Map<string, LoadResult[]>>; // scenario → server → runs
+const runs: Runs = new Map();
+const versions: Record<string, string> = {};
+function record(scenario: string, server: string, r: LoadResult) {
+  if (!runs.has(scenario)) runs.set(scenario, new Map());
+  const m = runs.get(scenario)!;
+  if (!m.has(server)) m.set(server, []);
+  m.get(server)!.push(r);
+  const main = r.rate !== undefined
+    ? `${r.rate.toFixed(0)}/s p50 ${r.latencyMs?.p50} ms p99 ${r.latencyMs?.p99} ms`
+    : `${r.rssPerConnectionKiB} KiB/conn (${r.connections} conns)`;
+  console.log(`  ${scenario.padEnd(12)} ${server.padEnd(9)} ${main}  errors ${r.errors}`);
+}
+
+async function machine(): Promise<Record<string, unknown>> {
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  const mem = (await Deno.readTextFile("/proc/meminfo")).match(/MemTotal:\s*(\d+)/)?.[1];
+  return {
+    nproc: navigator.hardwareConcurrency,
+    cpu,
+    memoryMiB: mem ? Math.round(Number(mem) / 1024) : undefined,
+    kernel: Deno.osRelease(),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    servers: versions,
+    date: new Date().toISOString(),
+  };
+}
+
+try {
+  const base = 15200 + (Deno.pid % 500) * 3;
+  const makers: [string, () => Promise<PeerFactory | undefined>][] = [
+    ["parley", () => Promise.resolve(parleyFactory(base, users))],
+    ["prosody", () => prosodyFactory(base + 1, users)],
+    ["ejabberd", () => ejabberdFactory(base + 2, users)],
+  ];
+  for (const [name, make] of makers) {
+    if (!wanted.has(name)) continue;
+    const f = await make();
+    if (f) factories.push(f);
+    else console.log(`${name} is not installed: skipped`);
+  }
+
+  const throughput = scenarios.filter((s) => s !== "idle");
+  if (throughput.length) {
+    const servers: ServerUnderTest[] = [];
+    for (const f of factories) {
+      const s = await f.start();
+      running.add(s);
+      servers.push(s);
+      versions[s.name] = s.version;
+    }
+    for (let round = 1; round <= rounds; round++) {
+      console.log(`round ${round}/${rounds}`);
+      for (const scenario of throughput) {
+        for (const s of servers) {
+          const extra = scenario === "login"
+            ? ["--scenario", "login"]
+            : scenario === "login-plain"
+            ? ["--scenario", "login", "--mechanism", "PLAIN"]
+            : ["--scenario", "messages"];
+          record(scenario, s.name, await load(s, scenario, extra));
+        }
+      }
+    }
+    for (const s of servers) {
+      await s.stop();
+      running.delete(s);
+    }
+  }
+
+  if (scenarios.includes("idle")) {
+    for (const size of values["idle-sizes"]!.split(",").map(Number)) {
+      for (let round = 1; round <= idleRounds; round++) {
+        console.log(`idle ${size} round ${round}/${idleRounds}`);
+        for (const f of factories) {
+          const s = await f.start();
+          running.add(s);
+          versions[s.name] = s.version;
+          try {
+            const concurrency = ["--concurrency", "50", "--duration", "3"];
+            record(
+              `idle-${size}`,
+              s.name,
+              await load(s, `idle-${size}`, [
+                "--scenario",
+                "idle",
+                "--connections",
+                String(size),
+                ...concurrency,
+              ]),
+            );
+          } finally {
+            await s.stop();
+            running.delete(s);
+          }
+        }
+      }
+    }
+  }
+
+  // Summary: medians per scenario and server, ratios parley / peer.
+  const summary: Record<string, Record<string, Record<string, number | undefined>>> = {};
+  const lines: string[] = [];
+  const names = factories.map((f) => f.name);
+  lines.push(
+    `| scenario | metric | ${names.join(" | ")} | ${
+      names.filter((n) => n !== "parley").map((n) => `parley/${n}`).join(" | ")
+    } |`,
+  );
+  lines.push(
+    `|---|---|${names.map(() => "---:").join("|")}|${names.slice(1).map(() => "---:").join("|")}|`,
+  );
+  for (const [scenario, byServer] of runs) {
+    summary[scenario] = {};
+    for (const [server, rs] of byServer) {
+      summary[scenario][server] = {
+        runs: rs.length,
+        rate: median(rs.map((r) => r.rate)),
+        p50: median(rs.map((r) => r.latencyMs?.p50)),
+        p95: median(rs.map((r) => r.latencyMs?.p95)),
+        p99: median(rs.map((r) => r.latencyMs?.p99)),
+        rssPerConnectionKiB: median(rs.map((r) => r.rssPerConnectionKiB)),
+        errors: rs.reduce((a, r) => a + (r.errors ?? 0), 0),
+      };
+    }
+    const metrics = scenario.startsWith("idle")
+      ? [["rssPerConnectionKiB", "KiB/conn (lower is better)"]]
+      : [["rate", scenario.startsWith("login") ? "logins/s" : "msgs/s"], ["p50", "p50 ms"], [
+        "p99",
+        "p99 ms",
+      ]];
+    for (const [key, label] of metrics) {
+      const cell = (n: string) => {
+        const v = summary[scenario][n]?.[key];
+        return v === undefined ? "–" : v >= 100 ? v.toFixed(0) : v.toFixed(2);
+      };
+      const ratio = (n: string) => {
+        const a = summary[scenario].parley?.[key];
+        const b = summary[scenario][n]?.[key];
+        return a === undefined || b === undefined || b === 0 ? "–" : `${(a / b).toFixed(2)}×`;
+      };
+      lines.push(
+        `| ${scenario} | ${label} | ${names.map(cell).join(" | ")} | ${
+          names.filter((n) => n !== "parley").map(ratio).join(" | ")
+        } |`,
+      );
+    }
+  }
+  const info = await machine();
+  const errors = Object.values(summary).flatMap((s) => Object.entries(s))
+    .filter(([, v]) => v.errors).map(([k, v]) => `${k}: ${v.errors}`);
+  const md = [
+    `# Parley vs Prosody vs ejabberd ${values.label}`,
+    "",
+    `Machine: ${info.nproc} CPUs (${info.cpu}), ${info.memoryMiB} MiB, Linux ${info.kernel}; ` +
+    `Deno ${info.deno}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
+    `${info.date}.`,
+    "",
+    `Medians of ${rounds} interleaved rounds (idle: ${idleRounds}); ${values.duration} s per run; ` +
+    `no TLS on loopback; ${users} accounts; login: ${values.concurrency} workers; ` +
+    `messages: ${values.pairs} pairs × ${values.window} in flight. Ratios are parley / peer.`,
+    "",
+    ...lines,
+    "",
+    errors.length ? `Protocol errors: ${errors.join(", ")}` : "No protocol errors.",
+    "",
+  ].join("\n");
+  console.log("\n" + md);
+  await Deno.mkdir(values.out!, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const label = values.label ? `-${values.label}` : "";
+  await Deno.writeTextFile(
+    `${values.out}/compare-${stamp}${label}.json`,
+    JSON.stringify(
+      {
+        machine: info,
+        options: values,
+        summary,
+        runs: Object.fromEntries([...runs].map(([k, v]) => [k, Object.fromEntries(v)])),
+      },
+      null,
+      2,
+    ),
+  );
+  await Deno.writeTextFile(`${values.out}/compare-${stamp}${label}.md`, md);
+} finally {
+  await stopEverything();
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+}
