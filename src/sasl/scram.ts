@@ -19,7 +19,7 @@ import {
   utf8,
   xor,
 } from "./_bytes.ts";
-import { digest, hashLength, type HashName, hmac } from "./_crypto.ts";
+import { digest, hashLength, type HashName, hmac, hmacStoredKey } from "./_crypto.ts";
 import { parseClientFinal, parseClientFirst } from "./_scram_messages.ts";
 import {
   lookupCredentials,
@@ -259,10 +259,14 @@ export async function scramServerFinal(
   }
   const storedKey = base64Attr(state.storedKey, "state");
   const authMessage = utf8(`${state.clientFirstBare},${state.serverFirst},${final.withoutProof}`);
-  const clientSignature = await hmac(hash, storedKey, authMessage);
+  const clientSignature = await hmacStoredKey(hash, storedKey, authMessage);
   const clientKey = xor(proof, clientSignature);
   const ok = timingSafeEqual(await digest(hash, clientKey), storedKey);
   if (!ok || state.jid === undefined) throw new SaslError("not-authorized");
-  const serverSignature = await hmac(hash, base64Attr(state.serverKey, "state"), authMessage);
+  const serverSignature = await hmacStoredKey(
+    hash,
+    base64Attr(state.serverKey, "state"),
+    authMessage,
+  );
   return { kind: "success", jid: state.jid, data: utf8(`v=${toBase64(serverSignature)}`) };
 }

@@ -76,10 +76,12 @@ export interface XmppServer {
   close(): Promise<void>;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  for (const b of bytes) s += HEX[b];
   return s;
 }
 
