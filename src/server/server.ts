@@ -124,7 +124,13 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     hooks,
     iqs,
     software: resolved.software,
-    accountExists: (jid) => storage.accounts.exists(parseJid(jid).bare),
+    accountExists: (jid) => {
+      const bare = parseJid(jid).bare;
+      // A bound session proves the account exists without a storage round-trip.
+      return directory.byBare(bare).length > 0
+        ? Promise.resolve(true)
+        : storage.accounts.exists(bare);
+    },
     now: () => new Date(),
   });
   const connections = new Set<ClientSession>();
@@ -195,7 +201,12 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
                 stanza: el.name,
                 error: e instanceof Error ? e.message : String(e),
               });
-              await router.bounce(result.stanza, new StanzaError("internal-server-error", "wait"));
+              // Straight back to the sender: routing the error could fail the same way again.
+              if (result.stanza.attrs.type !== "error") {
+                session.send(
+                  errorReply(result.stanza, new StanzaError("internal-server-error", "wait")),
+                );
+              }
             }
             return;
           case "reply":
@@ -213,7 +224,16 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
       },
       async closed(session, clean) {
         directory.remove(session);
-        await hooks.run("session/closed", { session, clean });
+        try {
+          await hooks.run("session/closed", { session, clean });
+        } catch (e) {
+          // A module failing here (e.g. storage down while broadcasting unavailable presence)
+          // must not take the process down: the session is gone either way.
+          logger.error("Session end handling failed", {
+            session: session.id,
+            error: e instanceof Error ? e.message : String(e),
+          });
+        }
       },
     };
   }
@@ -279,7 +299,7 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     async close() {
       if (closing) return;
       closing = true;
-      await Promise.all(
+      await Promise.allSettled(
         [...connections].map((s) => s.close(new StreamError("system-shutdown"))),
       );
       await Promise.all([...listeners].map((l) => l.close()));

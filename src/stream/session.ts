@@ -217,7 +217,16 @@ export class ClientSession implements LocalSession {
       this.#writer.releaseLock();
     } catch { /* released already */ }
     await this.#stream.close().catch(() => {});
-    if (this.#isBound) await this.#host.closed(this, this.#clean);
+    if (this.#isBound) {
+      try {
+        await this.#host.closed(this, this.#clean);
+      } catch (e) {
+        this.#host.logger.error("Session end handling failed", {
+          session: this.id,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
   }
 
   #writeHeaderIfNeeded(): void {
