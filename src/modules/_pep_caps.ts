@@ -4,9 +4,12 @@ import type { ModuleApi } from "../hooks/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import { child, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { setBounded } from "./_bounded_map.ts";
 import { type CapsInfo, capsOf, capsVer } from "./caps.ts";
 
 const MAX_PENDING = 1000;
+/** Distinct `ver`s remembered (verified, or being asked about); clients choose them. */
+const MAX_VERS = 10_000;
 /** After this long without an answer, the next presence with the same `ver` asks again. */
 const RETRY_MS = 30_000;
 
@@ -60,7 +63,7 @@ export class CapsTracker {
     const since = this.#asking.get(key(caps));
     if (since !== undefined && this.#api.now().getTime() - since < RETRY_MS) return;
     // XEP-0115 §6.2: ask the resource itself, with node#ver, once per unknown ver.
-    this.#asking.set(key(caps), this.#api.now().getTime());
+    setBounded(this.#asking, key(caps), this.#api.now().getTime(), MAX_VERS);
     if (this.#pending.size >= MAX_PENDING) this.#pending.clear();
     const id = `caps-${crypto.randomUUID()}`;
     this.#pending.set(id, { full, caps });
@@ -97,7 +100,7 @@ export class CapsTracker {
     for (const c of query.children) {
       if (typeof c !== "string" && c.name === "feature" && c.attrs.var) features.add(c.attrs.var);
     }
-    this.#byVer.set(k, features);
+    setBounded(this.#byVer, k, features, MAX_VERS);
     for (const [full, caps] of this.#bySession) {
       if (key(caps) === k) await this.#learned(full);
     }

@@ -10,6 +10,7 @@ import { type BareJid, type Jid, tryParseJid } from "../jid/jid.ts";
 import { errorReply, StanzaError } from "../router/stanza_error.ts";
 import { type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { setBounded } from "./_bounded_map.ts";
 
 const REQUESTED = "blocking:requested";
 const MAX_CACHED = 10_000;
@@ -68,8 +69,8 @@ export function blocking(): XmppModule {
         const hit = cache.get(owner);
         if (hit) return hit;
         const loaded = new Set(await api.storage.blocklist.list(owner));
-        if (cache.size >= MAX_CACHED) cache.clear();
-        cache.set(owner, loaded);
+        // Evict the oldest, not everything: stanzas to many JIDs must not flush every list.
+        setBounded(cache, owner, loaded, MAX_CACHED);
         return loaded;
       }
 
