@@ -26,6 +26,11 @@ export interface ServerLimits {
   readonly maxOutputBytes?: number;
   /** Sessions one account may have at once; default 16. */
   readonly maxSessionsPerAccount?: number;
+  /**
+   * Bytes per second a client may send, with bursts of up to 1 MiB; reading pauses beyond it
+   * (TCP flow control slows the client down). Default 262,144 (256 KiB/s); 0 turns it off.
+   */
+  readonly readBytesPerSecond?: number;
   /** Items one roster may hold (RFC 6121 §2.3.3: more is not-allowed); default 1000. */
   readonly maxRosterItems?: number;
   /** Offline messages kept per account (XEP-0160); default 500. */
@@ -134,6 +139,7 @@ export const DEFAULT_LIMITS: Required<ServerLimits> = {
   pingTimeoutMs: 60_000,
   maxOutputBytes: 8 * 1024 * 1024,
   maxSessionsPerAccount: 16,
+  readBytesPerSecond: 262_144,
   maxRosterItems: 1000,
   maxOfflineMessages: 500,
   maxVcardBytes: 65_536,
@@ -150,6 +156,7 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   pingTimeoutMs: [10, 3_600_000],
   maxOutputBytes: [65_536, 1024 * 1024 * 1024],
   maxSessionsPerAccount: [1, 10_000],
+  readBytesPerSecond: [0, 1_000_000_000],
   maxRosterItems: [1, 1_000_000],
   maxOfflineMessages: [0, 1_000_000],
   maxVcardBytes: [1024, 16 * 1024 * 1024],

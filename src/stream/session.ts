@@ -21,6 +21,7 @@ import {
   type NegotiationInput,
   type NegotiationState,
 } from "./negotiation.ts";
+import { type Bucket, take } from "./rate_limit.ts";
 import { StreamError } from "./stream_error.ts";
 
 /** Limits and timeouts of one connection. */
@@ -37,7 +38,12 @@ export interface SessionLimits {
   readonly pingTimeoutMs: number;
   /** Bytes queued for a client that does not read, before the stream is closed. */
   readonly maxOutputBytes: number;
+  /** Bytes per second a client may send (bursts up to {@linkcode READ_BURST_BYTES}); 0: off. */
+  readonly readBytesPerSecond: number;
 }
+
+/** The burst of the read rate limit. */
+export const READ_BURST_BYTES = 1024 * 1024;
 
 /** What a session needs from its server. */
 export interface SessionHost {
@@ -137,6 +143,7 @@ export class ClientSession implements LocalSession {
   #lastRead = Date.now();
   #pingSent = 0;
   #writerGone = false;
+  #bucket: Bucket = { tokens: READ_BURST_BYTES, at: Date.now() };
   readonly #flushTask = () => this.#flushNow();
 
   /**
@@ -252,6 +259,17 @@ export class ClientSession implements LocalSession {
       if (done || this.#closing) return;
       this.#lastRead = Date.now();
       this.#pingSent = 0;
+      const rate = this.#host.limits.readBytesPerSecond;
+      let delayMs = 0;
+      if (rate > 0) {
+        ({ bucket: this.#bucket, delayMs } = take(
+          this.#bucket,
+          value.length,
+          this.#lastRead,
+          rate,
+          READ_BURST_BYTES,
+        ));
+      }
       let chunk: Uint8Array | undefined = value;
       while (chunk !== undefined && chunk.length > 0) {
         const input: Uint8Array = chunk;
@@ -281,6 +299,8 @@ export class ClientSession implements LocalSession {
           }
         }
       }
+      // Over its rate: read no more for a while, so TCP flow control slows the client down.
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 

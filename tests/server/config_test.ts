@@ -15,4 +15,6 @@ Deno.test("resolveConfig() throws TypeError on a wrong type and RangeError out o
   assert.throws(() => resolveConfig({ limits: { maxStanzaBytes: 100 } }), RangeError);
   assert.throws(() => resolveConfig({ limits: { bogus: 1 } as never }), TypeError);
   assert.throws(() => resolveConfig({ scramIterations: 10 }), RangeError);
+  assert.throws(() => resolveConfig({ limits: { readBytesPerSecond: -1 } }), RangeError);
+  assert.equal(resolveConfig({ limits: { readBytesPerSecond: 0 } }).limits.readBytesPerSecond, 0);
 });
