@@ -7,7 +7,12 @@
  *
  * ```sh
  * deno task bench:compare --rounds 3 --duration 5 --idle-sizes 1000,5000,10000
+ * deno task bench:compare --scenarios fanout --fanout-users 200 --fanout-contacts 20
  * ```
+ *
+ * `fanout` runs last, on servers started again with the rosters seeded (Parley through its
+ * storage API, Prosody as roster files, ejabberd in band), so that the other scenarios run
+ * on empty rosters.
  *
  * @module
  */
@@ -15,7 +20,7 @@ import { parseArgs } from "node:util";
 import type { LoadResult } from "./load/scenarios.ts";
 import { ejabberdFactory } from "./peers/ejabberd.ts";
 import { parleyFactory } from "./peers/parley.ts";
-import type { PeerFactory, ServerUnderTest } from "./peers/peer.ts";
+import { type PeerFactory, run, type ServerUnderTest } from "./peers/peer.ts";
 import { prosodyFactory } from "./peers/prosody.ts";
 
 const { values } = parseArgs({
@@ -24,12 +29,16 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "idle-rounds": { type: "string" },
     duration: { type: "string", default: "5" },
-    scenarios: { type: "string", default: "login,login-plain,messages,idle" },
+    scenarios: { type: "string", default: "login,login-plain,messages,idle,fanout" },
     "idle-sizes": { type: "string", default: "1000,5000,10000" },
     users: { type: "string", default: "100" },
     concurrency: { type: "string", default: "16" },
     pairs: { type: "string", default: "20" },
     window: { type: "string", default: "10" },
+    "fanout-users": { type: "string", default: "200" },
+    "fanout-contacts": { type: "string", default: "20" },
+    "fanout-concurrency": { type: "string", default: "50" },
+    "fanout-timeout": { type: "string", default: "30" },
     servers: { type: "string", default: "parley,prosody,ejabberd" },
     out: { type: "string", default: new URL("./results/", import.meta.url).pathname },
     label: { type: "string", default: "" },
@@ -40,6 +49,18 @@ const rounds = Number(values.rounds);
 const idleRounds = Number(values["idle-rounds"] ?? values.rounds);
 const users = Number(values.users);
 const scenarios = values.scenarios!.split(",");
+const known = ["login", "login-plain", "messages", "idle", "fanout"];
+for (const s of scenarios) {
+  if (!known.includes(s)) {
+    throw new TypeError(`Cannot run scenario "${s}": expected one of ${known.join(", ")}`);
+  }
+}
+const fanout = {
+  users: Number(values["fanout-users"]),
+  contacts: Number(values["fanout-contacts"]),
+};
+// Every server gets the accounts of both the other scenarios and fanout.
+const accounts = scenarios.includes("fanout") ? Math.max(users, fanout.users) : users;
 const wanted = new Set(values.servers!.split(","));
 const loadScript = new URL("./load/main.ts", import.meta.url).pathname;
 
@@ -111,15 +132,27 @@ function record(scenario: string, server: string, r: LoadResult) {
   const m = runs.get(scenario)!;
   if (!m.has(server)) m.set(server, []);
   m.get(server)!.push(r);
-  const main = r.rate !== undefined
+  const main = scenario === "fanout"
+    ? `${r.elapsedMs?.toFixed(0)} ms total, clients p50 ${r.latencyMs?.p50} ms p99 ` +
+      `${r.latencyMs?.p99} ms, ${r.missing} of ${r.expected} missing`
+    : r.rate !== undefined
     ? `${r.rate.toFixed(0)}/s p50 ${r.latencyMs?.p50} ms p99 ${r.latencyMs?.p99} ms`
     : `${r.rssPerConnectionKiB} KiB/conn (${r.connections} conns)`;
   console.log(`  ${scenario.padEnd(12)} ${server.padEnd(9)} ${main}  errors ${r.errors}`);
 }
 
+/** A /proc file; without --allow-all Deno refuses to read /proc/cpuinfo, so `cat` then. */
+async function procFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return await run("cat", [path]).catch(() => "");
+  }
+}
+
 async function machine(): Promise<Record<string, unknown>> {
-  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
-  const mem = (await Deno.readTextFile("/proc/meminfo")).match(/MemTotal:\s*(\d+)/)?.[1];
+  const cpu = (await procFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  const mem = (await procFile("/proc/meminfo")).match(/MemTotal:\s*(\d+)/)?.[1];
   return {
     nproc: navigator.hardwareConcurrency,
     cpu,
@@ -135,9 +168,9 @@ async function machine(): Promise<Record<string, unknown>> {
 try {
   const base = 15200 + (Deno.pid % 500) * 3;
   const makers: [string, () => Promise<PeerFactory | undefined>][] = [
-    ["parley", () => Promise.resolve(parleyFactory(base, users))],
-    ["prosody", () => prosodyFactory(base + 1, users)],
-    ["ejabberd", () => ejabberdFactory(base + 2, users)],
+    ["parley", () => Promise.resolve(parleyFactory(base, accounts))],
+    ["prosody", () => prosodyFactory(base + 1, accounts)],
+    ["ejabberd", () => ejabberdFactory(base + 2, accounts)],
   ];
   for (const [name, make] of makers) {
     if (!wanted.has(name)) continue;
@@ -146,7 +179,7 @@ try {
     else console.log(`${name} is not installed: skipped`);
   }
 
-  const throughput = scenarios.filter((s) => s !== "idle");
+  const throughput = scenarios.filter((s) => s !== "idle" && s !== "fanout");
   if (throughput.length) {
     const servers: ServerUnderTest[] = [];
     for (const f of factories) {
@@ -204,6 +237,41 @@ try {
     }
   }
 
+  if (scenarios.includes("fanout")) {
+    const servers: ServerUnderTest[] = [];
+    for (const f of factories) {
+      const s = await f.start(fanout);
+      running.add(s);
+      servers.push(s);
+      versions[s.name] = s.version;
+    }
+    for (let round = 1; round <= rounds; round++) {
+      console.log(`fanout round ${round}/${rounds}`);
+      for (const s of servers) {
+        record(
+          "fanout",
+          s.name,
+          await load(s, "fanout", [
+            "--scenario",
+            "fanout",
+            "--users",
+            String(fanout.users),
+            "--contacts",
+            String(fanout.contacts),
+            "--concurrency",
+            values["fanout-concurrency"]!,
+            "--duration",
+            values["fanout-timeout"]!,
+          ]),
+        );
+      }
+    }
+    for (const s of servers) {
+      await s.stop();
+      running.delete(s);
+    }
+  }
+
   // Summary: medians per scenario and server, ratios parley / peer.
   const summary: Record<string, Record<string, Record<string, number | undefined>>> = {};
   const lines: string[] = [];
@@ -226,11 +294,20 @@ try {
         p95: median(rs.map((r) => r.latencyMs?.p95)),
         p99: median(rs.map((r) => r.latencyMs?.p99)),
         rssPerConnectionKiB: median(rs.map((r) => r.rssPerConnectionKiB)),
+        elapsedMs: median(rs.map((r) => r.elapsedMs)),
+        missing: median(rs.map((r) => r.missing)),
         errors: rs.reduce((a, r) => a + (r.errors ?? 0), 0),
       };
     }
     const metrics = scenario.startsWith("idle")
       ? [["rssPerConnectionKiB", "KiB/conn (lower is better)"]]
+      : scenario === "fanout"
+      ? [
+        ["elapsedMs", "total ms (lower is better)"],
+        ["p50", "client done p50 ms"],
+        ["p99", "client done p99 ms"],
+        ["missing", "presences missing"],
+      ]
       : [["rate", scenario.startsWith("login") ? "logins/s" : "msgs/s"], ["p50", "p50 ms"], [
         "p99",
         "p99 ms",
@@ -262,9 +339,26 @@ try {
     `Deno ${info.deno}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
     `${info.date}.`,
     "",
-    `Medians of ${rounds} interleaved rounds (idle: ${idleRounds}); ${values.duration} s per run; ` +
-    `no TLS on loopback; ${users} accounts; login: ${values.concurrency} workers; ` +
-    `messages: ${values.pairs} pairs × ${values.window} in flight. Ratios are parley / peer.`,
+    `Medians of ${rounds} interleaved rounds; no TLS on loopback; ${accounts} accounts; ` +
+    [
+      scenarios.some((s) => s.startsWith("login") || s === "messages")
+        ? `${values.duration} s per login/messages run`
+        : "",
+      scenarios.some((s) => s.startsWith("login"))
+        ? `login: ${values.concurrency} workers over ${users} users`
+        : "",
+      scenarios.includes("messages")
+        ? `messages: ${values.pairs} pairs × ${values.window} in flight`
+        : "",
+      scenarios.includes("idle") ? `idle: ${idleRounds} rounds` : "",
+      scenarios.includes("fanout")
+        ? `fanout: ${fanout.users} users × ${fanout.contacts} mutual contacts, ` +
+          `${values["fanout-concurrency"]} logins at a time, SCRAM-SHA-1 (PBKDF2 cached by an ` +
+          `untimed login per user), roster get then initial presence, ` +
+          `timeout ${values["fanout-timeout"]} s, times from the first connect`
+        : "",
+    ].filter(Boolean).join("; ") +
+    ". Ratios are parley / peer.",
     "",
     ...lines,
     "",

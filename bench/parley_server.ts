@@ -1,10 +1,13 @@
 /**
  * Parley as the benchmark runs it: plain TCP on loopback (no TLS, as for the peers), PLAIN
  * allowed without TLS, accounts `user1` … `userN` with password `pw`, and session limits
- * lifted as for the peers.
+ * lifted as for the peers. With `--contacts K`, the rosters of the fanout scenario are seeded
+ * through the storage API (user i and the K/2 users on each side of it in a ring of the
+ * first `--roster-users` accounts are mutual contacts, subscription both).
  *
  * ```sh
  * deno run -A bench/parley_server.ts --port 15222 --users 100
+ * deno run -A bench/parley_server.ts --port 15222 --users 200 --roster-users 200 --contacts 20
  * ```
  *
  * @module
@@ -12,17 +15,23 @@
 import { parseArgs } from "node:util";
 import { createServer, type XmppServer } from "../src/server/server.ts";
 import { tcpTransport } from "../adapters/deno_tcp/transport.ts";
+import { bareJid } from "../src/jid/jid.ts";
+import { ringContacts, type RosterSeed } from "./load/scenarios.ts";
+
+export type { RosterSeed };
 
 /**
  * Starts the benchmark server.
  *
  * @param port The c2s port (0 picks one).
  * @param users How many accounts to create.
+ * @param seed Fanout rosters to seed, if any.
  * @returns The server and its port.
  */
 export async function startBenchServer(
   port: number,
   users: number,
+  seed?: RosterSeed,
 ): Promise<{ server: XmppServer; port: number }> {
   const server = await createServer({
     domain: "localhost",
@@ -31,8 +40,23 @@ export async function startBenchServer(
       { length: users },
       (_, i) => ({ jid: `user${i + 1}@localhost`, password: "pw" }),
     ),
-    limits: { maxSessionsPerAccount: 10_000, maxAuthFailures: 100 },
+    // Rate limits lifted, as for the peers (Prosody without mod_limits, ejabberd shapers none).
+    limits: { maxSessionsPerAccount: 10_000, maxAuthFailures: 100, readBytesPerSecond: 0 },
   });
+  if (seed) {
+    for (let u = 1; u <= seed.users; u++) {
+      const owner = bareJid(`user${u}`, "localhost");
+      for (const c of ringContacts(u, seed.users, seed.contacts)) {
+        await server.storage.roster.setItem(owner, {
+          jid: bareJid(`user${c}`, "localhost"),
+          groups: [],
+          subscription: "both",
+          ask: false,
+          approved: false,
+        });
+      }
+    }
+  }
   let bound = port;
   const transport = tcpTransport({ hostname: "127.0.0.1", port, onListen: (l) => bound = l.port });
   const start = transport.start.bind(transport);
@@ -49,9 +73,21 @@ if (import.meta.main) {
     options: {
       port: { type: "string", default: "15222" },
       users: { type: "string", default: "100" },
+      "roster-users": { type: "string" },
+      contacts: { type: "string" },
     },
   });
-  const { server, port } = await startBenchServer(Number(values.port), Number(values.users));
+  const seed = values.contacts
+    ? {
+      users: Number(values["roster-users"] ?? values.users),
+      contacts: Number(values.contacts),
+    }
+    : undefined;
+  const { server, port } = await startBenchServer(
+    Number(values.port),
+    Number(values.users),
+    seed,
+  );
   console.log(`listening ${port}`);
   const stop = async () => {
     await server.close();

@@ -4,12 +4,14 @@
  *
  * ```sh
  * deno run -A bench/load/main.ts --scenario login --port 5222 --users 100 --duration 10
+ * deno run -A bench/load/main.ts --scenario fanout --port 5222 --users 200 --contacts 20
  * ```
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import {
+  fanoutScenario,
   idleScenario,
   type LoadOptions,
   type LoadResult,
@@ -20,7 +22,7 @@ import {
 /**
  * Runs one scenario.
  *
- * @param scenario login, messages or idle.
+ * @param scenario login, messages, idle or fanout.
  * @param options The options.
  * @returns The result.
  */
@@ -32,8 +34,12 @@ export function runScenario(scenario: string, options: LoadOptions): Promise<Loa
       return messagesScenario(options);
     case "idle":
       return idleScenario(options);
+    case "fanout":
+      return fanoutScenario(options);
     default:
-      throw new TypeError(`Cannot run scenario "${scenario}": expected login, messages or idle`);
+      throw new TypeError(
+        `Cannot run scenario "${scenario}": expected login, messages, idle or fanout`,
+      );
   }
 }
 
@@ -51,6 +57,7 @@ if (import.meta.main) {
       pairs: { type: "string", default: "20" },
       window: { type: "string", default: "10" },
       connections: { type: "string", default: "1000" },
+      contacts: { type: "string", default: "20" },
       "close-wait": { type: "string", default: "0" },
       "server-pid": { type: "string" },
     },
@@ -67,6 +74,7 @@ if (import.meta.main) {
     connections: Number(values.connections),
     closeWaitMs: Number(values["close-wait"]),
     serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
+    contacts: Number(values.contacts),
   };
   // Whatever happens, the process ends: a hard stop well after the configured duration.
   const hardStop = setTimeout(() => {

@@ -344,6 +344,10 @@ export class XmppConn {
       }
     }
     this.ended = true;
+    // A pending next() fails now instead of at its timeout.
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.(null);
     try {
       this.#conn.close();
     } catch { /* closed already */ }

@@ -5,11 +5,13 @@
  *
  * @module
  */
+import { seedRostersInBand } from "../load/scenarios.ts";
 import {
   alive,
   installed,
   parallel,
   type PeerFactory,
+  type RosterSeed,
   run,
   type ServerUnderTest,
   terminate,
@@ -133,8 +135,9 @@ export async function ejabberdFactory(
   const version =
     (await run("dpkg-query", ["-W", "-f", "${Version}", "ejabberd"]).catch(() => "unknown")).trim();
   let registered = false;
+  let seeded = "";
 
-  async function start(): Promise<ServerUnderTest> {
+  async function start(seed?: RosterSeed): Promise<ServerUnderTest> {
     const [program, args] = ctlCommand([...ctl, "foreground"]);
     const child = new Deno.Command(program, {
       args,
@@ -174,6 +177,23 @@ export async function ejabberdFactory(
           }
         });
         registered = true;
+      }
+      if (seed && seeded !== `${seed.users}/${seed.contacts}`) {
+        // mod_roster has no bulk import and ejabberdctl add_rosteritem starts a VM per item:
+        // the rosters are built in band (subscribe/subscribed), before the timed phase.
+        if (seeded) throw new Error("ejabberd rosters were seeded already with other sizes");
+        await seedRostersInBand({
+          target: { port, domain: "localhost", mechanism: "PLAIN" },
+          users: seed.users,
+          contacts: seed.contacts,
+          concurrency: 16,
+          durationMs: 0,
+          pairs: 0,
+          window: 0,
+          connections: 0,
+          closeWaitMs: 0,
+        });
+        seeded = `${seed.users}/${seed.contacts}`;
       }
     } catch (e) {
       await stop();

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { type PeerFactory, type ServerUnderTest, terminate, waitForPort } from "./peer.ts";
+import {
+  type PeerFactory,
+  type RosterSeed,
+  type ServerUnderTest,
+  terminate,
+  waitForPort,
+} from "./peer.ts";
 
 /**
  * @param port The c2s port.
@@ -15,9 +21,22 @@ export function parleyFactory(port: number, users: number, extraArgs: string[] =
   const script = new URL("../parley_server.ts", import.meta.url).pathname;
   return {
     name: "parley",
-    start(): Promise<ServerUnderTest> {
+    start(seed?: RosterSeed): Promise<ServerUnderTest> {
+      const seedArgs = seed
+        ? ["--roster-users", String(seed.users), "--contacts", String(seed.contacts)]
+        : [];
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", ...extraArgs, script, "--port", String(port), "--users", String(users)],
+        args: [
+          "run",
+          "-A",
+          ...extraArgs,
+          script,
+          "--port",
+          String(port),
+          "--users",
+          String(users),
+          ...seedArgs,
+        ],
         stdout: "null",
         stderr: "inherit",
       }).spawn();

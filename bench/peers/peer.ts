@@ -3,6 +3,9 @@
  *
  * @module
  */
+import type { RosterSeed } from "../load/scenarios.ts";
+
+export type { RosterSeed };
 
 /** A server the load generator drives. */
 export interface ServerUnderTest {
@@ -22,8 +25,13 @@ export interface ServerUnderTest {
 export interface PeerFactory {
   /** "parley", "prosody" or "ejabberd". */
   readonly name: string;
-  /** Starts a server with the accounts set up. */
-  start(): Promise<ServerUnderTest>;
+  /**
+   * Starts a server with the accounts set up.
+   *
+   * @param seed Fanout rosters to set up; without it, rosters are empty (Parley, Prosody) or
+   * left as a previous seeding made them (ejabberd: run fanout last).
+   */
+  start(seed?: RosterSeed): Promise<ServerUnderTest>;
   /** Removes temporary files. */
   cleanup(): Promise<void>;
 }

@@ -5,10 +5,12 @@
  *
  * @module
  */
+import { ringContacts } from "../load/scenarios.ts";
 import {
   installed,
   parallel,
   type PeerFactory,
+  type RosterSeed,
   run,
   type ServerUnderTest,
   terminate,
@@ -50,6 +52,39 @@ VirtualHost "localhost"
 }
 
 /**
+ * The roster file of one user as Prosody's internal storage keeps it
+ * (`data_path/<host>/roster/<user>.dat`, util/datamanager.lua: `return <table>;`, the
+ * metadata under the key `false` as core/rostermanager.lua expects).
+ *
+ * @param contacts The contacts' bare JIDs, all with subscription both.
+ * @returns Lua text.
+ */
+export function prosodyRosterFile(contacts: string[]): string {
+  const items = contacts.map((jid) =>
+    `\t[${JSON.stringify(jid)}] = {\n\t\t["subscription"] = "both";\n\t\t["groups"] = {};\n\t};\n`
+  );
+  return `return {\n\t[false] = {\n\t\t["version"] = 1;\n\t\t["pending"] = {};\n\t};\n` +
+    `${items.join("")}};\n`;
+}
+
+/**
+ * Writes the fanout rosters as Prosody files, or removes every roster without a seed.
+ *
+ * @param dataPath Prosody's data_path.
+ * @param seed The rosters.
+ */
+async function writeRosters(dataPath: string, seed: RosterSeed | undefined): Promise<void> {
+  const dir = `${dataPath}/localhost/roster`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  if (!seed) return;
+  await Deno.mkdir(dir, { recursive: true });
+  for (let u = 1; u <= seed.users; u++) {
+    const contacts = ringContacts(u, seed.users, seed.contacts).map((c) => `user${c}@localhost`);
+    await Deno.writeTextFile(`${dir}/user${u}.dat`, prosodyRosterFile(contacts));
+  }
+}
+
+/**
  * @param port The c2s port.
  * @param users Accounts user1 … userN, password "pw".
  * @returns The factory, or undefined when Prosody is not installed.
@@ -73,7 +108,8 @@ export async function prosodyFactory(
   );
   return {
     name: "prosody",
-    async start(): Promise<ServerUnderTest> {
+    async start(seed?: RosterSeed): Promise<ServerUnderTest> {
+      await writeRosters(`${dir}/data`, seed);
       const child = new Deno.Command("prosody", {
         args: ["--config", cfg, "-F"],
         stdout: "null",

@@ -1,12 +1,15 @@
 // Smoke test of the load generator (bench/load/) against an in-process server: it completes,
 // logs in and delivers, with no protocol errors. Nothing here depends on speed.
 import assert from "node:assert/strict";
-import { startBenchServer } from "../../bench/parley_server.ts";
+import { type RosterSeed, startBenchServer } from "../../bench/parley_server.ts";
 import { runScenario } from "../../bench/load/main.ts";
-import type { LoadOptions } from "../../bench/load/scenarios.ts";
+import { type LoadOptions, ringContacts } from "../../bench/load/scenarios.ts";
 
-async function withServer(fn: (port: number) => Promise<void>): Promise<void> {
-  const { server, port } = await startBenchServer(0, 4);
+async function withServer(
+  fn: (port: number) => Promise<void>,
+  seed?: RosterSeed,
+): Promise<void> {
+  const { server, port } = await startBenchServer(0, seed?.users ?? 4, seed);
   try {
     await fn(port);
   } finally {
@@ -58,3 +61,40 @@ Deno.test("idleScenario() holds logged-in connections and closes them", async ()
     );
   });
 });
+
+Deno.test("ringContacts() gives every user K distinct mutual contacts", () => {
+  for (let u = 1; u <= 7; u++) {
+    const cs = ringContacts(u, 7, 4);
+    assert.equal(new Set(cs).size, 4);
+    assert.ok(!cs.includes(u));
+    for (const c of cs) assert.ok(ringContacts(c, 7, 4).includes(u), `${u} ~ ${c}`);
+  }
+  assert.throws(() => ringContacts(1, 4, 3), RangeError);
+  assert.throws(() => ringContacts(1, 4, 4), RangeError);
+});
+
+for (const mechanism of ["SCRAM-SHA-1", "PLAIN"] as const) {
+  Deno.test(`fanoutScenario() delivers every contact's presence to every client (${mechanism})`, async () => {
+    const seed = { users: 6, contacts: 4 };
+    await withServer(async (port) => {
+      const result = await runScenario("fanout", {
+        ...options(port, mechanism),
+        users: 6,
+        contacts: 4,
+        durationMs: 20_000,
+      });
+      assert.deepEqual(result.errorSamples, []);
+      assert.deepEqual(
+        {
+          scenario: result.scenario,
+          errors: result.errors,
+          expected: result.expected,
+          count: result.count,
+          missing: result.missing,
+          completeClients: result.completeClients,
+        },
+        { scenario: "fanout", errors: 0, expected: 24, count: 24, missing: 0, completeClients: 6 },
+      );
+    }, seed);
+  });
+}
