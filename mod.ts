@@ -26,6 +26,7 @@ export type {
 export { silentLogger } from "./src/server/logger.ts";
 export type { LogFields, Logger } from "./src/server/logger.ts";
 export type {
+  AccountItemsProvider,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,

@@ -8,7 +8,7 @@
  */
 import { parseJid } from "../../src/jid/jid.ts";
 import { deriveCredentials } from "../../src/sasl/credentials.ts";
-import type { Storage } from "../../src/storage/storage.ts";
+import { removeAccount } from "../../src/storage/remove_account.ts";
 import { openStorage, parseCommandArgs } from "./storage_select.ts";
 
 /** The help text of `deno task user`. */
@@ -32,19 +32,6 @@ async function readPassword(given: string | undefined): Promise<string> {
   for await (const chunk of Deno.stdin.readable) chunks.push(chunk);
   const all = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
   return all.split(/\r?\n/)[0];
-}
-
-async function removeAll(storage: Storage, jid: ReturnType<typeof parseJid>["bare"]) {
-  await Promise.all([
-    storage.roster.removeAll(jid),
-    storage.offline.removeAll(jid),
-    storage.vcard.set(jid, undefined),
-    storage.privateXml.removeAll(jid),
-    storage.blocklist.remove(jid, undefined),
-    storage.archive.removeAll(jid),
-    storage.pubsub.removeAll(jid),
-  ]);
-  return storage.accounts.remove(jid);
 }
 
 /**
@@ -88,7 +75,7 @@ export async function userCommand(args: string[]): Promise<number> {
         return 0;
       }
       default: {
-        if (!await removeAll(storage, jid!.bare)) {
+        if (!await removeAccount(storage, jid!.bare)) {
           console.error(`parley: Cannot remove "${jid!.bare}": no such account`);
           return 1;
         }

@@ -14,7 +14,8 @@ import type { Storage } from "../../src/storage/storage.ts";
 import { child, type Element, elements, text, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
 import { serialize } from "../../src/xml/serializer.ts";
-import { parseElement, ROOT_SCOPE } from "../../src/xml/_tree.ts";
+import { StreamParser } from "../../src/xml/stream_parser.ts";
+import { loadXml, STORED_XML_LIMITS, storeXml } from "../../src/storage/stored_xml.ts";
 
 const PIE = "urn:xmpp:pie:0";
 const PIE_SCRAM = "urn:xmpp:pie:0#scram";
@@ -40,8 +41,26 @@ export interface ImportSummary {
   readonly warnings: readonly string[];
 }
 
-function parse(s: string, ns: string = NS.CLIENT): Element {
-  return parseElement(s.trim(), 0, { ...ROOT_SCOPE, ns });
+/** Stored XML, read back for export. */
+function parse(stored: string): Element {
+  const el = loadXml(stored);
+  if (!el) throw new SyntaxError("Cannot export: a stored XML value is empty");
+  return el;
+}
+
+/** The `<server-data/>` element of a document: any stored value nests inside it. */
+function parseDocument(document: string): Element {
+  const bytes = new TextEncoder().encode(document);
+  const parser = new StreamParser({
+    framed: true,
+    maxStanzaBytes: Math.max(bytes.length, 1),
+    // server-data/host/user/… wraps stored values in at most a few levels.
+    maxDepth: STORED_XML_LIMITS.maxDepth + 16,
+  });
+  for (const event of parser.push(bytes)) {
+    if (event.kind === "element") return event.element;
+  }
+  throw new SyntaxError("Cannot import: no <server-data/> element");
 }
 
 function scramElement(mechanism: string, c: ScramCredential): Element {
@@ -126,9 +145,9 @@ async function userElement(storage: Storage, jid: BareJid, domain: string): Prom
         return { ...el, xmlns: NS.CLIENT, children: [...el.children, delay] };
       }),
     ),
-    vcard !== undefined && parse(vcard, NS.VCARD),
+    vcard !== undefined && parse(vcard),
     fragments.length > 0 &&
-      xml("query", { xmlns: NS.PRIVATE }, fragments.map((f) => parse(f.fragment, f.xmlns))),
+      xml("query", { xmlns: NS.PRIVATE }, fragments.map((f) => parse(f.fragment))),
     blocked.length > 0 &&
       xml("blocklist", { xmlns: NS.BLOCKING }, blocked.map((b) => xml("item", { jid: b }))),
     nodes.length > 0 && xml(
@@ -161,7 +180,7 @@ async function userElement(storage: Storage, jid: BareJid, domain: string): Prom
             xml(
               "item",
               { id: it.id, publisher: it.publisher },
-              parse(it.payload, ""),
+              parse(it.payload),
               xml("delay", { xmlns: NS.DELAY, stamp: it.stamp.toISOString() }),
             )
           ),
@@ -272,7 +291,7 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
   for (const p of elements(user, "pending", PENDING).flatMap((e) => elements(e, "presence"))) {
     await storage.roster.addPending(jid, {
       from: parseJid(p.attrs.from).bare,
-      stanza: serialize(p, ""),
+      stanza: storeXml(p),
     });
   }
   for (const box of elements(user, "offline-messages")) {
@@ -280,17 +299,17 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
       const { stanza, stamp } = withoutDelay(m, domain);
       await storage.offline.push(
         jid,
-        serialize(stanza, ""),
+        storeXml(stanza),
         stamp ?? new Date(),
         Number.MAX_SAFE_INTEGER,
       );
     }
   }
   const vcard = child(user, "vCard", NS.VCARD);
-  if (vcard) await storage.vcard.set(jid, serialize(vcard, ""));
+  if (vcard) await storage.vcard.set(jid, storeXml(vcard));
   for (const q of elements(user, "query", NS.PRIVATE)) {
     for (const f of elements(q)) {
-      await storage.privateXml.set(jid, f.name, f.xmlns, serialize(f, ""));
+      await storage.privateXml.set(jid, f.name, f.xmlns, storeXml(f));
     }
   }
   const blocked = elements(user, "blocklist", NS.BLOCKING)
@@ -315,7 +334,7 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
         const delay = child(it, "delay", NS.DELAY);
         await storage.pubsub.publish(jid, node, {
           id: it.attrs.id,
-          payload: serialize(payload, ""),
+          payload: storeXml(payload),
           publisher: it.attrs.publisher ?? jid,
           stamp: delay ? new Date(delay.attrs.stamp) : new Date(),
         }, Number.MAX_SAFE_INTEGER);
@@ -334,7 +353,7 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
         stamp: new Date(child(fwd, "delay", NS.DELAY)?.attrs.stamp ?? Date.now()),
         with: out ? parseJid(m.attrs.to ?? jid).bare : from,
         direction: out ? "out" : "in",
-        stanza: serialize(m, ""),
+        stanza: storeXml(m),
       });
     }
   }
@@ -361,7 +380,7 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
 export async function importXep0227(storage: Storage, document: string): Promise<ImportSummary> {
   const start = document.indexOf("<server-data");
   if (start === -1) throw new SyntaxError("Cannot import: no <server-data/> element");
-  const root = parseElement(document.slice(start).trim(), 0, ROOT_SCOPE);
+  const root = parseDocument(document.slice(start).trim());
   const warnings: string[] = [];
   let accounts = 0;
   for (const host of elements(root, "host", PIE)) {

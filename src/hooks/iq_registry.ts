@@ -9,10 +9,24 @@ import type { Element } from "../xml/element.ts";
 /** Whom an IQ handler answers for: the server's domain, or accounts' bare JIDs. */
 export type IqTarget = "server" | "account";
 
-/** What an IQ handler receives. */
+/**
+ * What an IQ handler receives.
+ *
+ * A handler that must act only once its answer has been sent (roster pushes after the result
+ * of a versioned get, RFC 6121 §2.6.3; ending the sessions of a removed account, XEP-0077
+ * §3.2) registers that work with {@linkcode IqEvent.afterReply} instead of timers or hooks.
+ */
 export interface IqEvent extends StanzaEvent {
   /** The single child of the iq. */
   readonly payload: Element;
+  /**
+   * Runs `fn` right after the `result` of this iq has been routed, in registration order.
+   * When the handler throws (the reply is an error), the callbacks are dropped. A callback
+   * that throws is logged and does not stop the others.
+   *
+   * @param fn The work to do after the result.
+   */
+  afterReply(fn: () => void | Promise<void>): void;
 }
 
 /**

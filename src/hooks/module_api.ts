@@ -32,6 +32,19 @@ export interface DiscoItem {
   readonly node?: string;
 }
 
+/**
+ * Lists disco#items items of an account (XEP-0030 §4), e.g. the PEP nodes `requester` may
+ * see. Registered with {@linkcode ModuleApi.accountItems}.
+ *
+ * @param owner The account asked about.
+ * @param requester Who asks (the owner itself for an iq without `to`).
+ * @returns The items to list.
+ */
+export type AccountItemsProvider = (
+  owner: BareJid,
+  requester: BareJid,
+) => Promise<readonly DiscoItem[]>;
+
 /** What disco#info reports for a target. */
 export interface DiscoInfo {
   /** The identities. */
@@ -82,12 +95,16 @@ export interface ModuleApi {
   identity(identity: DiscoIdentity, options?: { readonly target?: IqTarget }): void;
   /** Lists a disco#items item of the server. */
   item(item: DiscoItem): void;
+  /** Adds a source of disco#items items of accounts (queried per request, in load order). */
+  accountItems(provider: AccountItemsProvider): void;
   /** Offers a stream feature after authentication, next to `<bind/>`. */
   streamFeature(feature: Element): void;
   /** What disco#info reports now for a target. */
   discoInfo(target: IqTarget): DiscoInfo;
   /** What disco#items reports now for the server. */
   discoItems(): readonly DiscoItem[];
+  /** What disco#items reports for an account, as `requester` sees it. */
+  discoAccountItems(owner: BareJid, requester: BareJid): Promise<readonly DiscoItem[]>;
   /** Whether an account exists. */
   accountExists(jid: BareJid): Promise<boolean>;
   /** Runs when the module is unloaded or the server closes. */

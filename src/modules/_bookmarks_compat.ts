@@ -6,7 +6,7 @@ import type { PubsubStore } from "../storage/pubsub_store.ts";
 import { child, type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { DEFAULT_CONFIG, MAX_ITEMS } from "./_pep_config.ts";
-import { load, store } from "./_stored_xml.ts";
+import { loadXml, storeXml } from "../storage/stored_xml.ts";
 
 /** XEP-0402 §3: the node is private to its owner and keeps every bookmark. */
 const BOOKMARKS_CONFIG = {
@@ -27,7 +27,7 @@ export async function legacyBookmarks(
     "storage",
     { xmlns: NS.BOOKMARKS_LEGACY },
     items.map((item) => {
-      const c = load(item.payload);
+      const c = loadXml(item.payload);
       if (!c) return undefined;
       const nick = child(c, "nick", NS.BOOKMARKS);
       const password = child(c, "password", NS.BOOKMARKS);
@@ -76,7 +76,7 @@ export async function mirrorBookmarks(
     await pubsub.publish(
       owner,
       NS.BOOKMARKS,
-      { id: jid, payload: store(payload), publisher, stamp: now },
+      { id: jid, payload: storeXml(payload), publisher, stamp: now },
       MAX_ITEMS,
     );
   }

@@ -5,8 +5,6 @@ import type { LocalSession } from "../router/local_session.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { serialize } from "../xml/serializer.ts";
-import { StreamParser } from "../xml/stream_parser.ts";
 
 /** session.data key: the session requested the roster (an "interested resource", §2.2). */
 export const INTERESTED = "roster:interested";
@@ -58,20 +56,6 @@ export async function pushRosterItem(
   version: string,
 ): Promise<void> {
   await pushItem(api, owner, itemElement(item), version);
-}
-
-/** Serializes a stanza for storage, with its namespace written out. */
-export function storeXml(el: Element): string {
-  return serialize(el, "");
-}
-
-/** Parses a stored stanza back. */
-export function loadXml(stored: string): Element {
-  const parser = new StreamParser({ framed: true, maxStanzaBytes: 64 * 1024 * 1024 });
-  for (const ev of parser.push(new TextEncoder().encode(stored))) {
-    if (ev.kind === "element") return ev.element;
-  }
-  throw new SyntaxError(`Cannot parse stored stanza of ${stored.length} characters`);
 }
 
 /** The available sessions of an account (those that sent initial presence). */

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
-import type { BareJid } from "../jid/jid.ts";
+import type { XmppModule } from "../hooks/module_api.ts";
 import { StanzaError } from "../router/stanza_error.ts";
 import { deriveCredentials } from "../sasl/credentials.ts";
+import { removeAccount } from "../storage/remove_account.ts";
 import { StreamError } from "../stream/stream_error.ts";
 import { child, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -16,20 +16,6 @@ import { NS } from "../xml/ns.ts";
 export interface AccountOptions {
   /** PBKDF2 iterations for new SCRAM credentials; default 4096. */
   readonly scramIterations?: number;
-}
-
-async function removeAccount(api: ModuleApi, jid: BareJid): Promise<void> {
-  const s = api.storage;
-  await s.accounts.remove(jid);
-  await Promise.all([
-    s.roster.removeAll(jid),
-    s.offline.removeAll(jid),
-    s.vcard.set(jid, undefined),
-    s.privateXml.removeAll(jid),
-    s.blocklist.remove(jid, undefined),
-    s.archive.removeAll(jid),
-    s.pubsub.removeAll(jid),
-  ]);
 }
 
 /**
@@ -67,13 +53,13 @@ export function account(options: AccountOptions = {}): XmppModule {
         if (child(payload, "remove", NS.REGISTER)) {
           // XEP-0077 §3.2: remove the account and everything stored for it, answer, then end
           // its sessions (as Prosody does, with <not-authorized/>).
-          await removeAccount(api, from.bare);
+          await removeAccount(api.storage, from.bare);
           api.logger.info("Account removed by its user", { jid: from.bare });
-          setTimeout(() => {
+          ev.afterReply(() => {
             for (const s of api.router.sessions(from.bare)) {
               void s.close(new StreamError("not-authorized", "Account removed"));
             }
-          }, 50);
+          });
           return;
         }
         const username = child(payload, "username", NS.REGISTER);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { IqTarget } from "../hooks/iq_registry.ts";
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { DiscoItem, ModuleApi, XmppModule } from "../hooks/module_api.ts";
 import { StanzaError } from "../router/stanza_error.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -21,9 +21,14 @@ function info(api: ModuleApi, target: IqTarget, query: Element): Element {
   );
 }
 
+function itemElements(items: readonly DiscoItem[]): Element[] {
+  return items.map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node }));
+}
+
 /**
  * The disco module: answers disco#info with the identities and features every loaded module
- * registered, and disco#items with the server's items.
+ * registered, and disco#items with the server's items or, for an account, the items its
+ * providers list ({@linkcode ModuleApi.accountItems}).
  *
  * @returns The module.
  * @example
@@ -51,12 +56,19 @@ export function disco(): XmppModule {
         return xml(
           "query",
           { xmlns: NS.DISCO_ITEMS },
-          api.discoItems().map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })),
+          itemElements(api.discoItems()),
         );
       });
-      api.iq("get", NS.DISCO_ITEMS, "query", ({ payload }) => {
+      // An account's items come from the modules (PEP nodes, …); an iq without 'to' asks about
+      // the sender's own account.
+      api.iq("get", NS.DISCO_ITEMS, "query", async ({ payload, stanza, from, to }) => {
         if (payload.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
-        return xml("query", { xmlns: NS.DISCO_ITEMS });
+        const owner = stanza.attrs.to === undefined ? from.bare : to.bare;
+        return xml(
+          "query",
+          { xmlns: NS.DISCO_ITEMS },
+          itemElements(await api.discoAccountItems(owner, from.bare)),
+        );
       }, { target: "account" });
     },
   };

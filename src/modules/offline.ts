@@ -1,7 +1,7 @@
 /**
  * XEP-0160 offline messages: a `chat` or `normal` message for an account with no available
- * resource is stored and delivered, with an XEP-0203 delay stamp, after the account's next
- * available presence with a non-negative priority.
+ * resource is stored and delivered, with an XEP-0203 delay stamp, when a session of the
+ * account becomes available with a non-negative priority.
  *
  * @module
  */
@@ -11,9 +11,13 @@ import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
 import { messageType } from "../router/delivery.ts";
 import { StanzaError } from "../router/stanza_error.ts";
+import type { OfflineMessage } from "../storage/offline_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { loadXml, storeXml } from "./_roster_common.ts";
+import { loadXml, storeXml } from "../storage/stored_xml.ts";
+
+// session.data key: the session is available with a non-negative priority.
+const ELIGIBLE = "offline:eligible";
 
 /** Options of the offline module. */
 export interface OfflineOptions {
@@ -42,6 +46,25 @@ async function store(api: ModuleApi, ev: StanzaEvent, limit: number) {
   return HANDLED;
 }
 
+/** A stored message, or `undefined` (logged) when it cannot be parsed back. */
+function readStored(api: ModuleApi, owner: BareJid, m: OfflineMessage): Element | undefined {
+  let message: Element | undefined;
+  try {
+    message = loadXml(m.stanza);
+  } catch (e) {
+    api.logger.warn("Cannot read a stored offline message; dropping it", {
+      jid: owner,
+      id: m.id,
+      error: e instanceof Error ? e.message : String(e),
+    });
+    return undefined;
+  }
+  if (!message) {
+    api.logger.warn("Dropping an empty stored offline message", { jid: owner, id: m.id });
+  }
+  return message;
+}
+
 function stamped(api: ModuleApi, message: Element, stamp: Date): Element {
   // XEP-0203 §3; XEP-0160 §3: the delay's 'from' is the server.
   const delay = xml("delay", { xmlns: NS.DELAY, from: api.domain, stamp: stamp.toISOString() });
@@ -68,19 +91,32 @@ export function offline(options: OfflineOptions = {}): XmppModule {
     setup(api) {
       api.hook("message/offline", (ev) => store(api, ev, limit));
       api.hook("presence/server", async ({ stanza, origin }) => {
-        if (!origin || stanza.attrs.to !== undefined || stanza.attrs.type !== undefined) return;
-        if (origin.priority < 0 || delivering.has(origin.bare)) return;
+        if (!origin || stanza.attrs.to !== undefined) return;
+        const type = stanza.attrs.type;
+        if (type === "unavailable") origin.data.delete(ELIGIBLE);
+        if (type !== undefined) return;
+        // XEP-0160 §3: delivery when the session becomes available with a non-negative
+        // priority; later presence updates of an eligible session do not look again.
+        const eligible = origin.priority >= 0;
+        const was = origin.data.get(ELIGIBLE) === true;
+        origin.data.set(ELIGIBLE, eligible);
+        if (!eligible || was || delivering.has(origin.bare)) return;
         delivering.add(origin.bare);
         try {
           const messages = await api.storage.offline.list(origin.bare);
           if (messages.length === 0) return;
           const sent: string[] = [];
           for (const m of messages) {
-            origin.send(stamped(api, loadXml(m.stanza), m.stamp));
+            const message = readStored(api, origin.bare, m);
+            // A message that cannot be read back is dropped, or it would block the queue.
+            if (message) origin.send(stamped(api, message, m.stamp));
             sent.push(m.id);
           }
-          // Removed only once written to the session.
+          // Removed only once written to the session (or found unreadable).
           await api.storage.offline.remove(origin.bare, sent);
+        } catch (e) {
+          origin.data.delete(ELIGIBLE); // the next available presence tries again
+          throw e;
         } finally {
           delivering.delete(origin.bare);
         }

@@ -7,7 +7,7 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { XmppModule } from "../hooks/module_api.ts";
+import type { DiscoItem, XmppModule } from "../hooks/module_api.ts";
 import type { IqEvent } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import { parseJid } from "../jid/jid.ts";
@@ -25,7 +25,7 @@ import {
   maxItems,
   pubsubError,
 } from "./_pep_config.ts";
-import { byteSize, load, store } from "./_stored_xml.ts";
+import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
 import { targetAccount } from "./vcard.ts";
 
 /** Options of {@linkcode pep}. */
@@ -61,8 +61,18 @@ function nodeOf(el: Element): string {
   return node;
 }
 
+/** The node's access model (XEP-0060 §4.5). */
+function accessModel(config: NodeConfig): string {
+  return config["pubsub#access_model"] ?? DEFAULT_CONFIG["pubsub#access_model"];
+}
+
+/** The domain of a prepared bare JID (a localpart never holds "@", RFC 7622 §3.3.1). */
+function domainOf(jid: BareJid): string {
+  return jid.slice(jid.indexOf("@") + 1);
+}
+
 function itemElement(item: PubsubItem): Element {
-  return xml("item", { id: item.id, publisher: item.publisher }, load(item.payload));
+  return xml("item", { id: item.id, publisher: item.publisher }, loadXml(item.payload));
 }
 
 /**
@@ -92,7 +102,7 @@ export function pep(options: PepOptions = {}): XmppModule {
       /** XEP-0060 §6.5.9: whether `who` may see the node's items. */
       async function canAccess(owner: BareJid, config: NodeConfig, who: BareJid) {
         if (who === owner) return true;
-        const model = config["pubsub#access_model"] ?? DEFAULT_CONFIG["pubsub#access_model"];
+        const model = accessModel(config);
         if (model === "open") return true;
         if (model === "presence") return await subscribed(owner, who);
         return false;
@@ -109,13 +119,17 @@ export function pep(options: PepOptions = {}): XmppModule {
         const out: string[] = [];
         const want = `${node}+notify`;
         const candidates = [owner];
-        for (const item of (await api.storage.roster.get(owner)).items) {
-          if (item.subscription === "from" || item.subscription === "both") {
-            candidates.push(item.jid);
+        const model = accessModel(config);
+        // open and presence: the owner and the contacts subscribed to the owner's presence
+        // (canAccess() holds for each of them); whitelist: the owner only.
+        if (model === "open" || model === "presence") {
+          for (const item of (await api.storage.roster.get(owner)).items) {
+            if (item.subscription === "from" || item.subscription === "both") {
+              candidates.push(item.jid);
+            }
           }
         }
         for (const bare of candidates) {
-          if (!await canAccess(owner, config, bare)) continue;
           for (const s of api.router.sessions(bare)) {
             if (s.presence && caps.features(s.jid)?.has(want)) out.push(s.jid);
           }
@@ -137,20 +151,27 @@ export function pep(options: PepOptions = {}): XmppModule {
       async function sendLastItems(full: string) {
         const features = caps.features(full);
         if (!features) return;
-        const jid = parseJid(full);
-        const owners = [jid.bare];
-        for (const item of (await api.storage.roster.get(jid.bare)).items) {
+        const user = parseJid(full).bare;
+        const owners = [user];
+        for (const item of (await api.storage.roster.get(user)).items) {
           if (
             (item.subscription === "to" || item.subscription === "both") &&
-            api.router.isLocal(parseJid(item.jid).domain)
+            api.router.isLocal(domainOf(item.jid))
           ) owners.push(item.jid);
         }
         for (const owner of owners) {
+          // Whether the owner's roster gives `user` a presence subscription: read once, if needed.
+          let allowed: boolean | undefined;
           for (const node of await store_.listNodes(owner)) {
             if (!features.has(`${node}+notify`)) continue;
             const config = await store_.getNode(owner, node);
             if (!config || config["pubsub#send_last_published_item"] === "never") continue;
-            if (!await canAccess(owner, config, jid.bare)) continue;
+            const model = accessModel(config);
+            if (owner !== user && model !== "open") {
+              if (model !== "presence") continue;
+              allowed ??= await subscribed(owner, user);
+              if (!allowed) continue;
+            }
             const [last] = await store_.getItems(owner, node, { max: 1 });
             if (last) await notify(owner, [full], xml("items", { node }, itemElement(last)));
           }
@@ -175,9 +196,9 @@ export function pep(options: PepOptions = {}): XmppModule {
         const payloads = elements(items[0]);
         if (payloads.length === 0) throw pubsubError("bad-request", "modify", "payload-required");
         if (payloads.length > 1) throw pubsubError("bad-request", "modify", "invalid-payload");
-        const payload = store(payloads[0]);
+        const payload = storeXml(payloads[0]);
         // XEP-0060 §7.1.3.4: the payload is too big; nothing is stored.
-        if (byteSize(payload) > maxItemBytes) {
+        if (storedXmlBytes(payload) > maxItemBytes) {
           throw pubsubError("not-acceptable", "modify", "payload-too-big");
         }
         const options = formFields(
@@ -335,33 +356,17 @@ export function pep(options: PepOptions = {}): XmppModule {
       });
       api.hook("session/closed", ({ session }) => caps.forget(session.jid));
 
-      // XEP-0030 disco#items on an account lists the PEP nodes the requester may see. The disco
-      // module answers account disco#items with an empty list, so this answers first.
-      api.hook("stanza/route", async (ev) => {
-        const { stanza, to, from } = ev;
-        if (
-          stanza.name !== "iq" || stanza.attrs.type !== "get" || stanza.attrs.to === undefined ||
-          !to.local || to.resource || !api.router.isLocal(to.domain)
-        ) return;
-        const query = elements(stanza)[0];
-        if (!query || query.name !== "query" || query.xmlns !== NS.DISCO_ITEMS) return;
-        if (query.attrs.node !== undefined || !await api.accountExists(to.bare)) return;
-        const visible: Element[] = [];
-        for (const node of await store_.listNodes(to.bare)) {
-          const config = await store_.getNode(to.bare, node);
-          if (config && await canAccess(to.bare, config, from.bare)) {
-            visible.push(xml("item", { jid: to.bare, node }));
+      // XEP-0030 disco#items on an account lists the PEP nodes the requester may see.
+      api.accountItems(async (owner, requester) => {
+        const visible: DiscoItem[] = [];
+        for (const node of await store_.listNodes(owner)) {
+          const config = await store_.getNode(owner, node);
+          if (config && await canAccess(owner, config, requester)) {
+            visible.push({ jid: owner, node });
           }
         }
-        await api.router.route(xml("iq", {
-          xmlns: NS.CLIENT,
-          type: "result",
-          id: stanza.attrs.id,
-          from: to.bare,
-          to: stanza.attrs.from,
-        }, xml("query", { xmlns: NS.DISCO_ITEMS }, visible)));
-        return HANDLED;
-      }, { priority: 10 });
+        return visible;
+      });
     },
   };
 }

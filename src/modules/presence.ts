@@ -12,7 +12,9 @@ import type { BareJid } from "../jid/jid.ts";
 import type { LocalSession } from "../router/local_session.ts";
 import { type Element, withAttrs, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { availableSessions, loadXml } from "./_roster_common.ts";
+import type { RosterItem } from "../storage/roster_store.ts";
+import { loadXml } from "../storage/stored_xml.ts";
+import { availableSessions } from "./_roster_common.ts";
 
 // session.data keys.
 const AVAILABLE = "presence:available";
@@ -27,23 +29,24 @@ function directed(session: LocalSession): Set<string> {
   return set;
 }
 
-async function contacts(
-  api: ModuleApi,
-  user: BareJid,
-  want: "from" | "to",
-): Promise<BareJid[]> {
-  const { items } = await api.storage.roster.get(user);
+function contacts(items: readonly RosterItem[], want: "from" | "to"): BareJid[] {
   return items.filter((i) => i.subscription === "both" || i.subscription === want).map((i) =>
     i.jid
   );
 }
 
 /** §4.2.2, §4.4.2, §4.5.2: to subscribers, the user's own available resources, and (for
- * unavailable) everyone who got directed presence. */
-async function broadcast(api: ModuleApi, session: LocalSession, stanza: Element): Promise<void> {
+ * unavailable) everyone who got directed presence. `roster` is the user's, when already loaded. */
+async function broadcast(
+  api: ModuleApi,
+  session: LocalSession,
+  stanza: Element,
+  roster?: readonly RosterItem[],
+): Promise<void> {
   const user = session.bare;
   const sent = new Set<string>();
-  for (const jid of await contacts(api, user, "from")) {
+  const items = roster ?? (await api.storage.roster.get(user)).items;
+  for (const jid of contacts(items, "from")) {
     sent.add(jid);
     await api.router.route(withAttrs(stanza, { from: session.jid, to: jid }));
   }
@@ -58,6 +61,19 @@ async function broadcast(api: ModuleApi, session: LocalSession, stanza: Element)
   }
 }
 
+/** A stored subscription request, or `undefined` (logged) when it cannot be parsed back. */
+function readPending(api: ModuleApi, user: BareJid, stored: string): Element | undefined {
+  try {
+    return loadXml(stored);
+  } catch (e) {
+    api.logger.warn("Cannot read a stored subscription request; skipping it", {
+      jid: user,
+      error: e instanceof Error ? e.message : String(e),
+    });
+    return undefined;
+  }
+}
+
 async function onBroadcast(api: ModuleApi, ev: StanzaEvent): Promise<void> {
   const session = ev.origin;
   if (!session || ev.stanza.attrs.to !== undefined) return;
@@ -65,7 +81,8 @@ async function onBroadcast(api: ModuleApi, ev: StanzaEvent): Promise<void> {
   const wasAvailable = session.data.get(AVAILABLE) === true;
   if (type === undefined) {
     session.data.set(AVAILABLE, true);
-    await broadcast(api, session, ev.stanza);
+    const { items } = await api.storage.roster.get(session.bare);
+    await broadcast(api, session, ev.stanza, items);
     if (wasAvailable) return;
     // §4.2.2: the user is implicitly subscribed to itself: the new resource learns of the
     // user's other available resources as it would of a contact's.
@@ -73,14 +90,15 @@ async function onBroadcast(api: ModuleApi, ev: StanzaEvent): Promise<void> {
       if (s !== session) session.send(withAttrs(s.presence!, { from: s.jid, to: session.jid }));
     }
     // §4.2.2: initial presence: probe the contacts the user is subscribed to.
-    for (const jid of await contacts(api, session.bare, "to")) {
+    for (const jid of contacts(items, "to")) {
       await api.router.route(
         xml("presence", { xmlns: NS.CLIENT, type: "probe", from: session.bare, to: jid }),
       );
     }
     // §3.1.3: subscription requests still unanswered are delivered again.
     for (const p of await api.storage.roster.listPending(session.bare)) {
-      session.send(withAttrs(loadXml(p.stanza), { to: session.bare }));
+      const request = readPending(api, session.bare, p.stanza);
+      if (request) session.send(withAttrs(request, { to: session.bare }));
     }
   } else if (type === "unavailable") {
     session.data.set(AVAILABLE, false);

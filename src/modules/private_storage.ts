@@ -8,7 +8,7 @@ import { StanzaError } from "../router/stanza_error.ts";
 import { elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { legacyBookmarks, mirrorBookmarks } from "./_bookmarks_compat.ts";
-import { byteSize, load, store } from "./_stored_xml.ts";
+import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
 import { targetAccount } from "./vcard.ts";
 
 // XEP-0049 §3: these namespaces cannot be stored.
@@ -63,12 +63,12 @@ export function privateStorage(options: PrivateStorageOptions = {}): XmppModule 
             return xml(
               "query",
               { xmlns: NS.PRIVATE },
-              (stored !== undefined ? load(stored) : undefined) ??
+              (stored !== undefined ? loadXml(stored) : undefined) ??
                 xml(fragment.name, { xmlns: fragment.xmlns }),
             );
           }
-          const serialized = store(fragment);
-          if (byteSize(serialized) > maxBytes) {
+          const serialized = storeXml(fragment);
+          if (storedXmlBytes(serialized) > maxBytes) {
             throw new StanzaError(
               "not-acceptable",
               "modify",

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { HANDLED } from "../hooks/hook_registry.ts";
 import type { IqEvent } from "../hooks/iq_registry.ts";
 import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
-import { type BareJid, type FullJid, tryParseJid } from "../jid/jid.ts";
+import { type BareJid, tryParseJid } from "../jid/jid.ts";
 import { StanzaError } from "../router/stanza_error.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, elements, text, xml } from "../xml/element.ts";
@@ -27,9 +26,6 @@ export interface RosterOptions {
   /** Longest item name and group name, in characters; default 1023. */
   readonly maxNameLength?: number;
 }
-
-// session.data key: roster pushes to send right after the result of a versioned roster get.
-const AFTER_RESULT = "roster:after-result";
 
 function owner(ev: IqEvent): BareJid {
   // RFC 6121 §2.1.5 / §2.3.3: a roster get or set is sent with no 'to', or to the user's own
@@ -139,16 +135,20 @@ async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<El
       ].map((item) =>
         xml(
           "iq",
-          { xmlns: NS.CLIENT, type: "set", id: `ver-${crypto.randomUUID()}`, to: origin.jid },
+          {
+            xmlns: NS.CLIENT,
+            type: "set",
+            id: `ver-${crypto.randomUUID()}`,
+            to: origin.jid,
+            from: origin.bare,
+          },
           xml("query", { xmlns: NS.ROSTER, ver: delta.version }, item),
         )
       );
-      if (pushes.length > 0) {
-        const pending = (origin.data.get(AFTER_RESULT) as Map<string, Element[]> | undefined) ??
-          new Map<string, Element[]>();
-        pending.set(ev.stanza.attrs.id ?? "", pushes);
-        origin.data.set(AFTER_RESULT, pending);
-      }
+      // Sent once the (empty) result is out.
+      ev.afterReply(() => {
+        for (const p of pushes) origin.send(p);
+      });
       return undefined;
     }
   }
@@ -185,19 +185,6 @@ export function roster(options: RosterOptions = {}): XmppModule {
         await setItem(api, owner(ev), ev.payload, opts);
         return undefined;
       }, { target: "account" });
-      // The pushes of a versioned roster get go out right after its (empty) result (§2.6.3).
-      api.hook("stanza/route", ({ stanza, origin }) => {
-        if (origin || stanza.name !== "iq" || stanza.attrs.type !== "result") return;
-        const to = stanza.attrs.to;
-        const session = to ? api.router.session(to as FullJid) : undefined;
-        const pending = session?.data.get(AFTER_RESULT) as Map<string, Element[]> | undefined;
-        const pushes = pending?.get(stanza.attrs.id ?? "");
-        if (!session || !pending || !pushes) return;
-        pending.delete(stanza.attrs.id ?? "");
-        session.send(stanza);
-        for (const p of pushes) session.send({ ...p, attrs: { ...p.attrs, from: session.bare } });
-        return HANDLED;
-      }, { priority: -1000 });
     },
   };
 }

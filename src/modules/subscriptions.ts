@@ -14,7 +14,8 @@ import type { BareJid } from "../jid/jid.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, withAttrs, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { availableSessions, pushRosterItem, storeXml } from "./_roster_common.ts";
+import { storeXml } from "../storage/stored_xml.ts";
+import { availableSessions, pushRosterItem } from "./_roster_common.ts";
 import {
   inbound,
   NO_SUBSCRIPTION,

@@ -10,7 +10,7 @@ import type { BareJid } from "../jid/jid.ts";
 import { StanzaError } from "../router/stanza_error.ts";
 import { xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { byteSize, load, store } from "./_stored_xml.ts";
+import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
 
 /** Options of {@linkcode vcard}. */
 export interface VcardOptions {
@@ -44,15 +44,15 @@ export function vcard(options: VcardOptions = {}): XmppModule {
       api.iq("get", NS.VCARD, "vCard", async (ev) => {
         const stored = await api.storage.vcard.get(targetAccount(ev));
         // XEP-0054 §3.1: no vCard yet is an empty one.
-        return (stored !== undefined ? load(stored) : undefined) ??
+        return (stored !== undefined ? loadXml(stored) : undefined) ??
           xml("vCard", { xmlns: NS.VCARD });
       }, { target: "account" });
       api.iq("set", NS.VCARD, "vCard", async (ev) => {
         const owner = targetAccount(ev);
         // XEP-0054 §3.2: a user may publish only their own vCard.
         if (!ev.from.local || owner !== ev.from.bare) throw new StanzaError("forbidden", "auth");
-        const serialized = store(ev.payload);
-        if (byteSize(serialized) > maxBytes) {
+        const serialized = storeXml(ev.payload);
+        if (storedXmlBytes(serialized) > maxBytes) {
           // RFC 6120 §8.3.3.9 not-acceptable: the stored vCard is left as it was.
           throw new StanzaError(
             "not-acceptable",

@@ -115,8 +115,9 @@ export function createRouter(deps: RouterDeps): Router {
       return bounce(stanza, new StanzaError("service-unavailable", "cancel"));
     }
     let result: Element | undefined | void;
+    const after: (() => void | Promise<void>)[] = [];
     try {
-      result = await handler({ ...ev, payload });
+      result = await handler({ ...ev, payload, afterReply: (fn) => void after.push(fn) });
     } catch (e) {
       if (e instanceof StanzaError) return bounce(stanza, e);
       logger.error("IQ handler failed", {
@@ -133,6 +134,17 @@ export function createRouter(deps: RouterDeps): Router {
       to: stanza.attrs.from,
       from: stanza.attrs.to ?? ev.from.bare,
     }, result ?? undefined));
+    for (const fn of after) {
+      try {
+        await fn();
+      } catch (e) {
+        logger.error("IQ after-reply callback failed", {
+          xmlns: payload.xmlns,
+          name: payload.name,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
   }
 
   async function routeIq(ev: StanzaEvent, dest: Destination): Promise<void> {

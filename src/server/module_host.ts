@@ -6,7 +6,9 @@
  */
 import type { HookRegistry } from "../hooks/hook_registry.ts";
 import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
+import type { BareJid } from "../jid/jid.ts";
 import type {
+  AccountItemsProvider,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
@@ -59,6 +61,7 @@ export class ModuleHost {
   readonly #features: Record<IqTarget, string[]> = { server: [], account: [] };
   readonly #identities: Record<IqTarget, DiscoIdentity[]> = { server: [], account: [] };
   readonly #items: DiscoItem[] = [];
+  readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
 
   /**
@@ -92,6 +95,19 @@ export class ModuleHost {
   }
 
   /**
+   * What disco#items reports for an account: the items of every provider, in load order.
+   *
+   * @param owner The account.
+   * @param requester Who asks.
+   * @returns The items.
+   */
+  async discoAccountItems(owner: BareJid, requester: BareJid): Promise<DiscoItem[]> {
+    const out: DiscoItem[] = [];
+    for (const provider of [...this.#accountItems]) out.push(...await provider(owner, requester));
+    return out;
+  }
+
+  /**
    * Loads a module.
    *
    * @param module The module.
@@ -119,9 +135,11 @@ export class ModuleHost {
       identity: (identity, options) =>
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
       item: (item) => disposers.push(remover(this.#items, item)),
+      accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
+      discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),
       accountExists: (jid) => d.accountExists(jid),
       onUnload: (fn) => disposers.push(fn),
       now: () => d.now(),

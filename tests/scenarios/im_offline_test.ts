@@ -102,3 +102,76 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "offline: a stored message nested deeper than 32 is delivered; an unreadable one is dropped",
+  ...opts,
+  async fn() {
+    const t = await startServer({ limits: { maxDepth: 64 } });
+    let alice: TestClient | undefined, bob: TestClient | undefined;
+    try {
+      alice = await connect(t.port, "alice", "alice-pw", { resource: "laptop" });
+      let deep = xml("x", { xmlns: "urn:example:deep" });
+      for (let i = 0; i < 40; i++) deep = xml("x", { xmlns: "urn:example:deep" }, deep);
+      await alice.xmpp.send(xml("message", { to: "bob@localhost", type: "chat", id: "d1" }, deep));
+      await t.server.storage.offline.push(
+        "bob@localhost" as never,
+        "<message xmlns='jabber:client' id='broken'><body>",
+        new Date(),
+        10,
+      );
+      await alice.xmpp.send(
+        xml("message", { to: "bob@localhost", type: "chat", id: "d2" }, xml("body", {}, "Two")),
+      );
+      const deadline = Date.now() + 5000;
+      while (await t.server.storage.offline.count("bob@localhost" as never) < 3) {
+        assert.ok(Date.now() < deadline, "three stored messages");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
+      await bob.xmpp.send(xml("presence", {}));
+      const first = await bob.next((s) => s.is("message"), "the deep message");
+      assert.equal(first.attrs.id, "d1");
+      const second = await bob.next((s) => s.is("message"), "the message after the broken one");
+      assert.equal(second.attrs.id, "d2");
+      assert.equal(await t.server.storage.offline.count("bob@localhost" as never), 0);
+    } finally {
+      await alice?.stop();
+      await bob?.stop();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "offline: storage is read when a session becomes available, not at every presence update",
+  ...opts,
+  async fn() {
+    const t = await startServer();
+    let bob: TestClient | undefined;
+    try {
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
+      const own = bob.next((s) => s.is("presence") && !s.attrs.type, "Bob's own presence");
+      await bob.xmpp.send(xml("presence", {}));
+      await own;
+      // Stored behind the server's back while Bob is available.
+      await t.server.storage.offline.push(
+        "bob@localhost" as never,
+        "<message xmlns='jabber:client' from='alice@localhost/laptop' id='late'/>",
+        new Date(),
+        10,
+      );
+      await bob.xmpp.send(xml("presence", {}, xml("show", {}, "away")));
+      assert.ok(await silent(bob, (s) => s.is("message")));
+      await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "-1")));
+      await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "0")));
+      const late = await bob.next((s) => s.is("message"), "the stored message");
+      assert.equal(late.attrs.id, "late");
+    } finally {
+      await bob?.stop();
+      await t.close();
+    }
+  },
+});

@@ -248,6 +248,15 @@ Deno.test({
         bobNodes.getChild("query", DITEMS)!.getChildren("item").map((i) => i.attrs.node).sort(),
         [DEVICES, NICK, AVATAR_DATA].sort(),
       );
+      // Alice asking about her own account, with or without 'to', gets the same list.
+      const nodesOf = (r: typeof bobNodes) =>
+        r.getChild("query", DITEMS)!.getChildren("item").map((i) => i.attrs.node).sort();
+      const ownNodes = nodesOf(await iq(alice, "get", xml("query", { xmlns: DITEMS })));
+      assert.ok(ownNodes.length >= 3);
+      assert.deepEqual(
+        nodesOf(await iq(alice, "get", xml("query", { xmlns: DITEMS }), "alice@localhost")),
+        ownNodes,
+      );
 
       // A new resource of Bob with the same caps gets the last nick at login (XEP-0163 §6).
       const tablet = await connect(t.port, "bob", "bob-pw", { resource: "tablet" });
