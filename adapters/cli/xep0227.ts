@@ -6,10 +6,11 @@
  *
  * @module
  */
+import { toBase64 } from "../../src/util/base64.ts";
 import { type BareJid, parseJid } from "../../src/jid/jid.ts";
 import { deriveCredentials } from "../../src/sasl/credentials.ts";
 import type { Credentials, ScramCredential } from "../../src/storage/account_store.ts";
-import type { Subscription } from "../../src/storage/roster_store.ts";
+import { rosterItemElement, rosterItemFromElement } from "../../src/modules/roster_item_xml.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 import { child, type Element, elements, text, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
@@ -117,19 +118,7 @@ async function userElement(storage: Storage, jid: BareJid, domain: string): Prom
     xml(
       "query",
       { xmlns: NS.ROSTER, ver: roster.version },
-      roster.items.map((i) =>
-        xml(
-          "item",
-          {
-            jid: i.jid,
-            name: i.name,
-            subscription: i.subscription,
-            ask: i.ask ? "subscribe" : undefined,
-            approved: i.approved ? "true" : undefined,
-          },
-          i.groups.map((g) => xml("group", null, g)),
-        )
-      ),
+      roster.items.map(rosterItemElement),
     ),
     pending.length > 0 && xml("pending", { xmlns: PENDING }, pending.map((p) => parse(p.stanza))),
     offline.length > 0 && xml(
@@ -239,7 +228,7 @@ function readScram(user: Element, mechanism: string): ScramCredential | undefine
 
 // SCRAM data nobody can log in with, for a hash the export did not carry.
 function unusable(): ScramCredential {
-  const random = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const random = () => toBase64(crypto.getRandomValues(new Uint8Array(32)));
   return { iterations: 4096, salt: random(), storedKey: random(), serverKey: random() };
 }
 
@@ -278,14 +267,7 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
   }
   for (const q of elements(user, "query", NS.ROSTER)) {
     for (const item of elements(q, "item", NS.ROSTER)) {
-      await storage.roster.setItem(jid, {
-        jid: parseJid(item.attrs.jid).bare,
-        name: item.attrs.name || undefined,
-        groups: [...new Set(elements(item, "group", NS.ROSTER).map(text))],
-        subscription: (item.attrs.subscription ?? "none") as Subscription,
-        ask: item.attrs.ask === "subscribe",
-        approved: item.attrs.approved === "true",
-      });
+      await storage.roster.setItem(jid, rosterItemFromElement(item));
     }
   }
   for (const p of elements(user, "pending", PENDING).flatMap((e) => elements(e, "presence"))) {

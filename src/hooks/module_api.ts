@@ -111,6 +111,8 @@ export interface ModuleApi {
   onUnload(fn: () => void | Promise<void>): void;
   /** The current time (a parameter, so tests can set it). */
   now(): Date;
+  /** A new unique, unguessable id for stanzas and items (a parameter, so tests can set it). */
+  randomId(): string;
 }
 
 /** A server feature: a factory returns one, and the server calls `setup` once. */

@@ -65,7 +65,7 @@ export class CapsTracker {
     // XEP-0115 §6.2: ask the resource itself, with node#ver, once per unknown ver.
     setBounded(this.#asking, key(caps), this.#api.now().getTime(), MAX_VERS);
     if (this.#pending.size >= MAX_PENDING) this.#pending.clear();
-    const id = `caps-${crypto.randomUUID()}`;
+    const id = `caps-${this.#api.randomId()}`;
     this.#pending.set(id, { full, caps });
     await this.#api.router.route(
       xml(

@@ -10,7 +10,9 @@ import { type BareJid, type Jid, tryParseJid } from "../jid/jid.ts";
 import { errorReply, StanzaError } from "../router/stanza_error.ts";
 import { type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { hasFrom } from "./subscription_states.ts";
 import { setBounded } from "./_bounded_map.ts";
+import { pushToInterested } from "./_push.ts";
 
 const REQUESTED = "blocking:requested";
 const MAX_CACHED = 10_000;
@@ -74,26 +76,12 @@ export function blocking(): XmppModule {
         return loaded;
       }
 
-      function push(owner: BareJid, payload: Element): void {
-        // XEP-0191 §3.3: pushed to every resource that requested the block list.
-        for (const s of api.router.sessions(owner)) {
-          if (!s.data.get(REQUESTED)) continue;
-          s.send(xml("iq", {
-            xmlns: NS.CLIENT,
-            type: "set",
-            id: `push-${crypto.randomUUID()}`,
-            to: s.jid,
-            from: owner,
-          }, payload));
-        }
-      }
-
       /** Sends presence of the owner's available resources straight to the contact's sessions. */
       async function presenceTo(owner: BareJid, contact: string, available: boolean) {
         const jid = tryParseJid(contact);
         if (!jid?.local || !api.router.isLocal(jid.domain)) return;
         const item = await api.storage.roster.getItem(owner, jid.bare);
-        if (item?.subscription !== "from" && item?.subscription !== "both") return;
+        if (!hasFrom(item?.subscription)) return;
         const targets = api.router.sessions(jid.bare).filter((s) =>
           jid.resource === "" || s.jid === jid.full
         );
@@ -132,7 +120,10 @@ export function blocking(): XmppModule {
         if (jids.length === 0) throw new StanzaError("bad-request", "modify");
         const added = await api.storage.blocklist.add(me, jids);
         cache.set(me, new Set(await api.storage.blocklist.list(me)));
-        if (added.length > 0) push(me, xml("block", { xmlns: NS.BLOCKING }, items(added)));
+        // XEP-0191 §3.3: pushed to every resource that requested the block list.
+        if (added.length > 0) {
+          pushToInterested(api, me, REQUESTED, xml("block", { xmlns: NS.BLOCKING }, items(added)));
+        }
         // XEP-0191 §3.3: the contact sees the user go offline.
         for (const jid of added) await presenceTo(me, jid, false);
       });
@@ -143,8 +134,10 @@ export function blocking(): XmppModule {
         const removed = await api.storage.blocklist.remove(me, jids.length ? jids : undefined);
         cache.set(me, new Set(await api.storage.blocklist.list(me)));
         if (removed.length > 0) {
-          push(
+          pushToInterested(
+            api,
             me,
+            REQUESTED,
             xml("unblock", { xmlns: NS.BLOCKING }, jids.length ? items(removed) : undefined),
           );
         }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { toBase64 } from "../util/base64.ts";
 import { type Element, elements, is, text } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 
@@ -130,8 +131,5 @@ export async function capsVer(query: Element, hash: string): Promise<string | un
     if (e instanceof SyntaxError) return undefined;
     throw e;
   }
-  const digest = new Uint8Array(await crypto.subtle.digest(algorithm, encoder.encode(s)));
-  let binary = "";
-  for (const b of digest) binary += String.fromCharCode(b);
-  return btoa(binary);
+  return toBase64(new Uint8Array(await crypto.subtle.digest(algorithm, encoder.encode(s))));
 }

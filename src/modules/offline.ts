@@ -15,6 +15,7 @@ import type { OfflineMessage } from "../storage/offline_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { loadXml, storeXml } from "../storage/stored_xml.ts";
+import { xep82DateTime } from "./time.ts";
 
 // session.data key: the session is available with a non-negative priority.
 const ELIGIBLE = "offline:eligible";
@@ -67,7 +68,7 @@ function readStored(api: ModuleApi, owner: BareJid, m: OfflineMessage): Element 
 
 function stamped(api: ModuleApi, message: Element, stamp: Date): Element {
   // XEP-0203 §3; XEP-0160 §3: the delay's 'from' is the server.
-  const delay = xml("delay", { xmlns: NS.DELAY, from: api.domain, stamp: stamp.toISOString() });
+  const delay = xml("delay", { xmlns: NS.DELAY, from: api.domain, stamp: xep82DateTime(stamp) });
   return { ...message, children: [...message.children, delay] };
 }
 

@@ -15,6 +15,7 @@ import { StanzaError } from "../router/stanza_error.ts";
 import type { NodeConfig, PubsubItem } from "../storage/pubsub_store.ts";
 import { child, type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { hasFrom, hasTo } from "./subscription_states.ts";
 import { CapsTracker } from "./_pep_caps.ts";
 import {
   checkPreconditions,
@@ -26,7 +27,7 @@ import {
   pubsubError,
 } from "./_pep_config.ts";
 import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
-import { targetAccount } from "./vcard.ts";
+import { ownAccount, targetAccount } from "./_account_target.ts";
 
 /** Options of {@linkcode pep}. */
 export interface PepOptions {
@@ -96,7 +97,7 @@ export function pep(options: PepOptions = {}): XmppModule {
 
       async function subscribed(owner: BareJid, contact: BareJid): Promise<boolean> {
         const item = await api.storage.roster.getItem(owner, contact);
-        return item?.subscription === "from" || item?.subscription === "both";
+        return hasFrom(item?.subscription);
       }
 
       /** XEP-0060 §6.5.9: whether `who` may see the node's items. */
@@ -124,7 +125,7 @@ export function pep(options: PepOptions = {}): XmppModule {
         // (canAccess() holds for each of them); whitelist: the owner only.
         if (model === "open" || model === "presence") {
           for (const item of (await api.storage.roster.get(owner)).items) {
-            if (item.subscription === "from" || item.subscription === "both") {
+            if (hasFrom(item.subscription)) {
               candidates.push(item.jid);
             }
           }
@@ -141,7 +142,7 @@ export function pep(options: PepOptions = {}): XmppModule {
         for (const jid of to) {
           await api.router.route(xml(
             "message",
-            { xmlns: NS.CLIENT, type: "headline", from: owner, to: jid, id: crypto.randomUUID() },
+            { xmlns: NS.CLIENT, type: "headline", from: owner, to: jid, id: api.randomId() },
             xml("event", { xmlns: NS.PUBSUB_EVENT }, event),
           ));
         }
@@ -155,7 +156,7 @@ export function pep(options: PepOptions = {}): XmppModule {
         const owners = [user];
         for (const item of (await api.storage.roster.get(user)).items) {
           if (
-            (item.subscription === "to" || item.subscription === "both") &&
+            hasTo(item.subscription) &&
             api.router.isLocal(domainOf(item.jid))
           ) owners.push(item.jid);
         }
@@ -181,10 +182,8 @@ export function pep(options: PepOptions = {}): XmppModule {
       const caps = new CapsTracker(api, sendLastItems);
 
       function owned(ev: IqEvent): BareJid {
-        const owner = targetAccount(ev);
         // XEP-0060 §7.1.3.1: only the owner publishes to, or manages, a PEP service.
-        if (!ev.from.local || owner !== ev.from.bare) throw new StanzaError("forbidden", "auth");
-        return owner;
+        return ownAccount(ev, "auth");
       }
 
       async function publish(ev: IqEvent, request: Element): Promise<Element> {
@@ -217,7 +216,7 @@ export function pep(options: PepOptions = {}): XmppModule {
           await store_.setNode(owner, node, config);
         }
         const item: PubsubItem = {
-          id: items[0].attrs.id || crypto.randomUUID(),
+          id: items[0].attrs.id || api.randomId(),
           payload,
           publisher: ev.from.full,
           stamp: api.now(),

@@ -12,6 +12,7 @@ import type { BareJid } from "../jid/jid.ts";
 import type { LocalSession } from "../router/local_session.ts";
 import { type Element, withAttrs, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { hasFrom, hasTo } from "./subscription_states.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { loadXml } from "../storage/stored_xml.ts";
 import { availableSessions } from "./_roster_common.ts";
@@ -30,9 +31,8 @@ function directed(session: LocalSession): Set<string> {
 }
 
 function contacts(items: readonly RosterItem[], want: "from" | "to"): BareJid[] {
-  return items.filter((i) => i.subscription === "both" || i.subscription === want).map((i) =>
-    i.jid
-  );
+  const has = want === "from" ? hasFrom : hasTo;
+  return items.filter((i) => has(i.subscription)).map((i) => i.jid);
 }
 
 /** §4.2.2, §4.4.2, §4.5.2: to subscribers, the user's own available resources, and (for

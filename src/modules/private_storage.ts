@@ -9,7 +9,7 @@ import { elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { legacyBookmarks, mirrorBookmarks } from "./_bookmarks_compat.ts";
 import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
-import { targetAccount } from "./vcard.ts";
+import { ownAccount } from "./_account_target.ts";
 
 // XEP-0049 §3: these namespaces cannot be stored.
 const RESERVED: ReadonlySet<string> = new Set([NS.CLIENT, NS.SERVER, NS.PRIVATE]);
@@ -41,11 +41,8 @@ export function privateStorage(options: PrivateStorageOptions = {}): XmppModule 
       api.feature(`${NS.BOOKMARKS}#compat`, { target: "account" });
       for (const type of ["get", "set"] as const) {
         api.iq(type, NS.PRIVATE, "query", async (ev) => {
-          const owner = targetAccount(ev);
           // XEP-0049 §3: only the account itself may touch its private storage.
-          if (!ev.from.local || owner !== ev.from.bare) {
-            throw new StanzaError("forbidden", "cancel");
-          }
+          const owner = ownAccount(ev, "cancel");
           const fragments = elements(ev.payload);
           // XEP-0049 §3: exactly one child, in a namespace of its own.
           if (fragments.length !== 1 || RESERVED.has(fragments[0].xmlns) || !fragments[0].xmlns) {

@@ -11,13 +11,10 @@ import { StanzaError } from "../router/stanza_error.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import {
-  availableSessions,
-  INTERESTED,
-  itemElement,
-  pushItem,
-  pushRosterItem,
-} from "./_roster_common.ts";
+import { hasFrom, hasTo } from "./subscription_states.ts";
+import { pushIq } from "./_push.ts";
+import { rosterItemElement } from "./roster_item_xml.ts";
+import { availableSessions, INTERESTED, pushItem, pushRosterItem } from "./_roster_common.ts";
 
 /** Options of the roster module. */
 export interface RosterOptions {
@@ -71,9 +68,9 @@ async function removeContact(api: ModuleApi, user: BareJid, contact: BareJid): P
     throw new StanzaError("item-not-found", "cancel");
   }
   const version = await roster.removeItem(user, contact);
-  await pushItem(api, user, xml("item", { jid: contact, subscription: "remove" }), version);
-  const to = item.subscription === "to" || item.subscription === "both";
-  const from = item.subscription === "from" || item.subscription === "both";
+  pushItem(api, user, xml("item", { jid: contact, subscription: "remove" }), version);
+  const to = hasTo(item.subscription);
+  const from = hasFrom(item.subscription);
   // §2.5.2: the server cancels the subscriptions in both directions, as the user would.
   const send = (type: string) =>
     api.router.route(xml("presence", { xmlns: NS.CLIENT, type, from: user, to: contact }));
@@ -117,7 +114,7 @@ async function setItem(
     approved: old?.approved ?? false,
   };
   const version = await roster.setItem(user, item);
-  await pushRosterItem(api, user, item, version);
+  pushRosterItem(api, user, item, version);
 }
 
 async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<Element | undefined> {
@@ -130,18 +127,13 @@ async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<El
     if (delta) {
       // §2.6.3: an empty result, then a push for each change since that version.
       const pushes = [
-        ...delta.changed.map((i) => itemElement(i)),
+        ...delta.changed.map((i) => rosterItemElement(i)),
         ...delta.removed.map((jid) => xml("item", { jid, subscription: "remove" })),
       ].map((item) =>
-        xml(
-          "iq",
-          {
-            xmlns: NS.CLIENT,
-            type: "set",
-            id: `ver-${crypto.randomUUID()}`,
-            to: origin.jid,
-            from: origin.bare,
-          },
+        pushIq(
+          api,
+          origin.bare,
+          origin.jid,
           xml("query", { xmlns: NS.ROSTER, ver: delta.version }, item),
         )
       );
@@ -153,7 +145,7 @@ async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<El
     }
   }
   const all = await roster.get(user);
-  return xml("query", { xmlns: NS.ROSTER, ver: all.version }, all.items.map(itemElement));
+  return xml("query", { xmlns: NS.ROSTER, ver: all.version }, all.items.map(rosterItemElement));
 }
 
 /**

@@ -56,8 +56,35 @@ export const NO_SUBSCRIPTION: SubscriptionState = {
   approved: false,
 };
 
-const hasTo = (s: Subscription) => s === "to" || s === "both";
-const hasFrom = (s: Subscription) => s === "from" || s === "both";
+/**
+ * Whether the user receives the contact's presence: subscription "to" or "both".
+ *
+ * @param sub The roster item's subscription, `undefined` when there is no item.
+ * @returns `true` for "to" and "both".
+ * @example
+ * ```ts
+ * import { hasTo } from "./subscription_states.ts";
+ * if (!hasTo("both") || hasTo("from") || hasTo(undefined)) throw new Error();
+ * ```
+ */
+export function hasTo(sub: Subscription | undefined): boolean {
+  return sub === "to" || sub === "both";
+}
+
+/**
+ * Whether the contact receives the user's presence: subscription "from" or "both".
+ *
+ * @param sub The roster item's subscription, `undefined` when there is no item.
+ * @returns `true` for "from" and "both".
+ * @example
+ * ```ts
+ * import { hasFrom } from "./subscription_states.ts";
+ * if (!hasFrom("both") || hasFrom("to") || hasFrom(undefined)) throw new Error();
+ * ```
+ */
+export function hasFrom(sub: Subscription | undefined): boolean {
+  return sub === "from" || sub === "both";
+}
 
 function sub(to: boolean, from: boolean): Subscription {
   return to ? (from ? "both" : "to") : (from ? "from" : "none");

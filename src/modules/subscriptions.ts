@@ -68,7 +68,7 @@ async function save(
     approved: o.state.approved,
   };
   const version = await roster.setItem(user, next);
-  await pushRosterItem(api, user, next, version);
+  pushRosterItem(api, user, next, version);
 }
 
 /** Sends the user's presence (available or unavailable) from each available resource. */

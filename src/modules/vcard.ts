@@ -4,23 +4,17 @@
  *
  * @module
  */
-import type { IqEvent } from "../hooks/iq_registry.ts";
 import type { XmppModule } from "../hooks/module_api.ts";
-import type { BareJid } from "../jid/jid.ts";
 import { StanzaError } from "../router/stanza_error.ts";
 import { xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { ownAccount, targetAccount } from "./_account_target.ts";
 import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
 
 /** Options of {@linkcode vcard}. */
 export interface VcardOptions {
   /** Largest vCard stored, in bytes of serialized XML; default 65536. */
   readonly maxBytes?: number;
-}
-
-/** The account an iq addressed "to the account" is about: its own when it has no `to`. */
-export function targetAccount(ev: IqEvent): BareJid {
-  return ev.stanza.attrs.to === undefined ? ev.from.bare : ev.to.bare;
 }
 
 /**
@@ -48,9 +42,8 @@ export function vcard(options: VcardOptions = {}): XmppModule {
           xml("vCard", { xmlns: NS.VCARD });
       }, { target: "account" });
       api.iq("set", NS.VCARD, "vCard", async (ev) => {
-        const owner = targetAccount(ev);
         // XEP-0054 §3.2: a user may publish only their own vCard.
-        if (!ev.from.local || owner !== ev.from.bare) throw new StanzaError("forbidden", "auth");
+        const owner = ownAccount(ev, "auth");
         const serialized = storeXml(ev.payload);
         if (storedXmlBytes(serialized) > maxBytes) {
           // RFC 6120 §8.3.3.9 not-acceptable: the stored vCard is left as it was.

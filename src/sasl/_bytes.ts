@@ -9,8 +9,6 @@ export type Bytes = Uint8Array<ArrayBuffer>;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-// RFC 4648 §4, padded, no whitespace, no URL-safe alphabet.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** UTF-8 encodes a string. */
 export function utf8(s: string): Bytes {
@@ -25,24 +23,6 @@ export function fromUtf8(bytes: Uint8Array): string | undefined {
     if (e instanceof TypeError) return undefined;
     throw e;
   }
-}
-
-/** Decodes strict base64; `undefined` when the text is not valid base64. */
-export function fromBase64(text: string): Bytes | undefined {
-  if (!BASE64.test(text)) return undefined;
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** Encodes bytes as padded base64. */
-export function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
 }
 
 /** Copies bytes into a fresh `ArrayBuffer`-backed array. */

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Credentials, ScramCredential } from "../storage/account_store.ts";
-import { type Bytes, copy, fromBase64, timingSafeEqual, toBase64, utf8 } from "./_bytes.ts";
+import { type Bytes, copy, timingSafeEqual, utf8 } from "./_bytes.ts";
+import { fromBase64, toBase64 } from "../util/base64.ts";
 import { type HashName, hi, scramKeys } from "./_crypto.ts";
 
 /** The default PBKDF2 iteration count: the minimum RFC 7677 §4 allows. */

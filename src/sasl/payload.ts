@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fromBase64, toBase64 } from "./_bytes.ts";
+import { fromBase64, toBase64 } from "../util/base64.ts";
 import { SaslError } from "./sasl_error.ts";
 
 /**

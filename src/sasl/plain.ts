@@ -6,7 +6,8 @@
  */
 import { bareJid, prepLocal, tryParseJid } from "../jid/jid.ts";
 import type { Credentials } from "../storage/account_store.ts";
-import { fromUtf8, toBase64 } from "./_bytes.ts";
+import { fromUtf8 } from "./_bytes.ts";
+import { toBase64 } from "../util/base64.ts";
 import { lookupCredentials, type SaslContext, type SaslResult } from "./context.ts";
 import { DEFAULT_ITERATIONS, verifyPlain } from "./credentials.ts";
 import { SaslError } from "./sasl_error.ts";

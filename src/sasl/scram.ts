@@ -8,17 +8,8 @@
  */
 import { type BareJid, bareJid, prepLocal, tryParseJid } from "../jid/jid.ts";
 import type { ScramCredential } from "../storage/account_store.ts";
-import {
-  type Bytes,
-  concat,
-  copy,
-  fromBase64,
-  fromUtf8,
-  timingSafeEqual,
-  toBase64,
-  utf8,
-  xor,
-} from "./_bytes.ts";
+import { type Bytes, concat, copy, fromUtf8, timingSafeEqual, utf8, xor } from "./_bytes.ts";
+import { fromBase64, toBase64 } from "../util/base64.ts";
 import { digest, hashLength, type HashName, hmac, hmacStoredKey } from "./_crypto.ts";
 import { parseClientFinal, parseClientFirst } from "./_scram_messages.ts";
 import {

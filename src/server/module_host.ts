@@ -42,6 +42,8 @@ export interface ModuleHostDeps {
   accountExists(jid: string): Promise<boolean>;
   /** The clock. */
   now(): Date;
+  /** New unique, unguessable ids. */
+  randomId(): string;
 }
 
 type Dispose = () => void | Promise<void>;
@@ -143,6 +145,7 @@ export class ModuleHost {
       accountExists: (jid) => d.accountExists(jid),
       onUnload: (fn) => disposers.push(fn),
       now: () => d.now(),
+      randomId: () => d.randomId(),
     };
     try {
       await module.setup(api);

@@ -132,6 +132,7 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
         : storage.accounts.exists(bare);
     },
     now: () => new Date(),
+    randomId,
   });
   const connections = new Set<ClientSession>();
   const listeners = new Set<Listening>();

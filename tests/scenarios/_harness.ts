@@ -1,6 +1,6 @@
 // Test harness: a real server on loopback and real clients (xmpp.js) talking to it.
 import { type Client, client } from "@xmpp/client";
-import { createServer, type ServerConfig, type XmppServer } from "../../mod.ts";
+import { type BareJid, createServer, type ServerConfig, type XmppServer } from "../../mod.ts";
 import { loadOrCreateSelfSigned, type TlsCredentials } from "../../adapters/deno_tcp/mod.ts";
 import { tcpTransport } from "../../adapters/deno_tcp/transport.ts";
 
@@ -66,6 +66,19 @@ export async function startServer(config: ServerConfig = {}): Promise<TestServer
     onListen: (l) => tlsPort = l.port,
   }));
   return { server, port, tlsPort, close: () => server.close() };
+}
+
+/** Alice and Bob are subscribed to each other. */
+export async function friends(t: TestServer): Promise<void> {
+  const item = { groups: [], subscription: "both", ask: false, approved: false } as const;
+  await t.server.storage.roster.setItem(
+    "alice@localhost" as BareJid,
+    { ...item, jid: "bob@localhost" as BareJid },
+  );
+  await t.server.storage.roster.setItem(
+    "bob@localhost" as BareJid,
+    { ...item, jid: "alice@localhost" as BareJid },
+  );
 }
 
 /** Rejects after `ms` with a message naming what was awaited. */

@@ -1,9 +1,8 @@
 // XEP-0191 blocking command with real clients: pushes, and the effect on messages, presence, iq.
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
-import { connect, startServer, type TestClient } from "./_harness.ts";
+import { connect, friends, startServer, type TestClient } from "./_harness.ts";
 import { condition, iq, nothing } from "./_iq.ts";
-import type { BareJid } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const BLOCKING = "urn:xmpp:blocking";
@@ -17,15 +16,7 @@ Deno.test({
     const clients: TestClient[] = [];
     try {
       // Alice and Bob share a mutual subscription, so blocking hides Alice's presence from Bob.
-      for (const [owner, contact] of [["alice", "bob"], ["bob", "alice"]]) {
-        await t.server.storage.roster.setItem(`${owner}@localhost` as BareJid, {
-          jid: `${contact}@localhost` as BareJid,
-          groups: [],
-          subscription: "both",
-          ask: false,
-          approved: false,
-        });
-      }
+      await friends(t);
       const laptop = await connect(t.port, "alice", "alice-pw", { resource: "laptop" });
       const phone = await connect(t.port, "alice", "alice-pw", { resource: "phone" });
       const bob = await connect(t.port, "bob", "bob-pw", { resource: "desk" });

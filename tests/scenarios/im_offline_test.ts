@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, startServer, type TestClient } from "./_harness.ts";
-import { errorCondition, silent } from "./_im.ts";
+import { condition, nothing } from "./_iq.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const DELAY = "urn:xmpp:delay";
@@ -29,12 +29,12 @@ Deno.test({
         xml("message", { to: "bob@localhost", type: "headline" }, xml("body", {}, "News")),
       );
       await alice.xmpp.send(xml("message", { to: "bob@localhost", type: "error", id: "e1" }));
-      assert.ok(await silent(alice, (s) => s.is("message") && s.attrs.type === "error"));
+      assert.ok(await nothing(alice, (s) => s.is("message") && s.attrs.type === "error", 200));
 
       bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
       // Negative priority: nothing yet (XEP-0160 §3).
       await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "-1")));
-      assert.ok(await silent(bob, (s) => s.is("message")));
+      assert.ok(await nothing(bob, (s) => s.is("message"), 200));
       await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "1")));
       const one = await bob.next((s) => s.is("message") && s.attrs.id === "o1", "message one");
       const two = await bob.next((s) => s.is("message") && s.attrs.id === "o2", "message two");
@@ -48,13 +48,15 @@ Deno.test({
       }
       assert.equal(one.getChildText("body"), "One");
       assert.equal(one.attrs.type, "chat");
-      assert.ok(await silent(bob, (s) => s.is("message") && s.getChildText("body") === "News"));
+      assert.ok(
+        await nothing(bob, (s) => s.is("message") && s.getChildText("body") === "News", 200),
+      );
       await bob.stop();
 
       // Delivered once: the next login gets nothing.
       bob = await connect(t.port, "bob", "bob-pw", { resource: "tablet" });
       await bob.xmpp.send(xml("presence", {}));
-      assert.ok(await silent(bob, (s) => s.is("message")));
+      assert.ok(await nothing(bob, (s) => s.is("message"), 200));
       assert.equal(await t.server.storage.offline.count("bob@localhost" as never), 0);
     } finally {
       await alice?.stop();
@@ -84,7 +86,7 @@ Deno.test({
       assert.equal(error.attrs.id, "c3");
       assert.equal(error.attrs.from, "bob@localhost");
       assert.equal(error.getChild("error")?.attrs.type, "cancel");
-      assert.equal(errorCondition(error), "service-unavailable");
+      assert.equal(condition(error), "service-unavailable");
 
       bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
       await bob.xmpp.send(xml("presence", {}));
@@ -94,7 +96,7 @@ Deno.test({
       ];
       assert.deepEqual(got.map((m) => m.attrs.id), ["c1", "c2"]);
       // Bob answers the error-free way; the error Alice got never bounced back.
-      assert.ok(await silent(bob, (s) => s.is("message")));
+      assert.ok(await nothing(bob, (s) => s.is("message"), 200));
     } finally {
       await alice?.stop();
       await bob?.stop();
@@ -164,7 +166,7 @@ Deno.test({
         10,
       );
       await bob.xmpp.send(xml("presence", {}, xml("show", {}, "away")));
-      assert.ok(await silent(bob, (s) => s.is("message")));
+      assert.ok(await nothing(bob, (s) => s.is("message"), 200));
       await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "-1")));
       await bob.xmpp.send(xml("presence", {}, xml("priority", {}, "0")));
       const late = await bob.next((s) => s.is("message"), "the stored message");

@@ -2,24 +2,11 @@
 // at logout and on a dropped connection, and directed presence.
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
-import type { BareJid } from "../../mod.ts";
-import { connect, startServer, type TestClient, type TestServer } from "./_harness.ts";
-import { dropConnection, nextPresence, silent } from "./_im.ts";
+import { connect, friends, startServer, type TestClient } from "./_harness.ts";
+import { dropConnection, nextPresence } from "./_im.ts";
+import { nothing } from "./_iq.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-/** Alice and Bob are subscribed to each other. */
-async function friends(t: TestServer): Promise<void> {
-  const item = { groups: [], subscription: "both", ask: false, approved: false } as const;
-  await t.server.storage.roster.setItem(
-    "alice@localhost" as BareJid,
-    { ...item, jid: "bob@localhost" as BareJid },
-  );
-  await t.server.storage.roster.setItem(
-    "bob@localhost" as BareJid,
-    { ...item, jid: "alice@localhost" as BareJid },
-  );
-}
 
 Deno.test({
   name: "presence: initial presence probes contacts and is broadcast; unavailable at logout",
@@ -121,7 +108,9 @@ Deno.test({
       assert.equal(got.getChildText("show"), "chat");
       // Carol is not subscribed: a probe from her client is not answered with presence.
       await carol.xmpp.send(xml("presence", { to: "alice@localhost", type: "probe" }));
-      assert.ok(await silent(carol, (s) => s.is("presence") && s.attrs.from?.startsWith("alice")));
+      assert.ok(
+        await nothing(carol, (s) => s.is("presence") && s.attrs.from?.startsWith("alice"), 200),
+      );
       await alice.xmpp.send(xml("presence", { type: "unavailable" }));
       await nextPresence(carol, "alice@localhost/laptop", "unavailable", "unavailable at logout");
     } finally {

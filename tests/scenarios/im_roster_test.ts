@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { client, xml } from "@xmpp/client";
 import { connect, type LtxElement, startServer, type TestClient, withTimeout } from "./_harness.ts";
-import { errorCondition, getRoster, nextPush, request, ROSTER, setItem } from "./_im.ts";
+import { getRoster, nextPush, ROSTER, setItem } from "./_im.ts";
+import { condition, iq } from "./_iq.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const DISCO_INFO = "http://jabber.org/protocol/disco#info";
@@ -55,7 +56,7 @@ Deno.test({
       // §2.5.3: removing an item that does not exist.
       const missing = await setItem(a1, { jid: "bob@localhost", subscription: "remove" });
       assert.equal(missing.attrs.type, "error");
-      assert.equal(errorCondition(missing), "item-not-found");
+      assert.equal(condition(missing), "item-not-found");
     } finally {
       await a1?.stop();
       await a2?.stop();
@@ -111,7 +112,7 @@ Deno.test({
       await getRoster(a);
       const cases: [string, () => Promise<unknown>, string][] = [
         ["two items", () =>
-          request(
+          iq(
             a!,
             "set",
             xml(
@@ -141,7 +142,7 @@ Deno.test({
         [
           "another account's roster",
           () =>
-            request(
+            iq(
               a!,
               "set",
               xml("query", { xmlns: ROSTER }, xml("item", { jid: "carol@localhost" })),
@@ -151,14 +152,14 @@ Deno.test({
         ],
         [
           "another account's roster (get)",
-          () => request(a!, "get", xml("query", { xmlns: ROSTER }), "bob@localhost"),
+          () => iq(a!, "get", xml("query", { xmlns: ROSTER }), "bob@localhost"),
           "forbidden",
         ],
       ];
       for (const [what, send, expected] of cases) {
         const reply = await send() as { attrs: Record<string, string> };
         assert.equal(reply.attrs.type, "error", what);
-        assert.equal(errorCondition(reply as never), expected, what);
+        assert.equal(condition(reply as never), expected, what);
       }
       const roster = await getRoster(a);
       assert.equal(roster.getChild("query", ROSTER)!.getChildren("item").length, 0);
@@ -172,7 +173,7 @@ Deno.test({
       // Over maxRosterItems: not-allowed; updating an existing item still works.
       const full = await setItem(a, { jid: "dave@localhost" });
       assert.equal(full.attrs.type, "error");
-      assert.equal(errorCondition(full), "not-allowed");
+      assert.equal(condition(full), "not-allowed");
       const update = await setItem(a, { jid: "carol@localhost", name: "C" });
       assert.equal(update.attrs.type, "result");
     } finally {

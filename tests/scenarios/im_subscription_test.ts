@@ -2,8 +2,9 @@
 // roster pushes, pre-approval, requests kept for offline users, and a request to oneself.
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
-import { connect, startServer, type TestClient } from "./_harness.ts";
-import { getRoster, nextPresence, nextPush, setItem, silent } from "./_im.ts";
+import { connect, friends, startServer, type TestClient } from "./_harness.ts";
+import { getRoster, nextPresence, nextPush, setItem } from "./_im.ts";
+import { nothing } from "./_iq.ts";
 import type { BareJid } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -114,7 +115,9 @@ Deno.test({
       const pre = await nextPush(alice, "carol@localhost", "alice's pre-approval push");
       assert.equal(pre.attrs.approved, "true");
       assert.equal(pre.attrs.subscription, "none");
-      assert.ok(await silent(carol, (s) => s.is("presence") && s.attrs.type === "subscribed"));
+      assert.ok(
+        await nothing(carol, (s) => s.is("presence") && s.attrs.type === "subscribed", 200),
+      );
 
       await carol.xmpp.send(xml("presence", { to: "alice@localhost", type: "subscribe" }));
       await nextPresence(carol, "alice@localhost", "subscribed", "the automatic approval");
@@ -122,7 +125,7 @@ Deno.test({
       const item = await nextPush(alice, "carol@localhost", "alice's push with from");
       assert.equal(item.attrs.subscription, "from");
       assert.equal(item.attrs.approved, undefined);
-      assert.ok(await silent(alice, (s) => s.is("presence") && s.attrs.type === "subscribe"));
+      assert.ok(await nothing(alice, (s) => s.is("presence") && s.attrs.type === "subscribe", 200));
     } finally {
       await alice?.stop();
       await carol?.stop();
@@ -163,7 +166,7 @@ Deno.test({
       bob = await connect(t.port, "bob", "bob-pw", { resource: "r3" });
       await bob.xmpp.send(xml("presence", {}));
       await nextPresence(bob, "bob@localhost/r3", undefined, "bob's own presence");
-      assert.ok(await silent(bob, (s) => s.is("presence") && s.attrs.type === "subscribe"));
+      assert.ok(await nothing(bob, (s) => s.is("presence") && s.attrs.type === "subscribe", 200));
     } finally {
       await alice?.stop();
       await bob?.stop();
@@ -198,15 +201,7 @@ Deno.test({
     const t = await startServer();
     let alice: TestClient | undefined, bob: TestClient | undefined;
     try {
-      const item = { groups: [], subscription: "both", ask: false, approved: false } as const;
-      await t.server.storage.roster.setItem(
-        "alice@localhost" as BareJid,
-        { ...item, jid: "bob@localhost" as BareJid },
-      );
-      await t.server.storage.roster.setItem(
-        "bob@localhost" as BareJid,
-        { ...item, jid: "alice@localhost" as BareJid },
-      );
+      await friends(t);
       alice = await online(t.port, "alice", "laptop");
       bob = await online(t.port, "bob", "phone");
       await nextPresence(alice, "bob@localhost/phone", undefined, "bob online");

@@ -2,7 +2,14 @@
 // access models open and presence, publish-options, the item size limit, last item at login.
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
-import { connect, type LtxElement, startServer, type TestClient, withTimeout } from "./_harness.ts";
+import {
+  connect,
+  friends,
+  type LtxElement,
+  startServer,
+  type TestClient,
+  withTimeout,
+} from "./_harness.ts";
 import { condition, iq, nothing } from "./_iq.ts";
 import type { BareJid } from "../../mod.ts";
 
@@ -88,15 +95,7 @@ Deno.test({
     const clients: TestClient[] = [];
     try {
       // Alice and Bob have a mutual subscription; Carol is a stranger to both.
-      for (const [owner, contact] of [["alice", "bob"], ["bob", "alice"]]) {
-        await t.server.storage.roster.setItem(`${owner}@localhost` as BareJid, {
-          jid: `${contact}@localhost` as BareJid,
-          groups: [],
-          subscription: "both",
-          ask: false,
-          approved: false,
-        });
-      }
+      await friends(t);
       const ver = await sha1Base64(S);
       const alice = await connect(t.port, "alice", "alice-pw", { resource: "pc" });
       const bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });

@@ -19,6 +19,7 @@ function host(): ModuleHost {
     software: { name: "Parley", version: "0" },
     accountExists: () => Promise.resolve(true),
     now: () => new Date(0),
+    randomId: () => "id",
   });
 }
 

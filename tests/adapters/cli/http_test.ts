@@ -1,8 +1,7 @@
 // The standalone server serves the web endpoints on --http-port.
 import assert from "node:assert/strict";
 import { withTimeout } from "../../scenarios/_harness.ts";
-
-const MAIN = new URL("../../../adapters/cli/main.ts", import.meta.url).pathname;
+import { startProcess } from "../_server_process.ts";
 
 Deno.test({
   name: "deno task start serves host-meta and the WebSocket endpoint on --http-port",
@@ -10,37 +9,9 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "parley-cli-http-" });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "--c2s-port",
-        "0",
-        "--tls-port",
-        "0",
-        "--http-port",
-        "0",
-        "--hostname",
-        "127.0.0.1",
-        "--data",
-        data,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const server = await startProcess(["--data", data]);
     try {
-      const port = Promise.withResolvers<number>();
-      (async () => {
-        let all = "";
-        for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-          all += chunk;
-          const m = all.match(/Listening for web clients .* port=(\d+)/);
-          if (m) port.resolve(Number(m[1]));
-        }
-        port.reject(new Error(`Server exited:\n${all}`));
-      })();
-      const p = await withTimeout(port.promise, "the HTTP port", 60_000);
+      const p = server.ports.http;
       const json = await (await fetch(`http://127.0.0.1:${p}/.well-known/host-meta.json`)).json();
       assert.deepEqual(json.links.map((l: { href: string }) => l.href), [
         `ws://127.0.0.1:${p}/xmpp-websocket`,
@@ -54,8 +25,8 @@ Deno.test({
       assert.match(await withTimeout(first.promise, "<open/>"), /^<open /);
       ws.close();
     } finally {
-      child.kill("SIGTERM");
-      await withTimeout(child.status, "the server to exit", 15_000);
+      server.child.kill("SIGTERM");
+      await withTimeout(server.child.status, "the server to exit", 15_000);
       await Deno.remove(data, { recursive: true });
     }
   },

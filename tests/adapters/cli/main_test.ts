@@ -2,51 +2,7 @@
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, type TestClient, withTimeout } from "../../scenarios/_harness.ts";
-
-const MAIN = new URL("../../../adapters/cli/main.ts", import.meta.url).pathname;
-
-interface Running {
-  child: Deno.ChildProcess;
-  ports: { c2s: number; tls: number };
-  log: string[];
-}
-
-async function start(args: string[]): Promise<Running> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      MAIN,
-      ...args,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const log: string[] = [];
-  const ports = { c2s: 0, tls: 0 };
-  const ready = Promise.withResolvers<void>();
-  (async () => {
-    let buffered = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        log.push(line);
-        const m = line.match(/Listening for clients \((STARTTLS|direct TLS)\) port=(\d+)/);
-        if (m) ports[m[1] === "STARTTLS" ? "c2s" : "tls"] = Number(m[2]);
-        if (/Serving/.test(line)) ready.resolve();
-      }
-    }
-    ready.reject(new Error(`Server exited before serving:\n${log.join("\n")}`));
-  })();
-  await withTimeout(ready.promise, "the server to start", 60_000);
-  return { child, ports, log };
-}
+import { MAIN, type ServerProcess, startProcess } from "../_server_process.ts";
 
 Deno.test({
   name:
@@ -56,14 +12,6 @@ Deno.test({
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "parley-cli-" });
     const args = [
-      "--c2s-port",
-      "0",
-      "--tls-port",
-      "0",
-      "--http-port",
-      "0",
-      "--hostname",
-      "127.0.0.1",
       "--data",
       data,
       "--user",
@@ -71,10 +19,10 @@ Deno.test({
       "--user",
       "bob@localhost:bob-pw",
     ];
-    let run: Running | undefined;
+    let run: ServerProcess | undefined;
     let alice: TestClient | undefined, bob: TestClient | undefined;
     try {
-      run = await start(args);
+      run = await startProcess(args);
       alice = await connect(run.ports.c2s, "alice", "alice-pw", { resource: "a" });
       bob = await connect(run.ports.c2s, "bob", "bob-pw", {
         resource: "b",
@@ -104,7 +52,7 @@ Deno.test({
       assert.equal((alice.errors[0] as { condition?: string }).condition, "system-shutdown");
 
       // The second start reuses the certificate.
-      run = await start(args);
+      run = await startProcess(args);
       assert.equal(await Deno.readTextFile(`${data}/localhost.crt`), cert);
       run.child.kill("SIGINT");
       assert.equal(

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { chooseStorage } from "../../../adapters/cli/storage_select.ts";
-
-const MAIN = new URL("../../../adapters/cli/main.ts", import.meta.url).pathname;
+import { denoRun, MAIN } from "../_server_process.ts";
 
 Deno.test("chooseStorage() defaults to PGlite, to PostgreSQL with a URL, and checks the driver", () => {
   assert.deepEqual(chooseStorage({ dataDir: "d" }), { kind: "pglite", pgliteDir: "d/pglite" });
@@ -27,27 +26,16 @@ Deno.test("deno task start exits 1 with a one-line error when PostgreSQL is unre
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      MAIN,
-      "--database-url",
-      `postgres://root@127.0.0.1:${port}/test`,
-      "--c2s-port",
-      "0",
-      "--tls-port",
-      "0",
-      "--log-level",
-      "error",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await denoRun(MAIN, [
+    "--database-url",
+    `postgres://root@127.0.0.1:${port}/test`,
+    "--c2s-port",
+    "0",
+    "--tls-port",
+    "0",
+    "--log-level",
+    "error",
+  ], { stdout: "piped", stderr: "piped" }).output();
   assert.equal(out.code, 1);
   const err = new TextDecoder().decode(out.stderr).trim();
   assert.match(

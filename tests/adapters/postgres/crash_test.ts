@@ -7,7 +7,7 @@ import { connect, type TestClient, withTimeout } from "../../scenarios/_harness.
 import { iq } from "../../scenarios/_iq.ts";
 import { getRoster, ROSTER, setItem } from "../../scenarios/_im.ts";
 import { databaseUrl, dropSchema, testSchema } from "./_database_url.ts";
-import { startProcess, userCli } from "./_server_process.ts";
+import { startServerProcess, userCli } from "./_server_process.ts";
 
 const REGISTER = "jabber:iq:register";
 const url = databaseUrl();
@@ -16,16 +16,16 @@ async function crashAndRecover(storageArgs: string[]) {
   const data = await Deno.makeTempDir({ prefix: "parley-crash-" });
   const args = [...storageArgs, "--data", data];
   let alice: TestClient | undefined, bob: TestClient | undefined;
-  let server = await startProcess([...args, "--user", "alice@localhost:alice-pw"]);
+  let server = await startServerProcess([...args, "--user", "alice@localhost:alice-pw"]);
   try {
     // An account made with `deno task user add` (the server is down for PGlite: one process
     // per data directory).
     await server.kill();
     const added = await userCli(["add", "bob@localhost", "bob-pw", ...args]);
     assert.equal(added.code, 0, added.out);
-    server = await startProcess(args);
+    server = await startServerProcess(args);
 
-    alice = await connect(server.port, "alice", "alice-pw", { resource: "a" });
+    alice = await connect(server.ports.c2s, "alice", "alice-pw", { resource: "a" });
     const set = await setItem(alice, { jid: "bob@localhost", name: "Bob" }, ["Friends"]);
     assert.equal(set.attrs.type, "result");
     await alice.xmpp.send(
@@ -48,15 +48,15 @@ async function crashAndRecover(storageArgs: string[]) {
     await server.kill();
     await alice.stop();
 
-    server = await startProcess(args);
-    alice = await connect(server.port, "alice", "new-pw", { resource: "a" });
+    server = await startServerProcess(args);
+    alice = await connect(server.ports.c2s, "alice", "new-pw", { resource: "a" });
     const roster = await getRoster(alice);
     const items = roster.getChild("query", ROSTER)!.getChildren("item");
     assert.deepEqual(
       items.map((i) => [i.attrs.jid, i.attrs.name, i.getChildren("group").map((g) => g.text())]),
       [["bob@localhost", "Bob", ["Friends"]]],
     );
-    bob = await connect(server.port, "bob", "bob-pw", { resource: "b" });
+    bob = await connect(server.ports.c2s, "bob", "bob-pw", { resource: "b" });
     const got = bob.next((s) => s.is("message"), "the offline message", 10_000);
     await bob.xmpp.send(xml("presence"));
     const message = await got;
