@@ -10,6 +10,7 @@ import {
   StreamParser,
   type StreamParserOptions,
 } from "../../src/xml/stream_parser.ts";
+import { mulberry32 } from "../../bench/fixtures/client_stream.ts";
 
 export const enc = new TextEncoder();
 export const HEADER =
@@ -40,17 +41,8 @@ export function concat(...parts: (string | Uint8Array)[]): Uint8Array {
   return out;
 }
 
-/** Seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32), the one the fixture generator uses. */
+export const prng: (seed: number) => () => number = mulberry32;
 
 /** Feeds `input` in chunks whose sizes `next()` picks (whole when left out). */
 export function parse(
