@@ -116,11 +116,31 @@ export function socketStreams(socket: net.Socket): SocketStreams {
           return;
         }
         pendingWrite = reject;
-        socket.write(chunk, (error) => {
-          pendingWrite = undefined;
-          if (error) reject(error);
-          else resolve();
+        // Done when the socket took the chunk and its own buffer is below its high-water mark:
+        // a TLS socket may call back before its buffered ciphertext reached the kernel, so
+        // `drain` is what tells that the peer reads.
+        let flushed = false;
+        let drained = socket.write(chunk, (error) => {
+          if (error) {
+            pendingWrite = undefined;
+            reject(error);
+            return;
+          }
+          flushed = true;
+          if (drained) {
+            pendingWrite = undefined;
+            resolve();
+          }
         });
+        if (!drained) {
+          socket.once("drain", () => {
+            drained = true;
+            if (flushed) {
+              pendingWrite = undefined;
+              resolve();
+            }
+          });
+        }
       });
     },
     close() {

@@ -29,6 +29,16 @@ export interface Router {
   route(stanza: Element, origin?: LocalSession): Promise<void>;
   /** Answers a stanza with an error, unless it is an error itself (RFC 6120 §8.3.1). */
   bounce(stanza: Element, error: StanzaError): Promise<void>;
+  /**
+   * Handles a stanza that a local session took but can no longer write (it closed or stopped
+   * reading) as for an unavailable resource (RFC 6121 §8.5): a `chat` or `normal` message goes
+   * to the account's other resources or to offline storage, an iq request is answered with
+   * `<service-unavailable/>`, anything else is dropped. The session must have left the
+   * directory already.
+   *
+   * @param stanza The stanza, as routed to the session.
+   */
+  undeliverable(stanza: Element): Promise<void>;
   /** The session bound to a full JID on this server. */
   session(jid: FullJid): LocalSession | undefined;
   /** Every session of an account on this server. */
@@ -195,6 +205,38 @@ export function createRouter(deps: RouterDeps): Router {
     }
   }
 
+  async function undeliverable(stanza: Element): Promise<void> {
+    if (stanza.name === "iq") {
+      const type = stanza.attrs.type;
+      if (type === "get" || type === "set") {
+        await bounce(stanza, new StanzaError("service-unavailable", "cancel"));
+      }
+      return;
+    }
+    if (stanza.name !== "message") return;
+    const type = messageType(stanza);
+    if (missingFullMessage(type) !== "as-bare") return;
+    const from = tryParseJid(stanza.attrs.from ?? "");
+    const to = tryParseJid(stanza.attrs.to ?? "");
+    if (!from || !to || !hosted.has(to.domain) || !to.local) return;
+    const sessions = directory.byBare(to.bare);
+    const decision = bareMessageTargets(sessions, type);
+    // A message to the bare JID went to every top-priority resource at once: when another one
+    // is available it had its copy, so only a message no other resource took is redelivered.
+    if (!to.resource && decision.kind === "deliver") return;
+    const ev: StanzaEvent = { stanza, from, to };
+    switch (decision.kind) {
+      case "deliver":
+        for (const s of decision.to) s.send(stanza);
+        return;
+      case "offline":
+        if (await hooks.run("message/offline", ev)) return;
+        return bounce(stanza, new StanzaError("service-unavailable", "cancel"));
+      default:
+        return;
+    }
+  }
+
   async function routeMessage(ev: StanzaEvent, dest: Destination): Promise<void> {
     const { stanza } = ev;
     switch (dest.kind) {
@@ -263,6 +305,7 @@ export function createRouter(deps: RouterDeps): Router {
   return {
     route,
     bounce,
+    undeliverable,
     session: (jid) => directory.get(jid),
     sessions: (jid) => directory.byBare(jid),
     isLocal: (domain) => hosted.has(domain),

@@ -223,6 +223,18 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
             throw result.error;
         }
       },
+      detach(session) {
+        directory.remove(session);
+      },
+      undeliverable(session, stanza) {
+        router.undeliverable(stanza).catch((e) =>
+          logger.error("Redelivery failed", {
+            session: session.id,
+            stanza: stanza.name,
+            error: e instanceof Error ? e.message : String(e),
+          })
+        );
+      },
       async closed(session, clean) {
         directory.remove(session);
         try {

@@ -61,6 +61,16 @@ export interface SessionHost {
   bound(session: ClientSession): Promise<void>;
   /** A top-level element from the bound client. */
   element(session: ClientSession, el: Element): Promise<void>;
+  /**
+   * The bound session starts closing: take it out of the session directory at once, so that
+   * nothing new is routed to it (RFC 6120 §4.4).
+   */
+  detach(session: ClientSession): void;
+  /**
+   * A stanza the session can no longer write (it is closing, or its client stopped reading):
+   * handle it as for an unavailable resource (RFC 6121 §8.5).
+   */
+  undeliverable(session: ClientSession, stanza: Element): void;
   /** The session ended; `clean` when the client closed its stream itself. */
   closed(session: ClientSession, clean: boolean): Promise<void>;
 }
@@ -135,8 +145,14 @@ export class ClientSession implements LocalSession {
   #closing: Promise<void> | undefined;
   #clean = false;
   #out: string[] = [];
+  // The stanzas in #out and in writes not yet taken by the transport, with their sizes, so
+  // that what the client never took can be handed back (RFC 6121 §8.5) when the session ends
+  // for not reading. Oldest first.
+  #pending: { stanza: Element | undefined; size: number }[] = [];
+  #queued = 0;
+  #writes: { count: number; size: number }[] = [];
+  #abandoned = false;
   #scheduled = false;
-  #inflight = 0;
   #lastWrite: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = Date.now();
@@ -195,7 +211,12 @@ export class ClientSession implements LocalSession {
    * @param stanza The stanza.
    */
   send(stanza: Element): void {
-    this.#write(this.#framing.element(stanza));
+    if (this.#closing || this.#abandoned) {
+      // RFC 6120 §4.4: nothing after our stream end; the stanza goes elsewhere instead.
+      this.#host.undeliverable(this, stanza);
+      return;
+    }
+    this.#write(this.#framing.element(stanza), stanza);
   }
 
   /**
@@ -205,7 +226,11 @@ export class ClientSession implements LocalSession {
    * @returns When the transport is closed.
    */
   close(error?: StreamError): Promise<void> {
-    this.#closing ??= this.#shutdown(error);
+    if (this.#closing) return this.#closing;
+    // Out of the directory first: what is routed from now on goes to another resource or to
+    // offline storage; what was queued before is flushed before our stream end.
+    if (this.#isBound && !this.#abandoned) this.#host.detach(this);
+    this.#closing = this.#shutdown(error);
     return this.#closing;
   }
 
@@ -406,9 +431,17 @@ export class ClientSession implements LocalSession {
     return await this.#negotiate({ kind: "secured", info: this.#stream.info });
   }
 
-  #write(data: string): void {
+  #write(data: string, stanza?: Element): void {
     if (this.#writerGone) return;
+    if (stanza && this.#queued + data.length > this.#host.limits.maxOutputBytes) {
+      // The client does not read: bounded at the moment a stanza is queued, not at a flush that
+      // may never complete. It and everything not yet taken by the transport go elsewhere.
+      this.#overflow(stanza);
+      return;
+    }
     this.#out.push(data);
+    this.#pending.push({ stanza, size: data.length });
+    this.#queued += data.length;
     if (!this.#scheduled) {
       this.#scheduled = true;
       // Negotiation is ping-pong: answer at once. Once bound, batch with the rest of the turn.
@@ -430,21 +463,53 @@ export class ClientSession implements LocalSession {
       return;
     }
     const bytes = encoder.encode(this.#out.length === 1 ? this.#out[0] : this.#out.join(""));
+    let size = 0;
+    for (const part of this.#out) size += part.length;
+    const write = { count: this.#out.length, size };
+    this.#writes.push(write);
     this.#out = [];
-    this.#inflight += bytes.length;
     this.#lastWrite = this.#writer.write(bytes).then(
       () => {
-        this.#inflight -= bytes.length;
+        // Taken by the transport: no longer ours to hand back.
+        if (this.#writes[0] !== write) return;
+        this.#writes.shift();
+        this.#pending.splice(0, write.count);
+        this.#queued -= write.size;
       },
       () => {
+        this.#abandon();
         this.#writerGone = true;
         this.#reader.cancel().catch(() => {});
       },
     );
-    if (this.#inflight > this.#host.limits.maxOutputBytes && !this.#closing) {
-      this.#inflight = 0;
-      this.close(new StreamError("resource-constraint", "Client does not read its stream"));
-    }
+  }
+
+  /**
+   * The client will not take what is queued (its connection failed, or it does not read):
+   * leave the directory and hand every stanza not yet taken by the transport to the rules for
+   * an unavailable resource (RFC 6121 §8.5).
+   */
+  #abandon(): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    const unsent = this.#pending;
+    this.#pending = [];
+    this.#writes = [];
+    this.#out = [];
+    this.#queued = 0;
+    if (this.#isBound && !this.#closing) this.#host.detach(this);
+    for (const { stanza } of unsent) if (stanza) this.#host.undeliverable(this, stanza);
+  }
+
+  #overflow(stanza: Element): void {
+    this.#host.logger.info("Closing a session that does not read its stream", {
+      session: this.id,
+      queued: this.#pending.length,
+    });
+    this.#abandon();
+    this.#host.undeliverable(this, stanza);
+    // The stream error and our stream end still go to the transport, past the cap.
+    this.close(new StreamError("resource-constraint", "Client does not read its stream"));
   }
 
   /** Arms the timer for the next deadline: negotiation, idle ping, or ping answer. */
