@@ -23,8 +23,8 @@ export type {
   ServerLimits,
   UserSeed,
 } from "./src/server/config.ts";
-export { silentLogger } from "./src/server/logger.ts";
-export type { LogFields, Logger } from "./src/server/logger.ts";
+export { silentLogger } from "./src/base/logger.ts";
+export type { LogFields, Logger } from "./src/base/logger.ts";
 export type {
   AccountItemsProvider,
   DiscoIdentity,
@@ -33,7 +33,7 @@ export type {
   ModuleApi,
   ServerIdentity,
   XmppModule,
-} from "./src/hooks/module_api.ts";
+} from "./src/module/module_api.ts";
 export { HANDLED } from "./src/hooks/hook_registry.ts";
 export type { Handled } from "./src/hooks/hook_registry.ts";
 export type { HookHandler, HookOptions, HookResult } from "./src/hooks/hook_registry.ts";
@@ -46,12 +46,12 @@ export type {
 } from "./src/hooks/server_hooks.ts";
 export type { IqEvent, IqHandler, IqOptions, IqTarget } from "./src/hooks/iq_registry.ts";
 export type { Router } from "./src/router/router.ts";
-export type { LocalSession } from "./src/router/local_session.ts";
-export { errorReply, StanzaError } from "./src/router/stanza_error.ts";
-export type { StanzaErrorCondition, StanzaErrorType } from "./src/router/stanza_error.ts";
-export { StreamError, streamErrorElement } from "./src/stream/stream_error.ts";
-export type { StreamErrorCondition } from "./src/stream/stream_error.ts";
-export type { ByteStream, TransportInfo } from "./src/stream/byte_stream.ts";
+export type { LocalSession } from "./src/base/session.ts";
+export { errorReply, StanzaError } from "./src/base/stanza_error.ts";
+export type { StanzaErrorCondition, StanzaErrorType } from "./src/base/stanza_error.ts";
+export { StreamError, streamErrorElement } from "./src/base/stream_error.ts";
+export type { StreamErrorCondition } from "./src/base/stream_error.ts";
+export type { ByteStream, TransportInfo } from "./src/base/transport.ts";
 export { seeOtherUri, streamFraming, websocketFraming } from "./src/stream/framing.ts";
 export type { Framing } from "./src/stream/framing.ts";
 export type { StreamEvent, StreamHeader } from "./src/xml/stream_event.ts";

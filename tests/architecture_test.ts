@@ -92,6 +92,74 @@ Deno.test("src/ has no import cycle", async () => {
   assert.deepEqual(cycles, []);
 });
 
+/**
+ * The layers of src/, bottom first (STYLE.md §1). A folder may import its own layer and those
+ * below it, never one above: shared basics at the bottom, the server's wiring on top.
+ */
+export const LAYERS = [
+  "util", // small helpers with no XMPP knowledge
+  "xml", // elements, the stream parser, the serializer, namespaces
+  "jid", // JIDs and their preparation
+  "base", // what everything shares: errors, logger, transport, the session interface
+  "storage", // storage interfaces and the in-memory stores
+  "sasl", // SASL mechanisms
+  "hooks", // hook and IQ registries, the events modules hook
+  "stream", // the client stream: framing, negotiation, intake, the connection shell
+  "router", // routing: classification, delivery rules, directory, components, remote routes
+  "module", // the module contract (ModuleApi) and the host that loads modules
+  "modules", // the built-in modules, written against the module contract only
+  "server", // configuration and the wiring of the parts
+  "testing", // a kit for module authors: a server in memory with connected clients
+] as const;
+
+function layerOf(file: string): number {
+  const folder = relative(SRC, file).split("/")[0];
+  return LAYERS.indexOf(folder as typeof LAYERS[number]);
+}
+
+Deno.test("every folder of src/ has a layer and imports none above its own", async () => {
+  const problems: string[] = [];
+  for (const file of await tsFiles(SRC)) {
+    const own = layerOf(file);
+    if (own === -1) problems.push(`${relative(ROOT, file)} is in no layer`);
+    const code = stripComments(await Deno.readTextFile(file));
+    for (const spec of imports(code).filter((s) => s.startsWith("."))) {
+      const target = resolve(dirname(file), spec);
+      if (!target.startsWith(SRC + "/")) continue; // reported by the first test
+      if (layerOf(target) > own) {
+        problems.push(`${relative(ROOT, file)} imports "${spec}", a layer above its own`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("no folder of src/ reaches another that reaches it back", async () => {
+  const edges = new Map<string, Set<string>>();
+  for (const file of await tsFiles(SRC)) {
+    const from = relative(SRC, file).split("/")[0];
+    const code = stripComments(await Deno.readTextFile(file));
+    for (const spec of imports(code).filter((s) => s.startsWith("."))) {
+      const to = relative(SRC, resolve(dirname(file), spec)).split("/")[0];
+      if (to !== from && !to.startsWith("..")) {
+        if (!edges.has(from)) edges.set(from, new Set());
+        edges.get(from)!.add(to);
+      }
+    }
+  }
+  const reaches = (a: string, b: string, seen = new Set<string>()): boolean => {
+    if (seen.has(a)) return false;
+    seen.add(a);
+    for (const n of edges.get(a) ?? []) if (n === b || reaches(n, b, seen)) return true;
+    return false;
+  };
+  const cycles: string[] = [];
+  for (const [from, tos] of edges) {
+    for (const to of tos) if (reaches(to, from)) cycles.push(`${from} <-> ${to}`);
+  }
+  assert.deepEqual(cycles, []);
+});
+
 Deno.test("the architecture check catches a runtime import (self-test)", () => {
   const code = stripComments(`import net from "node:net";\n// Deno.exit()\nDeno.exit(1);`);
   assert.deepEqual(imports(code), ["node:net"]);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { LogFields, Logger } from "../../src/server/logger.ts";
+import type { LogFields, Logger } from "../../src/base/logger.ts";
 
 /** Log levels, least severe first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -7,8 +7,8 @@
 
 import * as net from "node:net";
 import type * as tls from "node:tls";
-import type { ByteStream } from "../../src/stream/byte_stream.ts";
-import { type Logger, silentLogger } from "../../src/server/logger.ts";
+import type { ByteStream } from "../../src/base/transport.ts";
+import { type Logger, silentLogger } from "../../src/base/logger.ts";
 import type { TlsCredentials } from "./certificate.ts";
 import { socketStreams } from "./_socket_streams.ts";
 import { acceptTls } from "./_tls.ts";

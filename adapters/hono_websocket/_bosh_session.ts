@@ -1,6 +1,6 @@
 // One BOSH session (XEP-0124, XEP-0206): rid ordering, held requests, the ByteStream the core
 // reads, and the responses it writes.
-import type { ByteStream, TransportInfo } from "../../src/stream/byte_stream.ts";
+import type { ByteStream, TransportInfo } from "../../src/base/transport.ts";
 import type { Framing } from "../../src/stream/framing.ts";
 import { websocketFraming } from "../../src/stream/framing.ts";
 import type { Element } from "../../src/xml/element.ts";

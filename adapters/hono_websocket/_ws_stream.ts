@@ -1,5 +1,5 @@
 // A WebSocket as the core's ByteStream: one message in = one chunk; one write = one message.
-import type { ByteStream, TransportInfo } from "../../src/stream/byte_stream.ts";
+import type { ByteStream, TransportInfo } from "../../src/base/transport.ts";
 
 const encoder = new TextEncoder();
 

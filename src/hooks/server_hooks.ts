@@ -4,7 +4,7 @@
  * @module
  */
 import type { Jid } from "../jid/jid.ts";
-import type { LocalSession } from "../router/local_session.ts";
+import type { LocalSession } from "../base/session.ts";
 import type { Element } from "../xml/element.ts";
 
 /** A stanza on its way through the router. */

@@ -2,7 +2,7 @@
 // (private; vcard, private storage and PEP).
 import type { IqEvent } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
-import { StanzaError, type StanzaErrorType } from "../router/stanza_error.ts";
+import { StanzaError, type StanzaErrorType } from "../base/stanza_error.ts";
 
 /** The account an iq addressed "to the account" is about: its own when it has no `to`. */
 export function targetAccount(ev: IqEvent): BareJid {

@@ -1,10 +1,10 @@
 // Private to the PEP module: what each available local resource can do, learned from the
 // XEP-0115 <c/> element of its presence, verified and cached by `ver` (XEP-0115 §5.4, §8.4).
-import type { ModuleApi } from "../hooks/module_api.ts";
+import type { ModuleApi } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import { child, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { setBounded } from "./_bounded_map.ts";
+import { setBounded } from "../util/bounded_map.ts";
 import { type CapsInfo, capsOf, capsVer } from "./caps.ts";
 
 const MAX_PENDING = 1000;

@@ -1,7 +1,7 @@
 // Private to the PEP module: node configuration as XEP-0004 forms, defaults, validation and the
 // publish-options preconditions of XEP-0060 §7.1.5.
 import type { NodeConfig } from "../storage/pubsub_store.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import { type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 

@@ -1,5 +1,5 @@
 // Pushes: iq "set" stanzas from an account to its own resources (private).
-import type { ModuleApi } from "../hooks/module_api.ts";
+import type { ModuleApi } from "../module/module_api.ts";
 import type { BareJid, FullJid } from "../jid/jid.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";

@@ -1,7 +1,7 @@
 // Helpers shared by the roster, subscription, presence and offline modules (private).
-import type { ModuleApi } from "../hooks/module_api.ts";
+import type { ModuleApi } from "../module/module_api.ts";
 import type { BareJid } from "../jid/jid.ts";
-import type { LocalSession } from "../router/local_session.ts";
+import type { LocalSession } from "../base/session.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";

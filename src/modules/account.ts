@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { XmppModule } from "../hooks/module_api.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import type { XmppModule } from "../module/module_api.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import { deriveCredentials } from "../sasl/credentials.ts";
 import { removeAccount } from "../storage/remove_account.ts";
-import { StreamError } from "../stream/stream_error.ts";
+import { StreamError } from "../base/stream_error.ts";
 import { child, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 

@@ -4,14 +4,14 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import { type BareJid, type Jid, tryParseJid } from "../jid/jid.ts";
-import { errorReply, StanzaError } from "../router/stanza_error.ts";
+import { errorReply, StanzaError } from "../base/stanza_error.ts";
 import { type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { hasFrom } from "./subscription_states.ts";
-import { setBounded } from "./_bounded_map.ts";
+import { setBounded } from "../util/bounded_map.ts";
 import { pushToInterested } from "./_push.ts";
 
 const REQUESTED = "blocking:requested";

@@ -4,8 +4,8 @@
  * @module
  */
 import type { IqTarget } from "../hooks/iq_registry.ts";
-import type { DiscoItem, ModuleApi, XmppModule } from "../hooks/module_api.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import type { DiscoItem, ModuleApi, XmppModule } from "../module/module_api.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 

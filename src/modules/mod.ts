@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { XmppModule } from "../hooks/module_api.ts";
-import type { ServerLimits } from "../server/config.ts";
+import type { XmppModule } from "../module/module_api.ts";
 import { account } from "./account.ts";
 import { blocking } from "./blocking.ts";
 import { pep } from "./pep.ts";
@@ -25,10 +24,22 @@ export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 
+/** The limits the built-in modules enforce (a part of the server's `limits`). */
+export interface BuiltinLimits {
+  /** Items one roster may hold (RFC 6121 §2.3.3: more is not-allowed); default 1000. */
+  readonly maxRosterItems?: number;
+  /** Offline messages kept per account (XEP-0160); default 500. */
+  readonly maxOfflineMessages?: number;
+  /** Largest vCard (XEP-0054) an account may store, in bytes of serialized XML; default 64 KiB. */
+  readonly maxVcardBytes?: number;
+  /** Largest PEP item (XEP-0163), in bytes of serialized XML; default 64 KiB. */
+  readonly maxPepItemBytes?: number;
+}
+
 /** What the built-in modules take from the server's configuration. */
 export interface BuiltinModuleOptions {
   /** The server's limits (vCard and PEP item sizes). */
-  readonly limits?: ServerLimits;
+  readonly limits?: BuiltinLimits;
   /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
   readonly scramIterations?: number;
 }

@@ -6,11 +6,11 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
 import { messageType } from "../router/delivery.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import type { OfflineMessage } from "../storage/offline_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";

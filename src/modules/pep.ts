@@ -7,11 +7,11 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { DiscoItem, XmppModule } from "../hooks/module_api.ts";
+import type { DiscoItem, XmppModule } from "../module/module_api.ts";
 import type { IqEvent } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import { parseJid } from "../jid/jid.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import type { NodeConfig, PubsubItem } from "../storage/pubsub_store.ts";
 import { child, type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";

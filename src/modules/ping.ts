@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { XmppModule } from "../hooks/module_api.ts";
+import type { XmppModule } from "../module/module_api.ts";
 import { NS } from "../xml/ns.ts";
 
 /**

@@ -6,10 +6,10 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
-import type { LocalSession } from "../router/local_session.ts";
+import type { LocalSession } from "../base/session.ts";
 import { type Element, withAttrs, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { hasFrom, hasTo } from "./subscription_states.ts";

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { XmppModule } from "../hooks/module_api.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import type { XmppModule } from "../module/module_api.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import { elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { legacyBookmarks, mirrorBookmarks } from "./_bookmarks_compat.ts";

@@ -5,9 +5,9 @@
  * @module
  */
 import type { IqEvent } from "../hooks/iq_registry.ts";
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import { type BareJid, tryParseJid } from "../jid/jid.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { ModuleApi, XmppModule } from "../hooks/module_api.ts";
+import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
 import type { RosterItem } from "../storage/roster_store.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { XmppModule } from "../hooks/module_api.ts";
-import { StanzaError } from "../router/stanza_error.ts";
+import type { XmppModule } from "../module/module_api.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 import { xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { ownAccount, targetAccount } from "./_account_target.ts";

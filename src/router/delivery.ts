@@ -4,7 +4,7 @@
  * @module
  */
 import type { Element } from "../xml/element.ts";
-import type { LocalSession } from "./local_session.ts";
+import type { LocalSession } from "../base/session.ts";
 
 /** The message types of RFC 6121 §5.2.2; anything else is treated as "normal". */
 export type MessageType = "chat" | "error" | "groupchat" | "headline" | "normal";

@@ -8,15 +8,15 @@ import type { HookRegistry } from "../hooks/hook_registry.ts";
 import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
 import type { ServerHooks, StanzaEvent } from "../hooks/server_hooks.ts";
 import { type BareJid, type FullJid, type Jid, parseJid, tryParseJid } from "../jid/jid.ts";
-import type { Logger } from "../server/logger.ts";
+import type { Logger } from "../base/logger.ts";
 import type { AccountStore } from "../storage/account_store.ts";
 import { child, type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { classify, type Destination } from "./classify.ts";
 import { bareMessageTargets, messageType, missingFullMessage } from "./delivery.ts";
-import type { LocalSession } from "./local_session.ts";
+import type { LocalSession } from "../base/session.ts";
 import type { SessionDirectory } from "./session_directory.ts";
-import { errorReply, StanzaError } from "./stanza_error.ts";
+import { errorReply, StanzaError } from "../base/stanza_error.ts";
 
 /** What modules use to send stanzas and find sessions. */
 export interface Router {
@@ -91,7 +91,7 @@ export interface RouterDeps {
  * import { IqRegistry } from "../hooks/iq_registry.ts";
  * import { memoryDirectory } from "./session_directory.ts";
  * import { memoryStorage } from "../storage/memory.ts";
- * import { silentLogger } from "../server/logger.ts";
+ * import { silentLogger } from "../base/logger.ts";
  * const router = createRouter({
  *   hosted: new Set(["localhost"]), directory: memoryDirectory(), hooks: new HookRegistry(),
  *   iqs: new IqRegistry(), accounts: memoryStorage().accounts, logger: silentLogger,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { BareJid, FullJid } from "../jid/jid.ts";
-import type { LocalSession } from "./local_session.ts";
+import type { LocalSession } from "../base/session.ts";
 
 /** Who is bound where. */
 export interface SessionDirectory {

@@ -3,13 +3,14 @@
  *
  * @module
  */
-import type { ServerIdentity, XmppModule } from "../hooks/module_api.ts";
+import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
+import type { BuiltinLimits } from "../modules/mod.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../base/logger.ts";
 
 /** Limits and timeouts; every field is optional and has a safe default. */
-export interface ServerLimits {
+export interface ServerLimits extends BuiltinLimits {
   /** Largest top-level element in bytes; default 262,144 (256 KiB). */
   readonly maxStanzaBytes?: number;
   /** Deepest element nesting; default 32. */
@@ -31,14 +32,6 @@ export interface ServerLimits {
    * (TCP flow control slows the client down). Default 262,144 (256 KiB/s); 0 turns it off.
    */
   readonly readBytesPerSecond?: number;
-  /** Items one roster may hold (RFC 6121 §2.3.3: more is not-allowed); default 1000. */
-  readonly maxRosterItems?: number;
-  /** Offline messages kept per account (XEP-0160); default 500. */
-  readonly maxOfflineMessages?: number;
-  /** Largest vCard (XEP-0054) an account may store, in bytes of serialized XML; default 64 KiB. */
-  readonly maxVcardBytes?: number;
-  /** Largest PEP item (XEP-0163), in bytes of serialized XML; default 64 KiB. */
-  readonly maxPepItemBytes?: number;
 }
 
 /** An account to create at start when it does not exist. */

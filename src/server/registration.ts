@@ -4,8 +4,8 @@
  * @module
  */
 import type { BareJid } from "../jid/jid.ts";
-import { StanzaError } from "../router/stanza_error.ts";
-import type { TransportInfo } from "../stream/byte_stream.ts";
+import { StanzaError } from "../base/stanza_error.ts";
+import type { TransportInfo } from "../base/transport.ts";
 
 /** Remembers when each address last registered an account. */
 export class RegistrationLimiter {

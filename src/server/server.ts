@@ -5,25 +5,25 @@
  */
 import { HookRegistry } from "../hooks/hook_registry.ts";
 import { IqRegistry } from "../hooks/iq_registry.ts";
-import type { XmppModule } from "../hooks/module_api.ts";
+import type { XmppModule } from "../module/module_api.ts";
 import type { ServerHooks } from "../hooks/server_hooks.ts";
 import { type BareJid, fullJid, parseJid, prepResource } from "../jid/jid.ts";
 import { builtinModules } from "../modules/mod.ts";
-import { intake } from "../router/intake.ts";
+import { intake } from "../stream/intake.ts";
 import { createRouter, type Router } from "../router/router.ts";
 import { memoryDirectory } from "../router/session_directory.ts";
-import { errorReply, StanzaError } from "../router/stanza_error.ts";
+import { errorReply, StanzaError } from "../base/stanza_error.ts";
 import { deriveCredentials } from "../sasl/credentials.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { ByteStream } from "../stream/byte_stream.ts";
+import type { ByteStream } from "../base/transport.ts";
 import { type Framing, streamFraming } from "../stream/framing.ts";
 import type { NegotiationEnv } from "../stream/negotiation.ts";
 import { ClientSession, type SessionHost } from "../stream/session.ts";
-import { StreamError } from "../stream/stream_error.ts";
+import { StreamError } from "../base/stream_error.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
-import { type Logger, silentLogger } from "./logger.ts";
-import { ModuleHost } from "./module_host.ts";
+import { type Logger, silentLogger } from "../base/logger.ts";
+import { ModuleHost } from "../module/module_host.ts";
 import { registrar } from "./registration.ts";
 
 /** How one connection is to be served. */

@@ -7,7 +7,7 @@ import type { SaslMechanismName } from "../sasl/context.ts";
 import { CHANNEL_BINDING_TYPE } from "../sasl/scram.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import type { TransportInfo } from "./byte_stream.ts";
+import type { TransportInfo } from "../base/transport.ts";
 import type { NegotiationConfig } from "./negotiation_types.ts";
 
 /** The part of the configuration that decides the features. */

@@ -36,7 +36,7 @@
  */
 import { prepDomain } from "../jid/jid.ts";
 import { NS } from "../xml/ns.ts";
-import type { TransportInfo } from "./byte_stream.ts";
+import type { TransportInfo } from "../base/transport.ts";
 import { handlePostAuth } from "./negotiation_bind.ts";
 import { step, streamErrorStep } from "./negotiation_common.ts";
 import { handleOpen } from "./negotiation_header.ts";

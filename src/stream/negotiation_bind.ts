@@ -4,7 +4,7 @@
  * @module
  */
 import { JidError, prepResource } from "../jid/jid.ts";
-import { errorReply, StanzaError } from "../router/stanza_error.ts";
+import { errorReply, StanzaError } from "../base/stanza_error.ts";
 import { child, type Element, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { out, step, streamErrorStep } from "./negotiation_common.ts";

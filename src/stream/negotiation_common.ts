@@ -4,7 +4,7 @@
  * @module
  */
 import type { Element } from "../xml/element.ts";
-import { type StreamErrorCondition, streamErrorElement } from "./stream_error.ts";
+import { type StreamErrorCondition, streamErrorElement } from "../base/stream_error.ts";
 import type {
   NegotiationEffect,
   NegotiationEnv,

@@ -8,7 +8,7 @@ import { NS } from "../xml/ns.ts";
 import { postAuthFeatures, preAuthFeatures } from "./features.ts";
 import { openOutput, out, step, streamErrorStep } from "./negotiation_common.ts";
 import type { NegotiationEnv, NegotiationState, NegotiationStep } from "./negotiation_types.ts";
-import type { StreamErrorCondition } from "./stream_error.ts";
+import type { StreamErrorCondition } from "../base/stream_error.ts";
 import type { StreamHeader } from "./stream_header.ts";
 
 function tryPrepDomain(domain: string): string | undefined {

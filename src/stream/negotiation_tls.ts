@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TransportInfo } from "./byte_stream.ts";
+import type { TransportInfo } from "../base/transport.ts";
 import { xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { out, step, streamErrorStep } from "./negotiation_common.ts";

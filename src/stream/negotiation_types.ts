@@ -9,7 +9,7 @@ import type { SaslMechanismName } from "../sasl/context.ts";
 import type { SaslState } from "../sasl/mechanism.ts";
 import type { Credentials } from "../storage/account_store.ts";
 import type { Element } from "../xml/element.ts";
-import type { TransportInfo } from "./byte_stream.ts";
+import type { TransportInfo } from "../base/transport.ts";
 import type { StreamHeader } from "./stream_header.ts";
 
 /** How a transport negotiates streams. */

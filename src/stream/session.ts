@@ -5,13 +5,13 @@
  * @module
  */
 import type { BareJid, FullJid } from "../jid/jid.ts";
-import type { LocalSession } from "../router/local_session.ts";
-import type { Logger } from "../server/logger.ts";
+import type { LocalSession } from "../base/session.ts";
+import type { Logger } from "../base/logger.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { RestrictedXmlError, XmlLimitError, XmlSyntaxError } from "../xml/errors.ts";
 import { NS } from "../xml/ns.ts";
 import { type StreamEvent, StreamParser } from "../xml/stream_parser.ts";
-import type { ByteStream, TransportInfo } from "./byte_stream.ts";
+import type { ByteStream, TransportInfo } from "../base/transport.ts";
 import type { Framing } from "./framing.ts";
 import {
   initialState,
@@ -22,7 +22,7 @@ import {
   type NegotiationState,
 } from "./negotiation.ts";
 import { type Bucket, take } from "./rate_limit.ts";
-import { StreamError } from "./stream_error.ts";
+import { StreamError } from "../base/stream_error.ts";
 
 /** Limits and timeouts of one connection. */
 export interface SessionLimits {

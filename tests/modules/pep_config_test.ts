@@ -10,7 +10,7 @@ import {
 } from "../../src/modules/_pep_config.ts";
 import { blockMatches } from "../../src/modules/blocking.ts";
 import { parseJid } from "../../src/jid/jid.ts";
-import { StanzaError } from "../../src/router/stanza_error.ts";
+import { StanzaError } from "../../src/base/stanza_error.ts";
 import { xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
 

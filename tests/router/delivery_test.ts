@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bareMessageTargets, messageType, missingFullMessage } from "../../src/router/delivery.ts";
-import type { LocalSession } from "../../src/router/local_session.ts";
+import type { LocalSession } from "../../src/base/session.ts";
 import { xml } from "../../src/xml/element.ts";
 
 function session(resource: string, priority: number | undefined): LocalSession {

@@ -3,11 +3,11 @@ import { HookRegistry } from "../../src/hooks/hook_registry.ts";
 import { IqRegistry } from "../../src/hooks/iq_registry.ts";
 import type { ServerHooks } from "../../src/hooks/server_hooks.ts";
 import { type BareJid, type FullJid, parseJid } from "../../src/jid/jid.ts";
-import type { LocalSession } from "../../src/router/local_session.ts";
+import type { LocalSession } from "../../src/base/session.ts";
 import { createRouter } from "../../src/router/router.ts";
 import { memoryDirectory } from "../../src/router/session_directory.ts";
-import { StanzaError } from "../../src/router/stanza_error.ts";
-import { silentLogger } from "../../src/server/logger.ts";
+import { StanzaError } from "../../src/base/stanza_error.ts";
+import { silentLogger } from "../../src/base/logger.ts";
 import { memoryStorage } from "../../src/storage/memory.ts";
 import { type Element, xml } from "../../src/xml/element.ts";
 

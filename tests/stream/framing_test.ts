@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { seeOtherUri, streamFraming, websocketFraming } from "../../src/stream/framing.ts";
 import { xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
-import { streamErrorElement } from "../../src/stream/stream_error.ts";
+import { streamErrorElement } from "../../src/base/stream_error.ts";
 
 Deno.test("websocketFraming writes RFC 7395 <open/>, <close/> and standalone elements", () => {
   assert.equal(websocketFraming.framed, true);

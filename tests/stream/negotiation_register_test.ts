@@ -9,8 +9,8 @@ import {
   type NegotiationStep,
 } from "../../src/stream/negotiation.ts";
 import { RegistrationLimiter } from "../../src/server/registration.ts";
-import type { TransportInfo } from "../../src/stream/byte_stream.ts";
-import { StanzaError } from "../../src/router/stanza_error.ts";
+import type { TransportInfo } from "../../src/base/transport.ts";
+import { StanzaError } from "../../src/base/stanza_error.ts";
 import { child, type Element, elements, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
 

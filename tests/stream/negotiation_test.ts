@@ -1,9 +1,9 @@
 import { deepEqual } from "node:assert/strict";
 import type { BareJid, FullJid } from "../../src/jid/jid.ts";
-import { StanzaError } from "../../src/router/stanza_error.ts";
+import { StanzaError } from "../../src/base/stanza_error.ts";
 import { deriveCredentials } from "../../src/sasl/credentials.ts";
 import type { Credentials } from "../../src/storage/account_store.ts";
-import type { TransportInfo } from "../../src/stream/byte_stream.ts";
+import type { TransportInfo } from "../../src/base/transport.ts";
 import {
   initialState,
   negotiate,

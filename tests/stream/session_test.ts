@@ -1,7 +1,7 @@
 // The session shell over an in-memory byte stream: no sockets, real negotiation and router.
 import assert from "node:assert/strict";
 import { createServer, type ServerLimits, type XmppServer } from "../../mod.ts";
-import type { ByteStream } from "../../src/stream/byte_stream.ts";
+import type { ByteStream } from "../../src/base/transport.ts";
 
 const enc = new TextEncoder();
 

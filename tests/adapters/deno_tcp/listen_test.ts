@@ -3,8 +3,8 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Buffer } from "node:buffer";
 import { listenTcp } from "../../../adapters/deno_tcp/mod.ts";
-import type { ByteStream } from "../../../src/stream/byte_stream.ts";
-import type { Logger } from "../../../src/server/logger.ts";
+import type { ByteStream } from "../../../src/base/transport.ts";
+import type { Logger } from "../../../src/base/logger.ts";
 import {
   drainConn,
   firstDer,

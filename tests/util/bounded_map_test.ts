@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { setBounded } from "../../src/modules/_bounded_map.ts";
+import { setBounded } from "../../src/util/bounded_map.ts";
 
 Deno.test("setBounded() evicts the oldest entries and keeps the newest", () => {
   const m = new Map<string, number>();

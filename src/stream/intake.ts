@@ -5,10 +5,10 @@
  * @module
  */
 import { type FullJid, toBare, tryParseJid } from "../jid/jid.ts";
-import { StreamError } from "../stream/stream_error.ts";
+import { StreamError } from "../base/stream_error.ts";
 import { type Element, withAttrs } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { StanzaError } from "./stanza_error.ts";
+import { StanzaError } from "../base/stanza_error.ts";
 
 /** What to do with an element from a bound client. */
 export type IntakeResult =

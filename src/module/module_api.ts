@@ -5,12 +5,12 @@
  */
 import type { BareJid } from "../jid/jid.ts";
 import type { Router } from "../router/router.ts";
-import type { Logger } from "../server/logger.ts";
+import type { Logger } from "../base/logger.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Element } from "../xml/element.ts";
-import type { HookHandler, HookOptions } from "./hook_registry.ts";
-import type { IqHandler, IqOptions, IqTarget } from "./iq_registry.ts";
-import type { ServerHooks } from "./server_hooks.ts";
+import type { HookHandler, HookOptions } from "../hooks/hook_registry.ts";
+import type { IqHandler, IqOptions, IqTarget } from "../hooks/iq_registry.ts";
+import type { ServerHooks } from "../hooks/server_hooks.ts";
 
 /** A disco#info identity (XEP-0030 §3.1). */
 export interface DiscoIdentity {

@@ -4,8 +4,8 @@
  * @module
  */
 import type { BareJid, FullJid } from "../jid/jid.ts";
-import type { TransportInfo } from "../stream/byte_stream.ts";
-import type { StreamError } from "../stream/stream_error.ts";
+import type { TransportInfo } from "./transport.ts";
+import type { StreamError } from "./stream_error.ts";
 import type { Element } from "../xml/element.ts";
 
 /** A bound client session on this node. */

@@ -4,8 +4,8 @@ import { IqRegistry } from "../../src/hooks/iq_registry.ts";
 import type { ServerHooks } from "../../src/hooks/server_hooks.ts";
 import type { BareJid } from "../../src/jid/jid.ts";
 import type { Router } from "../../src/router/router.ts";
-import { silentLogger } from "../../src/server/logger.ts";
-import { ModuleHost } from "../../src/server/module_host.ts";
+import { silentLogger } from "../../src/base/logger.ts";
+import { ModuleHost } from "../../src/module/module_host.ts";
 import { memoryStorage } from "../../src/storage/memory.ts";
 
 function host(): ModuleHost {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { intake, type IntakeResult } from "../../src/router/intake.ts";
+import { intake, type IntakeResult } from "../../src/stream/intake.ts";
 import type { FullJid } from "../../src/jid/jid.ts";
 import { type Element, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";

@@ -15,12 +15,12 @@ import type {
   ModuleApi,
   ServerIdentity,
   XmppModule,
-} from "../hooks/module_api.ts";
+} from "./module_api.ts";
 import type { ServerHooks } from "../hooks/server_hooks.ts";
 import type { Router } from "../router/router.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Element } from "../xml/element.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../base/logger.ts";
 
 /** What modules are loaded into. */
 export interface ModuleHostDeps {
