@@ -13,7 +13,13 @@
  * @module
  */
 export { createServer } from "./src/server/server.ts";
-export type { ConnectionOptions, Listening, Transport, XmppServer } from "./src/server/server.ts";
+export type {
+  ConnectionOptions,
+  Listening,
+  ServerParts,
+  Transport,
+  XmppServer,
+} from "./src/server/server.ts";
 export { DEFAULT_LIMITS, defineConfig, resolveConfig, VERSION } from "./src/server/config.ts";
 export type {
   ListenConfig,
@@ -24,29 +30,43 @@ export type {
   UserSeed,
 } from "./src/server/config.ts";
 export { silentLogger } from "./src/base/logger.ts";
+export { randomId } from "./src/util/random_id.ts";
 export type { LogFields, Logger } from "./src/base/logger.ts";
 export type {
   AccountItemsProvider,
+  ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
   ModuleApi,
+  ServerHookHandler,
   ServerIdentity,
+  SyncHookHandler,
   XmppModule,
 } from "./src/module/module_api.ts";
 export { HANDLED } from "./src/hooks/hook_registry.ts";
 export type { Handled } from "./src/hooks/hook_registry.ts";
 export type { HookHandler, HookOptions, HookResult } from "./src/hooks/hook_registry.ts";
 export type {
+  DelegateEvent,
+  InboundEvent,
   NonzaEvent,
+  OutboundEvent,
+  PresenceEvent,
   ServerHooks,
   SessionClosedEvent,
+  SessionEndingEvent,
   SessionEvent,
   StanzaEvent,
+  SyncHooks,
+  UndeliverableEvent,
 } from "./src/hooks/server_hooks.ts";
 export type { IqEvent, IqHandler, IqOptions, IqTarget } from "./src/hooks/iq_registry.ts";
 export type { Router } from "./src/router/router.ts";
-export type { LocalSession } from "./src/base/session.ts";
+export type { ComponentHandler, DomainKind, RemoteRouter } from "./src/router/domains.ts";
+export { memoryDirectory } from "./src/router/session_directory.ts";
+export type { SessionDirectory } from "./src/router/session_directory.ts";
+export type { Session, SessionRef, SessionState, StreamHandle } from "./src/base/session.ts";
 export { errorReply, StanzaError } from "./src/base/stanza_error.ts";
 export type { StanzaErrorCondition, StanzaErrorType } from "./src/base/stanza_error.ts";
 export { StreamError, streamErrorElement } from "./src/base/stream_error.ts";
@@ -59,6 +79,9 @@ export { child, elements, is, text, withAttrs, xml } from "./src/xml/element.ts"
 export type { Element, XmlAttrs, XmlChild, XmlNode } from "./src/xml/element.ts";
 export { NS } from "./src/xml/ns.ts";
 export { serialize } from "./src/xml/serializer.ts";
+export { StreamParser } from "./src/xml/stream_parser.ts";
+export type { StreamParserOptions } from "./src/xml/stream_parser.ts";
+export { loadXml, storedXmlBytes, storeXml } from "./src/storage/stored_xml.ts";
 export { bareJid, fullJid, JidError, parseJid, toBare, tryParseJid } from "./src/jid/jid.ts";
 export type { BareJid, FullJid, Jid } from "./src/jid/jid.ts";
 export { memoryStorage } from "./src/storage/memory.ts";
@@ -85,7 +108,7 @@ export { deriveCredentials } from "./src/sasl/credentials.ts";
 export type { DeriveOptions } from "./src/sasl/credentials.ts";
 export { builtinModules, disco, legacySession, ping, time, version } from "./src/modules/mod.ts";
 export { account, blocking, pep, privateStorage, vcard } from "./src/modules/mod.ts";
-export type { BuiltinModuleOptions } from "./src/modules/mod.ts";
+export type { BuiltinLimits, BuiltinModuleOptions } from "./src/modules/mod.ts";
 export type { AccountOptions } from "./src/modules/account.ts";
 export type { PepOptions } from "./src/modules/pep.ts";
 export type { PrivateStorageOptions } from "./src/modules/private_storage.ts";

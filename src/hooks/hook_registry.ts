@@ -60,8 +60,9 @@ export class HookRegistry<M> {
     list.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
     this.#hooks.set(event, list);
     return () => {
-      const current = this.#hooks.get(event) ?? [];
-      this.#hooks.set(event, current.filter((e) => e !== entry));
+      const current = (this.#hooks.get(event) ?? []).filter((e) => e !== entry);
+      if (current.length > 0) this.#hooks.set(event, current);
+      else this.#hooks.delete(event);
     };
   }
 
@@ -73,6 +74,37 @@ export class HookRegistry<M> {
    */
   has<K extends keyof M>(event: K): boolean {
     return (this.#hooks.get(event)?.length ?? 0) > 0;
+  }
+
+  /**
+   * Runs synchronous handlers in priority order until one returns {@linkcode HANDLED}, without
+   * a promise per call (for hooks on the path of every stanza). A handler that throws is
+   * reported to `onError` and the next one runs.
+   *
+   * @param event The event name.
+   * @param data The event data.
+   * @param onError Receives what a handler threw.
+   * @returns `true` when a handler returned {@linkcode HANDLED}.
+   * @example
+   * ```ts
+   * import { HANDLED, HookRegistry } from "./hook_registry.ts";
+   * const hooks = new HookRegistry<{ out: { n: number } }>();
+   * hooks.add("out", (e) => e.n > 1 ? HANDLED : undefined);
+   * if (hooks.runSync("out", { n: 1 }, () => {})) throw new Error("1 is not handled");
+   * if (!hooks.runSync("out", { n: 2 }, () => {})) throw new Error("2 is handled");
+   * ```
+   */
+  runSync<K extends keyof M>(event: K, data: M[K], onError: (error: unknown) => void): boolean {
+    const list = this.#hooks.get(event);
+    if (!list) return false;
+    for (const entry of list) {
+      try {
+        if ((entry.fn as HookHandler<M[K]>)(data) === HANDLED) return true;
+      } catch (e) {
+        onError(e);
+      }
+    }
+    return false;
   }
 
   /**

@@ -1,10 +1,16 @@
 /**
  * The events modules can hook, and their data.
  *
+ * The way of a stanza: a connection reads it, the intake checks it and stamps `from`
+ * (`stanza/in`), the router runs `stanza/route`, classifies the destination and runs that
+ * destination's hooks (`message/bare`, `presence/server`, a component, `stanza/remote`…), and
+ * every stanza written to a local session passes `stanza/out` before the connection writes it.
+ *
  * @module
  */
 import type { Jid } from "../jid/jid.ts";
-import type { LocalSession } from "../base/session.ts";
+import type { Session, StreamHandle } from "../base/session.ts";
+import type { StreamError } from "../base/stream_error.ts";
 import type { Element } from "../xml/element.ts";
 
 /** A stanza on its way through the router. */
@@ -16,13 +22,59 @@ export interface StanzaEvent {
   /** The parsed recipient (the sender's domain when the stanza had no `to`). */
   readonly to: Jid;
   /** The local session the stanza came from, when it came from one. */
-  readonly origin?: LocalSession;
+  readonly origin?: Session;
+}
+
+/** The client's own broadcast presence (RFC 6121 §4.2), with what it changed. */
+export interface PresenceEvent extends StanzaEvent {
+  /** The session's presence before this one; `undefined` when it was unavailable. */
+  readonly previous: { readonly presence: Element | undefined; readonly priority: number };
+}
+
+/**
+ * A top-level element a bound client sent, once the intake looked at it: every stanza passes,
+ * also those the intake answers with an error or drops (XEP-0198 counts them all).
+ */
+export interface InboundEvent {
+  /** The session it came from. */
+  readonly session: Session;
+  /** The stanza, `from` stamped when the intake accepted it. */
+  readonly stanza: Element;
+  /**
+   * What the intake decided: "route" (valid, routed next), "reply" (answered with an error) or
+   * "drop" (an error stanza that cannot be answered).
+   */
+  readonly verdict: "route" | "reply" | "drop";
+}
+
+/**
+ * A stanza about to be written to a local session. Handlers run synchronously, highest
+ * priority first; they may count it, replace `stanza` (the next handlers and the connection see
+ * the new one), or return `HANDLED` to hold or drop it. A handler that holds stanzas and
+ * releases them later (XEP-0352) writes them with `Session.write` and must run after any
+ * handler that counts them (XEP-0198): give it a lower priority.
+ */
+export interface OutboundEvent {
+  /** The session it goes to. */
+  readonly session: Session;
+  /** The stanza; a handler may replace it. */
+  stanza: Element;
 }
 
 /** A session event. */
 export interface SessionEvent {
   /** The session. */
-  readonly session: LocalSession;
+  readonly session: Session;
+}
+
+/**
+ * A session's connection ended without the session being closed on purpose. A handler that
+ * returns `HANDLED` keeps the session hibernated (XEP-0198 §5): routable, its stanzas passing
+ * `stanza/out`, until the module attaches a new connection or closes it. Otherwise it closes.
+ */
+export interface SessionEndingEvent extends SessionEvent {
+  /** The stream error that ended the connection, if one was sent or received. */
+  readonly error?: StreamError;
 }
 
 /** A session that ended. */
@@ -37,16 +89,34 @@ export interface NonzaEvent extends SessionEvent {
   readonly element: Element;
 }
 
+/** A stanza a session took but could not write: it closed, or its client stopped reading. */
+export interface UndeliverableEvent extends SessionEvent {
+  /** The stanza, as it was sent to the session. */
+  readonly stanza: Element;
+}
+
+/**
+ * An element a negotiating client sent in the namespace of a stream feature a module offered
+ * (`ModuleApi.streamFeature`), e.g. XEP-0198 `<resume/>`. Unhandled, it ends the stream with
+ * `<unsupported-stanza-type/>`.
+ */
+export interface DelegateEvent {
+  /** The connection. */
+  readonly stream: StreamHandle;
+  /** The element. */
+  readonly element: Element;
+}
+
 /**
  * Every hookable event. Stanza hooks run before the router's default handling; a handler that
  * returns `HANDLED` replaces it.
  */
 export interface ServerHooks {
-  /** Every stanza from a local client, after validation and `from` stamping. */
-  "stanza/in": StanzaEvent;
+  /** Every top-level stanza from a local client, after the intake looked at it. */
+  "stanza/in": InboundEvent;
   /**
-   * Every stanza the router routes, from a client, a module or the server, before its
-   * destination is looked at (e.g. XEP-0191 blocking). Runs after "stanza/in".
+   * Every stanza the router routes, from a client, a module or another server, before its
+   * destination is looked at (e.g. XEP-0191 blocking).
    */
   "stanza/route": StanzaEvent;
   /** A message to the server's domain. */
@@ -57,20 +127,33 @@ export interface ServerHooks {
   "message/full": StanzaEvent;
   /** A message for an existing local account with no session to take it (offline storage). */
   "message/offline": StanzaEvent;
-  /** Presence to the server (no `to`: broadcast presence, RFC 6121 §4.2). */
-  "presence/server": StanzaEvent;
+  /** The client's own broadcast presence (no `to`, RFC 6121 §4.2), after it was recorded. */
+  "presence/server": PresenceEvent;
   /** Presence to a local account's bare JID. */
   "presence/bare": StanzaEvent;
   /** Presence to a local full JID. */
   "presence/full": StanzaEvent;
   /** An iq result or error addressed to the server. */
   "iq/server-response": StanzaEvent;
-  /** A stanza to a domain this server does not host. */
+  /** A stanza to a domain that is neither hosted nor a component (before remote routing). */
   "stanza/remote": StanzaEvent;
+  /** A stanza about to be written to a local session (synchronous handlers). */
+  "stanza/out": OutboundEvent;
+  /** A stanza a session took but could not write (`HANDLED`: a module keeps it). */
+  "stanza/undeliverable": UndeliverableEvent;
   /** A session bound its resource. */
   "session/bound": SessionEvent;
+  /** A session's connection ended unexpectedly (`HANDLED`: keep it hibernated). */
+  "session/ending": SessionEndingEvent;
+  /** A hibernated session got a new connection. */
+  "session/resumed": SessionEvent;
   /** A session ended, cleanly or not. */
   "session/closed": SessionClosedEvent;
   /** A top-level element that is not a stanza, from a bound client. */
   "nonza": NonzaEvent;
+  /** An element of a module's stream feature during negotiation. */
+  "stream/delegate": DelegateEvent;
 }
+
+/** The hooks whose handlers must be synchronous (they run on the hot path of every stanza). */
+export type SyncHooks = "stanza/out";

@@ -8,9 +8,10 @@ import type { Router } from "../router/router.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Element } from "../xml/element.ts";
-import type { HookHandler, HookOptions } from "../hooks/hook_registry.ts";
+import type { HookHandler, HookOptions, HookResult } from "../hooks/hook_registry.ts";
 import type { IqHandler, IqOptions, IqTarget } from "../hooks/iq_registry.ts";
-import type { ServerHooks } from "../hooks/server_hooks.ts";
+import type { ServerHooks, StanzaEvent, SyncHooks } from "../hooks/server_hooks.ts";
+import type { RemoteRouter } from "../router/domains.ts";
 
 /** A disco#info identity (XEP-0030 §3.1). */
 export interface DiscoIdentity {
@@ -61,6 +62,31 @@ export interface ServerIdentity {
   readonly version: string;
 }
 
+/** A handler of a hook whose handlers run synchronously (`stanza/out`). */
+export type SyncHookHandler<E> = (event: E) => HookResult;
+
+/** The handler type of a hook: synchronous for {@linkcode SyncHooks}, else maybe async. */
+export type ServerHookHandler<K extends keyof ServerHooks> = K extends SyncHooks
+  ? SyncHookHandler<ServerHooks[K]>
+  : HookHandler<ServerHooks[K]>;
+
+/** A domain a module serves (`ModuleApi.component`), e.g. `conference.example.org`. */
+export interface ComponentOptions {
+  /** Its disco#info identities (XEP-0030 §3.1), e.g. `{ category: "conference", type: "text" }`. */
+  readonly identities: readonly DiscoIdentity[];
+  /** Its disco#info features. */
+  readonly features?: readonly string[];
+  /** Its name in the hosted domain's disco#items. */
+  readonly name?: string;
+  /**
+   * Takes every stanza to the domain or one of its JIDs. Return `HANDLED` for what it dealt
+   * with; an iq `get` of disco#info or disco#items on the domain itself is then answered from
+   * `identities` and `features`, another iq request or a message gets `<service-unavailable/>`,
+   * anything else is dropped.
+   */
+  handle(event: StanzaEvent): HookResult | Promise<HookResult>;
+}
+
 /** What a module registers through. Everything registered is removed when it is unloaded. */
 export interface ModuleApi {
   /** The default hosted domain. */
@@ -75,12 +101,25 @@ export interface ModuleApi {
   readonly logger: Logger;
   /** The server software's name and version. */
   readonly software: ServerIdentity;
-  /** Adds a hook handler. */
+  /** Adds a hook handler (synchronous for `stanza/out`). */
   hook<K extends keyof ServerHooks>(
     event: K,
-    fn: HookHandler<ServerHooks[K]>,
+    fn: ServerHookHandler<K>,
     options?: HookOptions,
   ): void;
+  /**
+   * Serves a domain (a subdomain of a hosted one, by convention): every stanza addressed to it
+   * or its JIDs goes to the component, and it is listed in the hosted domains' disco#items.
+   *
+   * @throws {Error} When the domain is hosted or served already.
+   */
+  component(domain: string, component: ComponentOptions): void;
+  /**
+   * Routes stanzas to domains that are neither hosted nor components (federation).
+   *
+   * @throws {Error} When another module set one.
+   */
+  remote(router: RemoteRouter): void;
   /** Adds an IQ handler for a payload (type, namespace, name). */
   iq(
     type: "get" | "set",

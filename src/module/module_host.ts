@@ -4,11 +4,12 @@
  *
  * @module
  */
-import type { HookRegistry } from "../hooks/hook_registry.ts";
+import type { HookHandler, HookRegistry } from "../hooks/hook_registry.ts";
 import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import type {
   AccountItemsProvider,
+  ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
@@ -18,6 +19,8 @@ import type {
 } from "./module_api.ts";
 import type { ServerHooks } from "../hooks/server_hooks.ts";
 import type { Router } from "../router/router.ts";
+import type { DomainTable } from "../router/domains.ts";
+import { componentHandler } from "./component.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Element } from "../xml/element.ts";
 import type { Logger } from "../base/logger.ts";
@@ -28,6 +31,8 @@ export interface ModuleHostDeps {
   readonly domains: readonly string[];
   /** The router. */
   readonly router: Router;
+  /** Hosted and component domains, and the remote router. */
+  readonly domainTable: DomainTable;
   /** The storage. */
   readonly storage: Storage;
   /** The logger. */
@@ -129,7 +134,11 @@ export class ModuleHost {
       storage: d.storage,
       logger: d.logger,
       software: d.software,
-      hook: (event, fn, options) => disposers.push(d.hooks.add(event, fn, options)),
+      // The handler's type is checked by ModuleApi.hook (synchronous for stanza/out).
+      hook: (event, fn, options) =>
+        disposers.push(d.hooks.add(event, fn as HookHandler<ServerHooks[typeof event]>, options)),
+      component: (domain, component) => disposers.push(...this.#component(domain, component)),
+      remote: (router) => disposers.push(d.domainTable.setRemote(router)),
       iq: (type, xmlns, name, handler, options) =>
         disposers.push(d.iqs.add(type, xmlns, name, handler, options)),
       feature: (xmlns, options) =>
@@ -153,6 +162,15 @@ export class ModuleHost {
       await this.unload(module.name);
       throw e;
     }
+  }
+
+  #component(domain: string, component: ComponentOptions): Dispose[] {
+    const d = this.#deps;
+    const remove = d.domainTable.addComponent(
+      domain,
+      componentHandler(d.router, domain, component),
+    );
+    return [remove, remover(this.#items, { jid: domain, name: component.name })];
   }
 
   /**

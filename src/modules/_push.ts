@@ -18,13 +18,14 @@ export function pushIq(api: ModuleApi, owner: BareJid, to: FullJid, payload: Ele
  * resources that asked for the list: RFC 6121 §2.1.6, XEP-0191 §3.3), written to each session
  * directly.
  */
-export function pushToInterested(
+export async function pushToInterested(
   api: ModuleApi,
   owner: BareJid,
   sessionDataKey: string,
   payload: Element,
-): void {
-  for (const s of api.router.sessions(owner)) {
-    if (s.data.get(sessionDataKey)) s.send(pushIq(api, owner, s.jid, payload));
+): Promise<void> {
+  for (const ref of await api.router.sessions(owner)) {
+    const s = api.router.local(ref);
+    if (s?.data.get(sessionDataKey)) await s.send(pushIq(api, owner, s.jid, payload));
   }
 }

@@ -1,7 +1,7 @@
 // Helpers shared by the roster, subscription, presence and offline modules (private).
 import type { ModuleApi } from "../module/module_api.ts";
 import type { BareJid } from "../jid/jid.ts";
-import type { LocalSession } from "../base/session.ts";
+import type { SessionRef } from "../base/session.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -20,8 +20,13 @@ export function pushItem(
   owner: BareJid,
   item: Element,
   version: string | undefined,
-): void {
-  pushToInterested(api, owner, INTERESTED, xml("query", { xmlns: NS.ROSTER, ver: version }, item));
+): Promise<void> {
+  return pushToInterested(
+    api,
+    owner,
+    INTERESTED,
+    xml("query", { xmlns: NS.ROSTER, ver: version }, item),
+  );
 }
 
 /** A roster item of `owner` changed: push it. */
@@ -30,11 +35,14 @@ export function pushRosterItem(
   owner: BareJid,
   item: RosterItem,
   version: string,
-): void {
-  pushItem(api, owner, rosterItemElement(item), version);
+): Promise<void> {
+  return pushItem(api, owner, rosterItemElement(item), version);
 }
 
 /** The available sessions of an account (those that sent initial presence). */
-export function availableSessions(api: ModuleApi, owner: BareJid): LocalSession[] {
-  return api.router.sessions(owner).filter((s) => s.presence !== undefined);
+export async function availableSessions(
+  api: ModuleApi,
+  owner: BareJid,
+): Promise<SessionRef[]> {
+  return (await api.router.sessions(owner)).filter((s) => s.presence !== undefined);
 }

@@ -55,9 +55,11 @@ export function account(options: AccountOptions = {}): XmppModule {
           // its sessions (as Prosody does, with <not-authorized/>).
           await removeAccount(api.storage, from.bare);
           api.logger.info("Account removed by its user", { jid: from.bare });
-          ev.afterReply(() => {
-            for (const s of api.router.sessions(from.bare)) {
-              void s.close(new StreamError("not-authorized", "Account removed"));
+          ev.afterReply(async () => {
+            for (const ref of await api.router.sessions(from.bare)) {
+              void api.router.local(ref)?.close(
+                new StreamError("not-authorized", "Account removed"),
+              );
             }
           });
           return;

@@ -82,13 +82,13 @@ export function blocking(): XmppModule {
         if (!jid?.local || !api.router.isLocal(jid.domain)) return;
         const item = await api.storage.roster.getItem(owner, jid.bare);
         if (!hasFrom(item?.subscription)) return;
-        const targets = api.router.sessions(jid.bare).filter((s) =>
+        const targets = (await api.router.sessions(jid.bare)).filter((s) =>
           jid.resource === "" || s.jid === jid.full
         );
-        for (const mine of api.router.sessions(owner)) {
+        for (const mine of await api.router.sessions(owner)) {
           if (!mine.presence) continue;
           for (const t of targets) {
-            t.send(
+            await api.router.local(t)?.send(
               available
                 ? { ...mine.presence, attrs: { ...mine.presence.attrs, from: mine.jid, to: t.jid } }
                 : xml("presence", {
@@ -122,7 +122,12 @@ export function blocking(): XmppModule {
         cache.set(me, new Set(await api.storage.blocklist.list(me)));
         // XEP-0191 §3.3: pushed to every resource that requested the block list.
         if (added.length > 0) {
-          pushToInterested(api, me, REQUESTED, xml("block", { xmlns: NS.BLOCKING }, items(added)));
+          await pushToInterested(
+            api,
+            me,
+            REQUESTED,
+            xml("block", { xmlns: NS.BLOCKING }, items(added)),
+          );
         }
         // XEP-0191 §3.3: the contact sees the user go offline.
         for (const jid of added) await presenceTo(me, jid, false);
@@ -134,7 +139,7 @@ export function blocking(): XmppModule {
         const removed = await api.storage.blocklist.remove(me, jids.length ? jids : undefined);
         cache.set(me, new Set(await api.storage.blocklist.list(me)));
         if (removed.length > 0) {
-          pushToInterested(
+          await pushToInterested(
             api,
             me,
             REQUESTED,
@@ -173,12 +178,12 @@ async function enforce(
   if (inbound && request && type !== "error") {
     // XEP-0191 §3.4: messages and iq requests get <service-unavailable/>; presence and iq
     // results are dropped without an answer.
-    origin?.send(errorReply(stanza, new StanzaError("service-unavailable", "cancel")));
+    await origin?.send(errorReply(stanza, new StanzaError("service-unavailable", "cancel")));
   }
   if (outbound && type !== "error" && (request || stanza.name === "presence")) {
     // XEP-0191 §3.5: the user's own stanzas to a blocked entity get <not-acceptable/> with
     // <blocked/>; what the server sends on the user's behalf is dropped.
-    origin?.send(
+    await origin?.send(
       errorReply(
         stanza,
         new StanzaError(

@@ -9,6 +9,7 @@ import { HANDLED } from "../hooks/hook_registry.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
+import type { Session } from "../base/session.ts";
 import { messageType } from "../router/delivery.ts";
 import { StanzaError } from "../base/stanza_error.ts";
 import type { OfflineMessage } from "../storage/offline_store.ts";
@@ -16,9 +17,6 @@ import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { loadXml, storeXml } from "../storage/stored_xml.ts";
 import { xep82DateTime } from "./time.ts";
-
-// session.data key: the session is available with a non-negative priority.
-const ELIGIBLE = "offline:eligible";
 
 /** Options of the offline module. */
 export interface OfflineOptions {
@@ -86,21 +84,20 @@ function stamped(api: ModuleApi, message: Element, stamp: Date): Element {
 export function offline(options: OfflineOptions = {}): XmppModule {
   const limit = options.maxMessages ?? 500;
   const delivering = new Set<BareJid>();
+  // Sessions whose delivery failed (storage down): their next available presence tries again.
+  const retry = new WeakSet<Session>();
   return {
     name: "offline",
     specs: ["XEP-0160", "XEP-0203"],
     setup(api) {
       api.hook("message/offline", (ev) => store(api, ev, limit));
-      api.hook("presence/server", async ({ stanza, origin }) => {
-        if (!origin || stanza.attrs.to !== undefined) return;
-        const type = stanza.attrs.type;
-        if (type === "unavailable") origin.data.delete(ELIGIBLE);
-        if (type !== undefined) return;
+      api.hook("presence/server", async ({ stanza, origin, previous }) => {
+        if (!origin || stanza.attrs.to !== undefined || stanza.attrs.type !== undefined) return;
         // XEP-0160 §3: delivery when the session becomes available with a non-negative
         // priority; later presence updates of an eligible session do not look again.
         const eligible = origin.priority >= 0;
-        const was = origin.data.get(ELIGIBLE) === true;
-        origin.data.set(ELIGIBLE, eligible);
+        const was = previous.presence !== undefined && previous.priority >= 0 &&
+          !retry.has(origin);
         if (!eligible || was || delivering.has(origin.bare)) return;
         delivering.add(origin.bare);
         try {
@@ -110,13 +107,14 @@ export function offline(options: OfflineOptions = {}): XmppModule {
           for (const m of messages) {
             const message = readStored(api, origin.bare, m);
             // A message that cannot be read back is dropped, or it would block the queue.
-            if (message) origin.send(stamped(api, message, m.stamp));
+            if (message) await origin.send(stamped(api, message, m.stamp));
             sent.push(m.id);
           }
           // Removed only once written to the session (or found unreadable).
           await api.storage.offline.remove(origin.bare, sent);
+          retry.delete(origin);
         } catch (e) {
-          origin.data.delete(ELIGIBLE); // the next available presence tries again
+          retry.add(origin);
           throw e;
         } finally {
           delivering.delete(origin.bare);

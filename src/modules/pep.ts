@@ -131,7 +131,7 @@ export function pep(options: PepOptions = {}): XmppModule {
           }
         }
         for (const bare of candidates) {
-          for (const s of api.router.sessions(bare)) {
+          for (const s of await api.router.sessions(bare)) {
             if (s.presence && caps.features(s.jid)?.has(want)) out.push(s.jid);
           }
         }

@@ -7,9 +7,9 @@
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
-import type { StanzaEvent } from "../hooks/server_hooks.ts";
+import type { PresenceEvent, StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
-import type { LocalSession } from "../base/session.ts";
+import type { Session } from "../base/session.ts";
 import { type Element, withAttrs, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { hasFrom, hasTo } from "./subscription_states.ts";
@@ -17,11 +17,10 @@ import type { RosterItem } from "../storage/roster_store.ts";
 import { loadXml } from "../storage/stored_xml.ts";
 import { availableSessions } from "./_roster_common.ts";
 
-// session.data keys.
-const AVAILABLE = "presence:available";
+// session.data key: full JIDs that got directed presence (§4.6).
 const DIRECTED = "presence:directed";
 
-function directed(session: LocalSession): Set<string> {
+function directed(session: Session): Set<string> {
   let set = session.data.get(DIRECTED) as Set<string> | undefined;
   if (!set) {
     set = new Set();
@@ -39,7 +38,7 @@ function contacts(items: readonly RosterItem[], want: "from" | "to"): BareJid[] 
  * unavailable) everyone who got directed presence. `roster` is the user's, when already loaded. */
 async function broadcast(
   api: ModuleApi,
-  session: LocalSession,
+  session: Session,
   stanza: Element,
   roster?: readonly RosterItem[],
 ): Promise<void> {
@@ -74,20 +73,22 @@ function readPending(api: ModuleApi, user: BareJid, stored: string): Element | u
   }
 }
 
-async function onBroadcast(api: ModuleApi, ev: StanzaEvent): Promise<void> {
+async function onBroadcast(api: ModuleApi, ev: PresenceEvent): Promise<void> {
   const session = ev.origin;
   if (!session || ev.stanza.attrs.to !== undefined) return;
   const type = ev.stanza.attrs.type;
-  const wasAvailable = session.data.get(AVAILABLE) === true;
+  // The session's presence is the one record of its availability (the router keeps it).
+  const wasAvailable = ev.previous.presence !== undefined;
   if (type === undefined) {
-    session.data.set(AVAILABLE, true);
     const { items } = await api.storage.roster.get(session.bare);
     await broadcast(api, session, ev.stanza, items);
     if (wasAvailable) return;
     // §4.2.2: the user is implicitly subscribed to itself: the new resource learns of the
     // user's other available resources as it would of a contact's.
-    for (const s of availableSessions(api, session.bare)) {
-      if (s !== session) session.send(withAttrs(s.presence!, { from: s.jid, to: session.jid }));
+    for (const s of await availableSessions(api, session.bare)) {
+      if (s.id !== session.id) {
+        await session.send(withAttrs(s.presence!, { from: s.jid, to: session.jid }));
+      }
     }
     // §4.2.2: initial presence: probe the contacts the user is subscribed to.
     for (const jid of contacts(items, "to")) {
@@ -98,10 +99,9 @@ async function onBroadcast(api: ModuleApi, ev: StanzaEvent): Promise<void> {
     // §3.1.3: subscription requests still unanswered are delivered again.
     for (const p of await api.storage.roster.listPending(session.bare)) {
       const request = readPending(api, session.bare, p.stanza);
-      if (request) session.send(withAttrs(request, { to: session.bare }));
+      if (request) await session.send(withAttrs(request, { to: session.bare }));
     }
   } else if (type === "unavailable") {
-    session.data.set(AVAILABLE, false);
     if (wasAvailable || directed(session).size > 0) await broadcast(api, session, ev.stanza);
   }
 }
@@ -116,7 +116,7 @@ async function answerProbe(api: ModuleApi, ev: StanzaEvent): Promise<void> {
     // Not a subscriber: presence is not revealed.
     if (item?.subscription !== "from" && item?.subscription !== "both") return;
   }
-  const available = availableSessions(api, contact);
+  const available = await availableSessions(api, contact);
   if (available.length === 0) {
     await api.router.route(
       xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: contact, to: prober }),
@@ -167,8 +167,7 @@ export function presence(): XmppModule {
       api.hook("presence/full", (ev) => onDirected(api, ev));
       // §4.5.2: a session that ends without unavailable presence still sends it.
       api.hook("session/closed", async ({ session }) => {
-        if (session.data.get(AVAILABLE) !== true && directed(session).size === 0) return;
-        session.data.set(AVAILABLE, false);
+        if (session.presence === undefined && directed(session).size === 0) return;
         const stanza = xml("presence", {
           xmlns: NS.CLIENT,
           type: "unavailable",

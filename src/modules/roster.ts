@@ -68,7 +68,7 @@ async function removeContact(api: ModuleApi, user: BareJid, contact: BareJid): P
     throw new StanzaError("item-not-found", "cancel");
   }
   const version = await roster.removeItem(user, contact);
-  pushItem(api, user, xml("item", { jid: contact, subscription: "remove" }), version);
+  await pushItem(api, user, xml("item", { jid: contact, subscription: "remove" }), version);
   const to = hasTo(item.subscription);
   const from = hasFrom(item.subscription);
   // §2.5.2: the server cancels the subscriptions in both directions, as the user would.
@@ -77,7 +77,7 @@ async function removeContact(api: ModuleApi, user: BareJid, contact: BareJid): P
   if (to || item.ask) await send("unsubscribe");
   if (from || hadPending) {
     await send("unsubscribed");
-    for (const s of availableSessions(api, user)) {
+    for (const s of await availableSessions(api, user)) {
       await api.router.route(
         xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: s.jid, to: contact }),
       );
@@ -114,7 +114,7 @@ async function setItem(
     approved: old?.approved ?? false,
   };
   const version = await roster.setItem(user, item);
-  pushRosterItem(api, user, item, version);
+  await pushRosterItem(api, user, item, version);
 }
 
 async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<Element | undefined> {
@@ -138,8 +138,8 @@ async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<El
         )
       );
       // Sent once the (empty) result is out.
-      ev.afterReply(() => {
-        for (const p of pushes) origin.send(p);
+      ev.afterReply(async () => {
+        for (const p of pushes) await origin.send(p);
       });
       return undefined;
     }

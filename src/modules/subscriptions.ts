@@ -68,7 +68,7 @@ async function save(
     approved: o.state.approved,
   };
   const version = await roster.setItem(user, next);
-  pushRosterItem(api, user, next, version);
+  await pushRosterItem(api, user, next, version);
 }
 
 /** Sends the user's presence (available or unavailable) from each available resource. */
@@ -78,7 +78,7 @@ async function sendPresence(
   contact: BareJid,
   kind: "available" | "unavailable",
 ): Promise<void> {
-  for (const s of availableSessions(api, user)) {
+  for (const s of await availableSessions(api, user)) {
     const stanza = kind === "available" && s.presence
       ? withAttrs(s.presence, { from: s.jid, to: contact })
       : xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: s.jid, to: contact });
@@ -112,7 +112,9 @@ async function handleInbound(
   const o = inbound(state, event);
   await save(api, user, from, item, state, o, event === "subscribe" ? stanza : undefined);
   if (o.forward) {
-    for (const s of availableSessions(api, user)) s.send(withAttrs(stanza, { to: user }));
+    for (const s of await availableSessions(api, user)) {
+      await api.router.local(s)?.send(withAttrs(stanza, { to: user }));
+    }
   }
   if (o.reply) await api.router.route(stanzaOf(o.reply, user, from));
   if (o.presence) await sendPresence(api, user, from, o.presence);
@@ -132,7 +134,7 @@ async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED |
     // RFC 6121 §4.2.2: an entity is implicitly subscribed to its own presence, so a request
     // to oneself is answered as an existing subscription is (§3.1.3); nothing is stored.
     if (event === "subscribe") {
-      ev.origin.send(stanzaOf("subscribed", user, user));
+      await ev.origin.send(stanzaOf("subscribed", user, user));
     }
     return HANDLED;
   }

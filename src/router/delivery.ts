@@ -4,7 +4,7 @@
  * @module
  */
 import type { Element } from "../xml/element.ts";
-import type { LocalSession } from "../base/session.ts";
+import type { SessionRef } from "../base/session.ts";
 
 /** The message types of RFC 6121 §5.2.2; anything else is treated as "normal". */
 export type MessageType = "chat" | "error" | "groupchat" | "headline" | "normal";
@@ -28,7 +28,7 @@ export function messageType(message: Element): MessageType {
 
 /** What to do with a message to a local account's bare JID. */
 export type BareMessageDecision =
-  | { readonly kind: "deliver"; readonly to: readonly LocalSession[] }
+  | { readonly kind: "deliver"; readonly to: readonly SessionRef[] }
   | { readonly kind: "offline" }
   | { readonly kind: "drop" }
   | { readonly kind: "error"; readonly condition: "service-unavailable" };
@@ -52,7 +52,7 @@ export type BareMessageDecision =
  * ```
  */
 export function bareMessageTargets(
-  sessions: readonly LocalSession[],
+  sessions: readonly SessionRef[],
   type: MessageType,
 ): BareMessageDecision {
   if (type === "groupchat") return { kind: "error", condition: "service-unavailable" };

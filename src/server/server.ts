@@ -1,40 +1,31 @@
 /**
- * The server: ties configuration, storage, router, modules and connections together.
+ * The server: wires configuration, storage, the router, sessions, connections and modules.
  *
  * @module
  */
+import { type Logger, silentLogger } from "../base/logger.ts";
+import { StreamError } from "../base/stream_error.ts";
+import type { ByteStream } from "../base/transport.ts";
+import { randomId } from "../util/random_id.ts";
 import { HookRegistry } from "../hooks/hook_registry.ts";
 import { IqRegistry } from "../hooks/iq_registry.ts";
-import type { XmppModule } from "../module/module_api.ts";
 import type { ServerHooks } from "../hooks/server_hooks.ts";
-import { type BareJid, fullJid, parseJid, prepResource } from "../jid/jid.ts";
+import { parseJid } from "../jid/jid.ts";
+import type { XmppModule } from "../module/module_api.ts";
+import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
-import { intake } from "../stream/intake.ts";
-import { createRouter, type Router } from "../router/router.ts";
-import { memoryDirectory } from "../router/session_directory.ts";
-import { errorReply, StanzaError } from "../base/stanza_error.ts";
+import { DomainTable } from "../router/domains.ts";
+import { LocalRouter, type Router } from "../router/router.ts";
+import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
 import { deriveCredentials } from "../sasl/credentials.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { ByteStream } from "../base/transport.ts";
-import { type Framing, streamFraming } from "../stream/framing.ts";
-import type { NegotiationEnv } from "../stream/negotiation.ts";
-import { ClientSession, type SessionHost } from "../stream/session.ts";
-import { StreamError } from "../base/stream_error.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
-import { type Logger, silentLogger } from "../base/logger.ts";
-import { ModuleHost } from "../module/module_host.ts";
+import { type ConnectionOptions, Connections } from "./connections.ts";
 import { registrar } from "./registration.ts";
+import { SessionHub } from "./session_hub.ts";
 
-/** How one connection is to be served. */
-export interface ConnectionOptions {
-  /** The wire format; default the TCP XML stream. */
-  readonly framing?: Framing;
-  /** Override of the server's `requireTls` for this transport. */
-  readonly requireTls?: boolean;
-  /** Allow PLAIN on an unencrypted stream (local development only). */
-  readonly allowPlainWithoutTls?: boolean;
-}
+export type { ConnectionOptions } from "./connections.ts";
 
 /** A running listener that a transport started. */
 export interface Listening {
@@ -72,17 +63,44 @@ export interface XmppServer {
   addUser(jid: string, password: string): Promise<boolean>;
   /** Changes an account's password; `false` when there is no such account. */
   setPassword(jid: string, password: string): Promise<boolean>;
-  /** Closes every stream with `<system-shutdown/>`, stops transports and storage. */
+  /**
+   * Closes every stream with `<system-shutdown/>` and ends hibernated sessions (their modules
+   * hand what they kept to offline storage), stops transports, modules and storage.
+   */
   close(): Promise<void>;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** What `createServer` takes besides the configuration file's settings. */
+export interface ServerParts {
+  /** Who is bound where; default in memory (a cluster passes a shared one). */
+  readonly directory?: SessionDirectory;
+  /** This node's id; default a random one. */
+  readonly node?: string;
+}
 
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  let s = "";
-  for (const b of bytes) s += HEX[b];
-  return s;
+function accountManager(config: ResolvedConfig, storage: Storage) {
+  return async (jid: string, password: string, create: boolean): Promise<boolean> => {
+    const parsed = parseJid(jid);
+    if (!config.domains.includes(parsed.domain) || !parsed.local) {
+      throw new RangeError(`Cannot manage account "${jid}": not a user of a hosted domain`);
+    }
+    const credentials = await deriveCredentials(password, { iterations: config.scramIterations });
+    return create
+      ? storage.accounts.create(parsed.bare, credentials)
+      : storage.accounts.setCredentials(parsed.bare, credentials);
+  };
+}
+
+async function loadModules(
+  modules: ModuleHost,
+  config: ServerConfig,
+  resolved: ResolvedConfig,
+): Promise<void> {
+  if (resolved.builtinModules) {
+    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    for (const m of builtinModules(options)) await modules.load(m);
+  }
+  for (const m of config.modules ?? []) await modules.load(m);
 }
 
 /**
@@ -100,59 +118,52 @@ function randomId(): string {
  * await server.close();
  * ```
  */
-export async function createServer(config: ServerConfig = {}): Promise<XmppServer> {
+export async function createServer(
+  config: ServerConfig & ServerParts = {},
+): Promise<XmppServer> {
   const resolved = resolveConfig(config);
   const logger: Logger = config.logger ?? silentLogger;
   const storage = config.storage ?? memoryStorage();
-  const hosted = new Set(resolved.domains);
-  const directory = memoryDirectory();
+  const node = config.node ?? randomId();
+  const domainTable = new DomainTable(resolved.domains);
+  const directory = config.directory ?? memoryDirectory();
   const hooks = new HookRegistry<ServerHooks>();
   const iqs = new IqRegistry();
-  const router = createRouter({
-    hosted,
+  const locals = { get: (id: string) => hub.get(id) };
+  const accountExists = (jid: string) => storage.accounts.exists(parseJid(jid).bare);
+  const router = new LocalRouter({
+    node,
+    domains: domainTable,
     directory,
+    locals,
     hooks,
     iqs,
-    accounts: storage.accounts,
+    accountExists,
     logger,
   });
+  const hub: SessionHub = new SessionHub({ node, directory, router, hooks, logger });
   const modules = new ModuleHost({
     domains: resolved.domains,
+    domainTable,
     router,
     storage,
     logger,
     hooks,
     iqs,
     software: resolved.software,
-    accountExists: (jid) => {
-      const bare = parseJid(jid).bare;
-      // A bound session proves the account exists without a storage round-trip.
-      return directory.byBare(bare).length > 0
-        ? Promise.resolve(true)
-        : storage.accounts.exists(bare);
-    },
+    accountExists: async (jid) =>
+      (await router.sessions(parseJid(jid).bare)).length > 0 || await accountExists(jid),
     now: () => new Date(),
     randomId,
   });
-  const connections = new Set<ClientSession>();
-  const listeners = new Set<Listening>();
-  const limits = resolved.limits;
-  let closing = false;
-  // Stable fake SCRAM salts for unknown users for the life of the process.
-  const fakeSaltKey = crypto.getRandomValues(new Uint8Array(32));
-
-  const env: NegotiationEnv = {
-    getCredentials: (jid) => storage.accounts.getCredentials(jid),
-    bind(jid: BareJid, resource: string | undefined) {
-      const sessions = directory.byBare(jid);
-      const full = fullJid(jid, resource === undefined ? randomId() : prepResource(resource));
-      // RFC 6120 §7.6.2.1: too many sessions. A session replacing its own JID does not count.
-      if (sessions.length >= limits.maxSessionsPerAccount && !directory.get(full)) {
-        throw new StanzaError("resource-constraint", "wait", "Too many sessions");
-      }
-      return Promise.resolve(full);
-    },
-    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  const upsertUser = accountManager(resolved, storage);
+  const connections = new Connections({
+    config: resolved,
+    storage,
+    hub,
+    router,
+    logger,
+    postAuthFeatures: modules.streamFeatures,
     randomId,
     register: resolved.registration.enabled
       ? registrar({
@@ -162,125 +173,9 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
         now: () => Date.now(),
       })
       : undefined,
-  };
-
-  function host(stream: ByteStream, options: ConnectionOptions): SessionHost {
-    return {
-      domain: resolved.domains[0],
-      limits,
-      logger,
-      env,
-      negotiation: {
-        domains: resolved.domains,
-        requireTls: options.requireTls ?? resolved.requireTls,
-        canStartTls: stream.startTls !== undefined,
-        allowPlainWithoutTls: options.allowPlainWithoutTls ?? false,
-        maxAuthFailures: limits.maxAuthFailures,
-        postAuthFeatures: modules.streamFeatures,
-        fakeSaltKey,
-        registration: resolved.registration.enabled,
-      },
-      async bound(session) {
-        const displaced = directory.add(session);
-        // RFC 6120 §7.7.2.2: the older session with the same full JID gets <conflict/>.
-        if (displaced) {
-          void displaced.close(new StreamError("conflict", "Replaced by a new session"));
-        }
-        logger.info("Session bound", { session: session.id, transport: session.info.kind });
-        await hooks.run("session/bound", { session });
-      },
-      async element(session, el) {
-        const result = intake(el, session.jid);
-        switch (result.kind) {
-          case "route":
-            try {
-              await router.route(result.stanza, session);
-            } catch (e) {
-              if (e instanceof StreamError) throw e;
-              logger.error("Routing failed", {
-                session: session.id,
-                stanza: el.name,
-                error: e instanceof Error ? e.message : String(e),
-              });
-              // Straight back to the sender: routing the error could fail the same way again.
-              if (result.stanza.attrs.type !== "error") {
-                session.send(
-                  errorReply(result.stanza, new StanzaError("internal-server-error", "wait")),
-                );
-              }
-            }
-            return;
-          case "reply":
-            session.send(errorReply(result.stanza, result.error));
-            return;
-          case "drop":
-            return;
-          case "nonza":
-            if (await hooks.run("nonza", { session, element: el })) return;
-            // RFC 6120 §4.9.3.24: a top-level element that is no stanza the server knows.
-            throw new StreamError("unsupported-stanza-type");
-          case "stream-error":
-            throw result.error;
-        }
-      },
-      detach(session) {
-        directory.remove(session);
-      },
-      undeliverable(session, stanza) {
-        router.undeliverable(stanza).catch((e) =>
-          logger.error("Redelivery failed", {
-            session: session.id,
-            stanza: stanza.name,
-            error: e instanceof Error ? e.message : String(e),
-          })
-        );
-      },
-      async closed(session, clean) {
-        directory.remove(session);
-        try {
-          await hooks.run("session/closed", { session, clean });
-        } catch (e) {
-          // A module failing here (e.g. storage down while broadcasting unavailable presence)
-          // must not take the process down: the session is gone either way.
-          logger.error("Session end handling failed", {
-            session: session.id,
-            error: e instanceof Error ? e.message : String(e),
-          });
-        }
-      },
-    };
-  }
-
-  async function handle(stream: ByteStream, options: ConnectionOptions = {}): Promise<void> {
-    const session = new ClientSession(
-      stream,
-      host(stream, options),
-      options.framing ?? streamFraming,
-    );
-    if (closing) {
-      await session.close(new StreamError("system-shutdown"));
-      return;
-    }
-    connections.add(session);
-    try {
-      await session.run();
-    } finally {
-      connections.delete(session);
-    }
-  }
-
-  async function upsertUser(jid: string, password: string, create: boolean): Promise<boolean> {
-    const bare = parseJid(jid).bare;
-    if (!hosted.has(parseJid(jid).domain) || !parseJid(jid).local) {
-      throw new RangeError(`Cannot manage account "${jid}": not a user of a hosted domain`);
-    }
-    const credentials = await deriveCredentials(password, {
-      iterations: resolved.scramIterations,
-    });
-    return create
-      ? storage.accounts.create(bare, credentials)
-      : storage.accounts.setCredentials(bare, credentials);
-  }
+  });
+  const listeners = new Set<Listening>();
+  let closing = false;
 
   const server: XmppServer = {
     domain: resolved.domains[0],
@@ -292,10 +187,10 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     },
     use: (module) => modules.load(module),
     unload: (name) => modules.unload(name),
-    handle,
+    handle: (stream, options) => connections.handle(stream, options),
     async listen(transport) {
       const listening = await transport.start((stream, options) => {
-        handle(stream, options).catch((e) =>
+        connections.handle(stream, options).catch((e) =>
           logger.error("Connection failed", { error: e instanceof Error ? e.message : String(e) })
         );
       });
@@ -312,9 +207,9 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     async close() {
       if (closing) return;
       closing = true;
-      await Promise.allSettled(
-        [...connections].map((s) => s.close(new StreamError("system-shutdown"))),
-      );
+      await connections.closeAll();
+      // Sessions without a connection (hibernated) end too.
+      await Promise.allSettled(hub.all().map((s) => s.close(new StreamError("system-shutdown"))));
       await Promise.all([...listeners].map((l) => l.close()));
       listeners.clear();
       await modules.unloadAll();
@@ -322,15 +217,7 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     },
   };
 
-  if (resolved.builtinModules) {
-    for (
-      const m of builtinModules({
-        limits: resolved.limits,
-        scramIterations: resolved.scramIterations,
-      })
-    ) await modules.load(m);
-  }
-  for (const m of config.modules ?? []) await modules.load(m);
+  await loadModules(modules, config, resolved);
   for (const user of config.users ?? []) {
     if (!await storage.accounts.exists(parseJid(user.jid).bare)) {
       await upsertUser(user.jid, user.password, true);

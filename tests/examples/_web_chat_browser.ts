@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { chromium } from "playwright-core";
-import type { BareJid, LocalSession, RosterItem } from "../../mod.ts";
+import type { BareJid, RosterItem, Session } from "../../mod.ts";
 import { createApp } from "../../examples/web/app.ts";
 import { connect, type LtxElement, startServer, withTimeout } from "../scenarios/_harness.ts";
 
@@ -50,7 +50,7 @@ async function chat(transport: "websocket" | "bosh"): Promise<void> {
     modules: [{
       name: "observer",
       setup(api) {
-        api.hook("session/bound", ({ session }: { session: LocalSession }) => {
+        api.hook("session/bound", ({ session }: { session: Session }) => {
           if (session.jid.startsWith("alice@") && session.info.kind === transport) {
             bound.resolve(session.jid);
           }

@@ -3,6 +3,7 @@ import { HookRegistry } from "../../src/hooks/hook_registry.ts";
 import { IqRegistry } from "../../src/hooks/iq_registry.ts";
 import type { ServerHooks } from "../../src/hooks/server_hooks.ts";
 import type { BareJid } from "../../src/jid/jid.ts";
+import { DomainTable } from "../../src/router/domains.ts";
 import type { Router } from "../../src/router/router.ts";
 import { silentLogger } from "../../src/base/logger.ts";
 import { ModuleHost } from "../../src/module/module_host.ts";
@@ -11,6 +12,7 @@ import { memoryStorage } from "../../src/storage/memory.ts";
 function host(): ModuleHost {
   return new ModuleHost({
     domains: ["localhost"],
+    domainTable: new DomainTable(["localhost"]),
     router: {} as Router,
     storage: memoryStorage(),
     logger: silentLogger,

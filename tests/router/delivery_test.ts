@@ -1,22 +1,24 @@
 import assert from "node:assert/strict";
 import { bareMessageTargets, messageType, missingFullMessage } from "../../src/router/delivery.ts";
-import type { LocalSession } from "../../src/base/session.ts";
+import type { SessionRef } from "../../src/base/session.ts";
 import { xml } from "../../src/xml/element.ts";
+import type { FullJid } from "../../src/jid/jid.ts";
 
-function session(resource: string, priority: number | undefined): LocalSession {
+function session(resource: string, priority: number | undefined): SessionRef {
   return {
+    node: "n",
     id: resource,
-    resource,
+    jid: `a@localhost/${resource}` as FullJid,
     presence: priority === undefined ? undefined : xml("presence", null),
     priority: priority ?? 0,
-  } as unknown as LocalSession;
+  };
 }
 
 const names = (d: ReturnType<typeof bareMessageTargets>) =>
-  d.kind === "deliver" ? d.to.map((s) => s.resource).join(",") : d.kind;
+  d.kind === "deliver" ? d.to.map((s) => s.id).join(",") : d.kind;
 
 Deno.test("bareMessageTargets() follows RFC 6121 §8.5.2", async (t) => {
-  const cases: [string, LocalSession[], Parameters<typeof bareMessageTargets>[1], string][] = [
+  const cases: [string, SessionRef[], Parameters<typeof bareMessageTargets>[1], string][] = [
     ["chat goes to the highest priority", [session("a", 1), session("b", 5)], "chat", "b"],
     ["ties all get it", [session("a", 5), session("b", 5)], "normal", "a,b"],
     ["negative priority never gets it", [session("a", -1)], "chat", "offline"],

@@ -209,9 +209,13 @@ export function header(attrs: Record<string, string> = {}): string {
 }
 
 /** Waits until `condition` holds, checking every 20 ms, for at most `ms`. */
-export async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 5000,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!await condition()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, type LtxElement, startServer, type TestClient, withTimeout } from "./_harness.ts";
-import { HANDLED, type LocalSession, NS } from "../../mod.ts";
+import { HANDLED, NS, type Session } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -16,7 +16,7 @@ Deno.test({
       modules: [{
         name: "observer",
         setup(api) {
-          api.hook("session/bound", ({ session }: { session: LocalSession }) => {
+          api.hook("session/bound", ({ session }: { session: Session }) => {
             mechanisms.push(session.mechanism ?? "");
             secure.push(session.info.secure);
           });

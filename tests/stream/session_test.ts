@@ -143,7 +143,7 @@ Deno.test("ClientSession parses bytes after <success/> with a fresh parser (RFC 
 });
 
 Deno.test("ClientSession drops a client that does not read once maxOutputBytes are queued", async () => {
-  const server = await start({ maxOutputBytes: 65_536 });
+  const server = await start({ maxOutputBytes: 65_536, pingTimeoutMs: 500 });
   const toServer = new TransformStream<Uint8Array, Uint8Array>();
   const writer = toServer.writable.getWriter();
   let delivered = 0;

@@ -1,17 +1,20 @@
 /**
- * A client connection from its first byte to its end: the thin shell that performs the I/O
- * decided by the pure negotiation functions, then hands stanzas to the server.
+ * A client connection from its first byte to its end: the thin shell that reads and parses,
+ * performs what the pure negotiation functions decide, and once a session is attached hands it
+ * every top-level element; it writes what the session sends. The session itself
+ * ({@linkcode ClientSession}) may outlive the connection (XEP-0198 hibernation).
  *
  * @module
  */
-import type { BareJid, FullJid } from "../jid/jid.ts";
-import type { LocalSession } from "../base/session.ts";
 import type { Logger } from "../base/logger.ts";
+import type { Session, StreamHandle } from "../base/session.ts";
+import { StreamError } from "../base/stream_error.ts";
+import type { ByteStream, TransportInfo } from "../base/transport.ts";
+import type { BareJid, FullJid } from "../jid/jid.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { RestrictedXmlError, XmlLimitError, XmlSyntaxError } from "../xml/errors.ts";
 import { NS } from "../xml/ns.ts";
 import { type StreamEvent, StreamParser } from "../xml/stream_parser.ts";
-import type { ByteStream, TransportInfo } from "../base/transport.ts";
 import type { Framing } from "./framing.ts";
 import {
   initialState,
@@ -21,8 +24,8 @@ import {
   type NegotiationInput,
   type NegotiationState,
 } from "./negotiation.ts";
+import { OutputQueue } from "./output.ts";
 import { type Bucket, take } from "./rate_limit.ts";
-import { StreamError } from "../base/stream_error.ts";
 
 /** Limits and timeouts of one connection. */
 export interface SessionLimits {
@@ -45,8 +48,38 @@ export interface SessionLimits {
 /** The burst of the read rate limit. */
 export const READ_BURST_BYTES = 1024 * 1024;
 
-/** What a session needs from its server. */
-export interface SessionHost {
+/** The longest a sender waits for a slow reader's queue to drain, per stanza. */
+export const DRAIN_WAIT_MS = 100;
+
+/** Processing time after which a connection lets the others run (a macrotask turn). */
+const FAIR_SLICE_MS = 4;
+
+/** What a connection needs from the session attached to it. */
+export interface Attachment {
+  /** The bound full JID (for the server's pings). */
+  readonly jid: FullJid;
+  /** The account. */
+  readonly bare: BareJid;
+  /** The session as routing and modules see it. */
+  readonly session: Session;
+  /** A top-level element from the client. */
+  receive(conn: Connection, element: Element): Promise<void>;
+  /** The client closed its stream (`</stream:stream>`): the session ends cleanly. */
+  clientClosed(conn: Connection): Promise<void>;
+  /**
+   * The connection starts ending for a reason of its own (a stream error, a timeout, the
+   * transport gone), not because the session closed: from now on it takes no stanza, and the
+   * session decides whether it ends too (XEP-0198 may keep it).
+   *
+   * @param error The stream error the connection ends with, if any.
+   */
+  connectionClosing(conn: Connection, error: StreamError | undefined): void;
+  /** Stanzas the client never took (it stopped reading), oldest first. */
+  unsent(conn: Connection, stanzas: Element[]): void;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
   /** The default domain, for stream headers written before the client named one. */
   readonly domain: string;
   /** Negotiation settings for this transport. */
@@ -57,27 +90,17 @@ export interface SessionHost {
   readonly logger: Logger;
   /** The effects negotiation needs (credentials, binding, randomness). */
   readonly env: NegotiationEnv;
-  /** The session bound a resource: register it. */
-  bound(session: ClientSession): Promise<void>;
-  /** A top-level element from the bound client. */
-  element(session: ClientSession, el: Element): Promise<void>;
+  /** The negotiation bound a resource: create the session on this connection, register it. */
+  bind(conn: Connection, jid: FullJid, mechanism: string | undefined): Promise<Attachment>;
   /**
-   * The bound session starts closing: take it out of the session directory at once, so that
-   * nothing new is routed to it (RFC 6120 §4.4).
+   * An element of a module's stream feature before binding (`stream/delegate`).
+   *
+   * @returns `false` when no module took it.
    */
-  detach(session: ClientSession): void;
-  /**
-   * A stanza the session can no longer write (it is closing, or its client stopped reading):
-   * handle it as for an unavailable resource (RFC 6121 §8.5).
-   */
-  undeliverable(session: ClientSession, stanza: Element): void;
-  /** The session ended; `clean` when the client closed its stream itself. */
-  closed(session: ClientSession, clean: boolean): Promise<void>;
+  delegate(conn: Connection, element: Element): Promise<boolean>;
 }
 
 type Action = "continue" | "restart" | "starttls" | "stop";
-
-const encoder = new TextEncoder();
 
 /** Maps a failure while reading to the stream error the peer gets (RFC 6120 §4.9.3). */
 function toStreamError(e: unknown): StreamError | undefined {
@@ -104,76 +127,45 @@ function oneElement(parser: StreamParser, input: Uint8Array): StreamEvent[] {
   return events;
 }
 
-// Writes of one event-loop turn leave together: the stanzas routed to a bound session while
-// reads are processed (several in one chunk for the same recipient, a broadcast) become one
-// socket write instead of one per stanza. One timer serves every session.
-const flushQueue: (() => void)[] = [];
-function flushAll(): void {
-  for (const task of flushQueue.splice(0)) task();
-}
-function scheduleFlush(task: () => void): void {
-  if (flushQueue.push(task) === 1) setTimeout(flushAll, 0);
-}
+const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/** One client connection. Once bound, it is the {@linkcode LocalSession} the router sees. */
-export class ClientSession implements LocalSession {
-  /** Unique id of the connection. */
+/** One client connection. */
+export class Connection {
+  /** The stream id. */
   readonly id: string;
-  /** The bound full JID (set at binding). */
-  jid!: FullJid;
-  /** The account (set at authentication). */
-  bare!: BareJid;
-  /** The bound resource (set at binding). */
-  resource!: string;
-  /** The SASL mechanism used (set at authentication). */
-  mechanism?: string;
-  /** Last available broadcast presence. */
-  presence: Element | undefined;
-  /** Priority of that presence. */
-  priority = 0;
-  /** Per-session module state. */
-  readonly data: Map<string, unknown> = new Map();
-
   #stream: ByteStream;
-  readonly #host: SessionHost;
+  readonly #host: ConnectionHost;
   readonly #framing: Framing;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #output: OutputQueue<Element>;
   #state: NegotiationState;
-  #isBound = false;
+  #attached: Attachment | undefined;
+  #account: BareJid | undefined;
+  #mechanism: string | undefined;
   #headerSent = false;
+  #clientClosed = false;
   #closing: Promise<void> | undefined;
-  #clean = false;
-  #out: string[] = [];
-  // The stanzas in #out and in writes not yet taken by the transport, with their sizes, so
-  // that what the client never took can be handed back (RFC 6121 §8.5) when the session ends
-  // for not reading. Oldest first.
-  #pending: { stanza: Element | undefined; size: number }[] = [];
-  #queued = 0;
-  #writes: { count: number; size: number }[] = [];
-  #abandoned = false;
-  #scheduled = false;
-  #lastWrite: Promise<void> = Promise.resolve();
+  #error: StreamError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = Date.now();
   #lastRead = Date.now();
   #pingSent = 0;
-  #writerGone = false;
   #bucket: Bucket = { tokens: READ_BURST_BYTES, at: Date.now() };
-  readonly #flushTask = () => this.#flushNow();
 
   /**
    * @param stream The transport.
    * @param host The server side.
    * @param framing The wire format.
    */
-  constructor(stream: ByteStream, host: SessionHost, framing: Framing) {
+  constructor(stream: ByteStream, host: ConnectionHost, framing: Framing) {
     this.#stream = stream;
     this.#host = host;
     this.#framing = framing;
     this.id = host.env.randomId();
     this.#reader = stream.readable.getReader();
     this.#writer = stream.writable.getWriter();
+    this.#output = this.#newOutput();
     this.#state = initialState(host.negotiation, stream.info);
   }
 
@@ -182,9 +174,14 @@ export class ClientSession implements LocalSession {
     return this.#stream.info;
   }
 
-  /** Whether resource binding completed. */
-  get isBound(): boolean {
-    return this.#isBound;
+  /** The session attached to this connection, once bound or resumed. */
+  get session(): Session | undefined {
+    return this.#attached?.session;
+  }
+
+  /** Whether the connection is ending or ended. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
   }
 
   /** Runs the connection to its end. Never throws. */
@@ -195,8 +192,8 @@ export class ClientSession implements LocalSession {
     } catch (e) {
       const error = toStreamError(e);
       if (!error) {
-        this.#host.logger.error("Session failed", {
-          session: this.id,
+        this.#host.logger.error("Connection failed", {
+          connection: this.id,
           error: e instanceof Error ? e.message : String(e),
         });
       }
@@ -206,70 +203,127 @@ export class ClientSession implements LocalSession {
   }
 
   /**
-   * Writes a stanza to the client.
+   * Queues a stanza for the client.
    *
    * @param stanza The stanza.
+   * @returns `false` when the connection cannot take it (it is closing, or the client stopped
+   * reading and the connection now ends with `<resource-constraint/>`).
    */
-  send(stanza: Element): void {
-    if (this.#closing || this.#abandoned) {
-      // RFC 6120 §4.4: nothing after our stream end; the stanza goes elsewhere instead.
-      this.#host.undeliverable(this, stanza);
-      return;
-    }
-    this.#write(this.#framing.element(stanza), stanza);
+  writeStanza(stanza: Element): boolean {
+    const result = this.#output.push(this.#framing.element(stanza), stanza, !this.#attached);
+    if (result === "overflow") this.#overflow();
+    return result === "queued";
   }
 
   /**
-   * Ends the session: our header if not yet sent, the error if any, our stream end.
+   * Queues a nonza or a stream-level element (not counted toward the output cap).
+   *
+   * @param element The element.
+   */
+  writeElement(element: Element): void {
+    this.#output.push(this.#framing.element(element), undefined, !this.#attached);
+  }
+
+  /** Resolves when the client has taken enough of its output, or after a short while. */
+  drained(): Promise<void> {
+    return this.#output.drained(DRAIN_WAIT_MS);
+  }
+
+  /**
+   * Attaches a session to this connection: negotiation is over, elements go to it.
+   *
+   * @param attachment The session.
+   */
+  attach(attachment: Attachment): void {
+    this.#attached = attachment;
+    this.#state = { ...this.#state, phase: "bound" };
+    this.#schedule();
+  }
+
+  /** A handle for modules while negotiating (`stream/delegate`). */
+  handle(resume: (session: Session) => boolean): StreamHandle {
+    return {
+      id: this.id,
+      info: this.info,
+      account: this.#account,
+      write: (element) => this.writeElement(element),
+      resume,
+      close: (error) => this.close(error),
+    };
+  }
+
+  /** The authenticated account, once SASL succeeded. */
+  get account(): BareJid | undefined {
+    return this.#account;
+  }
+
+  /**
+   * Ends the connection: our header if not yet sent, what is queued, the error if any, our
+   * stream end; then the transport closes. Does not end the session: the caller decides.
    *
    * @param error The stream error to send.
    * @returns When the transport is closed.
    */
   close(error?: StreamError): Promise<void> {
     if (this.#closing) return this.#closing;
-    // Out of the directory first: what is routed from now on goes to another resource or to
-    // offline storage; what was queued before is flushed before our stream end.
-    if (this.#isBound && !this.#abandoned) this.#host.detach(this);
     this.#closing = this.#shutdown(error);
+    if (!this.#clientClosed) this.#attached?.connectionClosing(this, error);
     return this.#closing;
   }
 
   async #shutdown(error: StreamError | undefined): Promise<void> {
     clearTimeout(this.#timer);
-    this.#writeHeaderIfNeeded();
-    if (error) this.#write(this.#framing.element(error.toElement()));
-    this.#write(this.#framing.close());
-    this.#flushNow();
-    await Promise.race([this.#lastWrite, new Promise((r) => setTimeout(r, 1000))]).catch(() => {});
+    this.#error = error;
+    if (!this.#headerSent) {
+      this.#headerSent = true;
+      this.#output.pushFinal(this.#framing.open({
+        from: this.#host.domain,
+        id: this.id,
+        version: "1.0",
+        "xml:lang": "en",
+      }));
+    }
+    if (error) this.#output.pushFinal(this.#framing.element(error.toElement()));
+    this.#output.pushFinal(this.#framing.close());
+    const output = this.#output.lastWrite.catch(() => {});
+    await Promise.race([output, new Promise((r) => setTimeout(r, 1000))]);
     try {
       await this.#reader.cancel();
     } catch { /* the transport is gone already */ }
-    this.#writerGone = true;
     try {
       this.#writer.releaseLock();
     } catch { /* released already */ }
     await this.#stream.close().catch(() => {});
-    if (this.#isBound) {
-      try {
-        await this.#host.closed(this, this.#clean);
-      } catch (e) {
-        this.#host.logger.error("Session end handling failed", {
-          session: this.id,
-          error: e instanceof Error ? e.message : String(e),
-        });
-      }
-    }
   }
 
-  #writeHeaderIfNeeded(): void {
-    if (this.#headerSent) return;
-    this.#headerSent = true;
-    this.#write(this.#framing.open({
-      from: this.#host.domain,
-      id: this.id,
-      version: "1.0",
-      "xml:lang": "en",
-    }));
+  #newOutput(): OutputQueue<Element> {
+    const output = new OutputQueue<Element>(
+      { write: (bytes) => this.#writer.write(bytes) },
+      {
+        maxBytes: this.#host.limits.maxOutputBytes,
+        // A client that keeps more than half of its cap unread for as long as a pinged client
+        // has to answer does not read: its senders are not slowed down for longer than that.
+        stuckMs: this.#host.limits.pingTimeoutMs,
+        oneWritePerItem: this.#framing.oneElementPerChunk === true,
+      },
+    );
+    output.onFailure = () => {
+      // The transport failed: what it did not take goes elsewhere, and reading stops.
+      this.#attached?.unsent(this, output.takeBack());
+      this.#reader.cancel().catch(() => {});
+    };
+    return output;
+  }
+
+  /** The client does not read: bounded at the moment a stanza is queued. */
+  #overflow(): void {
+    this.#host.logger.info("Closing a connection whose client does not read", {
+      connection: this.id,
+      queued: this.#output.queued,
+    });
+    const unsent = this.#output.takeBack();
+    this.close(new StreamError("resource-constraint", "Client does not read its stream"));
+    this.#attached?.unsent(this, unsent);
   }
 
   #newParser(): StreamParser {
@@ -277,8 +331,10 @@ export class ClientSession implements LocalSession {
     return new StreamParser({ maxStanzaBytes, maxDepth, framed: this.#framing.framed });
   }
 
+  /** Reads, rate limited; yields to the other connections after a slice of work. */
   async #loop(): Promise<void> {
     let parser = this.#newParser();
+    let slice = performance.now();
     while (!this.#closing) {
       const { value, done } = await this.#reader.read();
       if (done || this.#closing) return;
@@ -322,6 +378,13 @@ export class ClientSession implements LocalSession {
             if (await this.#upgrade() === "stop") return;
             break;
           }
+          // A client whose work never waits on I/O (an in-process store answers at once)
+          // must not keep the others from reading: give them a turn now and then.
+          if (performance.now() - slice > FAIR_SLICE_MS) {
+            await macrotask();
+            slice = performance.now();
+            if (this.#closing) return;
+          }
         }
       }
       // Over its rate: read no more for a while, so TCP flow control slows the client down.
@@ -330,14 +393,15 @@ export class ClientSession implements LocalSession {
   }
 
   async #event(ev: StreamEvent): Promise<Action> {
-    if (this.#isBound) {
+    const attached = this.#attached;
+    if (attached) {
       if (ev.kind === "element") {
-        await this.#host.element(this, ev.element);
+        await attached.receive(this, ev.element);
         return "continue";
       }
       if (ev.kind === "close") {
-        this.#clean = true;
-        await this.close();
+        this.#clientClosed = true;
+        await attached.clientClosed(this);
         return "stop";
       }
       throw new StreamError("not-well-formed", "Unexpected stream header");
@@ -355,7 +419,7 @@ export class ClientSession implements LocalSession {
     this.#state = step.state;
     for (const e of step.errors ?? []) {
       this.#host.logger.error("Negotiation step failed", {
-        session: this.id,
+        connection: this.id,
         error: e instanceof Error ? e.message : String(e),
       });
     }
@@ -363,41 +427,17 @@ export class ClientSession implements LocalSession {
     for (const out of step.outputs) {
       if (out.kind === "open") {
         this.#headerSent = true;
-        this.#write(this.#framing.open(out.attrs));
+        this.#output.push(this.#framing.open(out.attrs), undefined, true);
       } else if (out.kind === "element") {
-        this.send(out.element);
+        this.writeElement(out.element);
       } else {
         // Our stream end goes out through close(), which writes it once.
         action = "stop";
       }
     }
     for (const effect of step.effects) {
-      switch (effect.kind) {
-        case "starttls":
-          action = "starttls";
-          break;
-        case "restart":
-          this.#headerSent = false;
-          action = "restart";
-          break;
-        case "authenticated":
-          this.bare = effect.jid;
-          this.mechanism = effect.mechanism;
-          break;
-        case "bound":
-          this.jid = effect.jid;
-          this.resource = effect.jid.slice(effect.jid.indexOf("/") + 1);
-          this.#isBound = true;
-          await this.#host.bound(this);
-          this.#schedule();
-          break;
-        case "disconnect":
-          action = "stop";
-          break;
-        case "delegate":
-          // Only offered post-auth features delegate, and no module offers one before bind yet.
-          throw new StreamError("unsupported-stanza-type");
-      }
+      const next = await this.#effect(effect);
+      if (next !== "continue") action = next;
     }
     if (action === "stop") {
       // The negotiation already wrote any error and our stream end is written by close().
@@ -407,18 +447,40 @@ export class ClientSession implements LocalSession {
     return action;
   }
 
+  async #effect(effect: import("./negotiation.ts").NegotiationEffect): Promise<Action> {
+    switch (effect.kind) {
+      case "starttls":
+        return "starttls";
+      case "restart":
+        this.#headerSent = false;
+        return "restart";
+      case "authenticated":
+        this.#account = effect.jid;
+        this.#mechanism = effect.mechanism;
+        return "continue";
+      case "bound":
+        this.attach(await this.#host.bind(this, effect.jid, this.#mechanism));
+        return "continue";
+      case "disconnect":
+        return "stop";
+      case "delegate":
+        if (await this.#host.delegate(this, effect.element)) return "continue";
+        throw new StreamError("unsupported-stanza-type");
+    }
+  }
+
   async #upgrade(): Promise<Action> {
     const startTls = this.#stream.startTls?.bind(this.#stream);
     if (!startTls) throw new StreamError("internal-server-error", "Transport cannot start TLS");
-    this.#flushNow();
-    await this.#lastWrite;
+    this.#output.flush();
+    await this.#output.lastWrite.catch(() => {});
     this.#reader.releaseLock();
     this.#writer.releaseLock();
     try {
       this.#stream = await startTls();
     } catch (e) {
       this.#host.logger.info("TLS handshake failed", {
-        session: this.id,
+        connection: this.id,
         error: e instanceof Error ? e.message : String(e),
       });
       this.#closing = Promise.resolve();
@@ -427,89 +489,9 @@ export class ClientSession implements LocalSession {
     }
     this.#reader = this.#stream.readable.getReader();
     this.#writer = this.#stream.writable.getWriter();
+    this.#output = this.#newOutput();
     this.#headerSent = false;
     return await this.#negotiate({ kind: "secured", info: this.#stream.info });
-  }
-
-  #write(data: string, stanza?: Element): void {
-    if (this.#writerGone) return;
-    if (stanza && this.#queued + data.length > this.#host.limits.maxOutputBytes) {
-      // The client does not read: bounded at the moment a stanza is queued, not at a flush that
-      // may never complete. It and everything not yet taken by the transport go elsewhere.
-      this.#overflow(stanza);
-      return;
-    }
-    this.#out.push(data);
-    this.#pending.push({ stanza, size: data.length });
-    this.#queued += data.length;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      // Negotiation is ping-pong: answer at once. Once bound, batch with the rest of the turn.
-      if (this.#isBound) scheduleFlush(this.#flushTask);
-      else queueMicrotask(this.#flushTask);
-    }
-  }
-
-  #flushNow(): void {
-    this.#scheduled = false;
-    if (this.#out.length === 0 || this.#writerGone) return;
-    if (this.#framing.oneElementPerChunk && this.#out.length > 1) {
-      // RFC 7395 §3.3.3: one element per WebSocket message, so one write per element.
-      const parts = this.#out;
-      for (const part of parts) {
-        this.#out = [part];
-        this.#flushNow();
-      }
-      return;
-    }
-    const bytes = encoder.encode(this.#out.length === 1 ? this.#out[0] : this.#out.join(""));
-    let size = 0;
-    for (const part of this.#out) size += part.length;
-    const write = { count: this.#out.length, size };
-    this.#writes.push(write);
-    this.#out = [];
-    this.#lastWrite = this.#writer.write(bytes).then(
-      () => {
-        // Taken by the transport: no longer ours to hand back.
-        if (this.#writes[0] !== write) return;
-        this.#writes.shift();
-        this.#pending.splice(0, write.count);
-        this.#queued -= write.size;
-      },
-      () => {
-        this.#abandon();
-        this.#writerGone = true;
-        this.#reader.cancel().catch(() => {});
-      },
-    );
-  }
-
-  /**
-   * The client will not take what is queued (its connection failed, or it does not read):
-   * leave the directory and hand every stanza not yet taken by the transport to the rules for
-   * an unavailable resource (RFC 6121 §8.5).
-   */
-  #abandon(): void {
-    if (this.#abandoned) return;
-    this.#abandoned = true;
-    const unsent = this.#pending;
-    this.#pending = [];
-    this.#writes = [];
-    this.#out = [];
-    this.#queued = 0;
-    if (this.#isBound && !this.#closing) this.#host.detach(this);
-    for (const { stanza } of unsent) if (stanza) this.#host.undeliverable(this, stanza);
-  }
-
-  #overflow(stanza: Element): void {
-    this.#host.logger.info("Closing a session that does not read its stream", {
-      session: this.id,
-      queued: this.#pending.length,
-    });
-    this.#abandon();
-    this.#host.undeliverable(this, stanza);
-    // The stream error and our stream end still go to the transport, past the cap.
-    this.close(new StreamError("resource-constraint", "Client does not read its stream"));
   }
 
   /** Arms the timer for the next deadline: negotiation, idle ping, or ping answer. */
@@ -517,35 +499,51 @@ export class ClientSession implements LocalSession {
     clearTimeout(this.#timer);
     if (this.#closing) return;
     const limits = this.#host.limits;
-    const now = Date.now();
     let due: number;
-    if (!this.#isBound) due = this.#started + limits.negotiationTimeoutMs;
+    if (!this.#attached) due = this.#started + limits.negotiationTimeoutMs;
     else if (this.#pingSent) due = this.#pingSent + limits.pingTimeoutMs;
     else due = this.#lastRead + limits.idleTimeoutMs;
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, due - now));
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, due - Date.now()));
   }
 
   #tick(): void {
     if (this.#closing) return;
     const limits = this.#host.limits;
     const now = Date.now();
-    if (!this.#isBound) {
+    const attached = this.#attached;
+    if (!attached) {
       if (now - this.#started >= limits.negotiationTimeoutMs) {
-        this.close(new StreamError("connection-timeout"));
+        this.#end(new StreamError("connection-timeout"));
         return;
       }
     } else if (this.#pingSent && now - this.#pingSent >= limits.pingTimeoutMs) {
-      this.close(new StreamError("connection-timeout"));
+      this.#end(new StreamError("connection-timeout"));
       return;
     } else if (!this.#pingSent && now - this.#lastRead >= limits.idleTimeoutMs) {
       // XEP-0199 §4.2: the server checks that an idle client is still there.
       this.#pingSent = now;
-      this.send(xml(
+      this.writeElement(xml(
         "iq",
-        { xmlns: NS.CLIENT, type: "get", id: `ping-${now}`, to: this.jid, from: this.#host.domain },
+        {
+          xmlns: NS.CLIENT,
+          type: "get",
+          id: `ping-${now}`,
+          to: attached.jid,
+          from: this.#host.domain,
+        },
         xml("ping", { xmlns: NS.PING }),
       ));
     }
     this.#schedule();
+  }
+
+  /** Ends the connection with an error from a timer; the read loop then reports the loss. */
+  #end(error: StreamError): void {
+    this.close(error);
+  }
+
+  /** The stream error this connection ended with, if any. */
+  get error(): StreamError | undefined {
+    return this.#error;
   }
 }

@@ -1,0 +1,146 @@
+/**
+ * The client connections of a server: each transport's negotiation settings, the effects
+ * negotiation needs (credentials, binding, registration), and the set of open connections.
+ *
+ * @module
+ */
+import type { Logger } from "../base/logger.ts";
+import { StanzaError } from "../base/stanza_error.ts";
+import { StreamError } from "../base/stream_error.ts";
+import type { ByteStream } from "../base/transport.ts";
+import { type BareJid, fullJid, prepResource } from "../jid/jid.ts";
+import type { Router } from "../router/router.ts";
+import type { Storage } from "../storage/storage.ts";
+import { Connection, type ConnectionHost } from "../stream/connection.ts";
+import { type Framing, streamFraming } from "../stream/framing.ts";
+import type { NegotiationEnv } from "../stream/negotiation.ts";
+import type { ResolvedConfig } from "./config.ts";
+import type { SessionHub } from "./session_hub.ts";
+
+/** How one connection is to be served. */
+export interface ConnectionOptions {
+  /** The wire format; default the TCP XML stream. */
+  readonly framing?: Framing;
+  /** Override of the server's `requireTls` for this transport. */
+  readonly requireTls?: boolean;
+  /** Allow PLAIN on an unencrypted stream (local development only). */
+  readonly allowPlainWithoutTls?: boolean;
+}
+
+/** What the connections are served with. */
+export interface ConnectionsDeps {
+  /** The validated configuration. */
+  readonly config: ResolvedConfig;
+  /** Accounts' credentials. */
+  readonly storage: Storage;
+  /** Sessions. */
+  readonly hub: SessionHub;
+  /** To count an account's sessions at binding. */
+  readonly router: Router;
+  /** The logger. */
+  readonly logger: Logger;
+  /** Stream features modules offer after authentication. */
+  readonly postAuthFeatures: ConnectionHost["negotiation"]["postAuthFeatures"];
+  /** In-band registration, when enabled. */
+  readonly register?: NegotiationEnv["register"];
+  /** New unique ids. */
+  randomId(): string;
+}
+
+/** The open client connections of a server. */
+export class Connections {
+  readonly #deps: ConnectionsDeps;
+  readonly #open = new Set<Connection>();
+  readonly #env: NegotiationEnv;
+  // Stable fake SCRAM salts for unknown users for the life of the process.
+  readonly #fakeSaltKey = crypto.getRandomValues(new Uint8Array(32));
+  #closing = false;
+
+  /**
+   * @param deps What the connections are served with.
+   */
+  constructor(deps: ConnectionsDeps) {
+    this.#deps = deps;
+    const { storage, config, router } = deps;
+    this.#env = {
+      getCredentials: (jid) => storage.accounts.getCredentials(jid),
+      async bind(jid: BareJid, resource: string | undefined) {
+        const sessions = await router.sessions(jid);
+        const full = fullJid(
+          jid,
+          resource === undefined ? deps.randomId() : prepResource(resource),
+        );
+        // RFC 6120 §7.6.2.1: too many sessions. A session replacing its own JID does not count.
+        if (
+          sessions.length >= config.limits.maxSessionsPerAccount &&
+          !sessions.some((s) => s.jid === full)
+        ) {
+          throw new StanzaError("resource-constraint", "wait", "Too many sessions");
+        }
+        return full;
+      },
+      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      randomId: () => deps.randomId(),
+      register: deps.register,
+    };
+  }
+
+  /** How many connections are open, negotiating or bound. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /**
+   * Serves one connection until it ends.
+   *
+   * @param stream The transport.
+   * @param options How to serve it.
+   */
+  async handle(stream: ByteStream, options: ConnectionOptions = {}): Promise<void> {
+    const conn = new Connection(
+      stream,
+      this.#host(stream, options),
+      options.framing ?? streamFraming,
+    );
+    if (this.#closing) {
+      await conn.close(new StreamError("system-shutdown"));
+      return;
+    }
+    this.#open.add(conn);
+    try {
+      await conn.run();
+    } finally {
+      this.#open.delete(conn);
+    }
+  }
+
+  /** Closes every connection with `<system-shutdown/>`; new ones are refused from now on. */
+  async closeAll(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled(
+      [...this.#open].map((c) => (c.session ?? c).close(new StreamError("system-shutdown"))),
+    );
+  }
+
+  #host(stream: ByteStream, options: ConnectionOptions): ConnectionHost {
+    const { config, hub, logger } = this.#deps;
+    return {
+      domain: config.domains[0],
+      limits: config.limits,
+      logger,
+      env: this.#env,
+      negotiation: {
+        domains: config.domains,
+        requireTls: options.requireTls ?? config.requireTls,
+        canStartTls: stream.startTls !== undefined,
+        allowPlainWithoutTls: options.allowPlainWithoutTls ?? false,
+        maxAuthFailures: config.limits.maxAuthFailures,
+        postAuthFeatures: this.#deps.postAuthFeatures,
+        fakeSaltKey: this.#fakeSaltKey,
+        registration: config.registration.enabled,
+      },
+      bind: (conn, jid, mechanism) => hub.bind(conn, jid, mechanism),
+      delegate: (conn, element) => hub.delegate(conn, element),
+    };
+  }
+}
