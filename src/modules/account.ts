@@ -26,7 +26,15 @@ export interface AccountOptions {
  * @example
  * ```ts
  * import { account } from "./account.ts";
- * if (account().specs?.[0] !== "XEP-0077") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [account()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * // XEP-0077 §3.3: a logged-in user changes the password.
+ * await a.iq(xml("iq", { type: "set", to: "localhost" }, xml("query", { xmlns: "jabber:iq:register" },
+ *   xml("username", null, "a"), xml("password", null, "new-password"))));
+ * await t.connect("a@localhost/again", { password: "new-password" });
+ * await t.close();
  * ```
  */
 export function account(options: AccountOptions = {}): XmppModule {

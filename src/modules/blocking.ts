@@ -57,7 +57,14 @@ function items(jids: readonly string[]): Element[] {
  * @example
  * ```ts
  * import { blocking } from "./blocking.ts";
- * if (blocking().specs?.[0] !== "XEP-0191") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [blocking()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * await a.iq(xml("iq", { type: "set" }, xml("block", { xmlns: "urn:xmpp:blocking" }, xml("item", { jid: "spam@example.org" }))));
+ * const list = await a.iq(xml("iq", { type: "get" }, xml("blocklist", { xmlns: "urn:xmpp:blocking" })));
+ * if (child(child(list, "blocklist")!, "item")?.attrs.jid !== "spam@example.org") throw new Error();
+ * await t.close();
  * ```
  */
 export function blocking(): XmppModule {

@@ -34,7 +34,16 @@ function itemElements(items: readonly DiscoItem[]): Element[] {
  * @example
  * ```ts
  * import { disco } from "./disco.ts";
- * if (disco().name !== "disco") throw new Error();
+ * import { ping } from "./ping.ts";
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, elements, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [disco(), ping()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * const info = await a.iq(xml("iq", { type: "get", to: "localhost" },
+ *   xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
+ * const features = elements(child(info, "query")!, "feature").map((f) => f.attrs.var);
+ * if (!features.includes("urn:xmpp:ping")) throw new Error(features.join());
+ * await t.close();
  * ```
  */
 export function disco(): XmppModule {

@@ -14,7 +14,13 @@ import { NS } from "../xml/ns.ts";
  * @example
  * ```ts
  * import { legacySession } from "./legacy_session.ts";
- * if (legacySession().name !== "legacy-session") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [legacySession()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r", { presence: false });
+ * const r = await a.iq(xml("iq", { type: "set" }, xml("session", { xmlns: "urn:ietf:params:xml:ns:xmpp-session" })));
+ * if (r.attrs.type !== "result") throw new Error();
+ * await t.close();
  * ```
  */
 export function legacySession(): XmppModule {

@@ -78,7 +78,17 @@ function stamped(api: ModuleApi, message: Element, stamp: Date): Element {
  * @example
  * ```ts
  * import { offline } from "./offline.ts";
- * if (offline({ maxMessages: 5 }).specs?.[0] !== "XEP-0160") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * const t = await testServer({ modules: [], users: ["a@localhost", "b@localhost"] });
+ * await t.server.unload("offline");
+ * await t.server.use(offline({ maxMessages: 5 }));
+ * const a = await t.connect("a@localhost/r");
+ * await a.send(xml("message", { to: "b@localhost", id: "m" }, xml("body", null, "later")));
+ * const b = await t.connect("b@localhost/r");
+ * const m = await b.next((el) => el.name === "message" && el.attrs.id === "m");
+ * if (!child(m, "delay", "urn:xmpp:delay")) throw new Error();
+ * await t.close();
  * ```
  */
 export function offline(options: OfflineOptions = {}): XmppModule {

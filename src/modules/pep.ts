@@ -83,8 +83,17 @@ function itemElement(item: PubsubItem): Element {
  * @returns The module.
  * @example
  * ```ts
- * import { pep } from "./pep.ts";
- * if (pep().specs?.[0] !== "XEP-0163") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * // Loaded by default (XEP-0163): publish to a node of one's own account and read it back.
+ * const t = await testServer({ users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * await a.iq(xml("iq", { type: "set" }, xml("pubsub", { xmlns: "http://jabber.org/protocol/pubsub" },
+ *   xml("publish", { node: "urn:example:mood" }, xml("item", { id: "current" }, xml("mood", { xmlns: "urn:example:mood" }))))));
+ * const items = await a.iq(xml("iq", { type: "get" }, xml("pubsub", { xmlns: "http://jabber.org/protocol/pubsub" },
+ *   xml("items", { node: "urn:example:mood" }))));
+ * if (!child(child(child(items, "pubsub")!, "items")!, "item")) throw new Error();
+ * await t.close();
  * ```
  */
 export function pep(options: PepOptions = {}): XmppModule {

@@ -13,7 +13,13 @@ import { NS } from "../xml/ns.ts";
  * @example
  * ```ts
  * import { ping } from "./ping.ts";
- * if (ping().specs?.[0] !== "XEP-0199") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [ping()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * const pong = await a.iq(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+ * if (pong.attrs.type !== "result") throw new Error();
+ * await t.close();
  * ```
  */
 export function ping(): XmppModule {

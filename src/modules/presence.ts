@@ -153,8 +153,14 @@ async function onDirected(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDL
  * @returns The module.
  * @example
  * ```ts
- * import { presence } from "./presence.ts";
- * if (presence().name !== "presence") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { xml } from "../xml/element.ts";
+ * // Loaded by default (RFC 6121 §4): a resource learns of the account's other resources.
+ * const t = await testServer({ users: ["a@localhost"] });
+ * await t.connect("a@localhost/one");
+ * const two = await t.connect("a@localhost/two");
+ * await two.next((el) => el.name === "presence" && el.attrs.from === "a@localhost/one");
+ * await t.close();
  * ```
  */
 export function presence(): XmppModule {

@@ -28,7 +28,14 @@ export interface PrivateStorageOptions {
  * @example
  * ```ts
  * import { privateStorage } from "./private_storage.ts";
- * if (privateStorage().specs?.[0] !== "XEP-0049") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [privateStorage()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * await a.iq(xml("iq", { type: "set" }, xml("query", { xmlns: "jabber:iq:private" }, xml("prefs", { xmlns: "urn:example", theme: "dark" }))));
+ * const got = await a.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:private" }, xml("prefs", { xmlns: "urn:example" }))));
+ * if (child(child(got, "query")!, "prefs")?.attrs.theme !== "dark") throw new Error();
+ * await t.close();
  * ```
  */
 export function privateStorage(options: PrivateStorageOptions = {}): XmppModule {

@@ -156,7 +156,14 @@ async function getRoster(api: ModuleApi, ev: IqEvent, user: BareJid): Promise<El
  * @example
  * ```ts
  * import { roster } from "./roster.ts";
- * if (roster({ maxItems: 10 }).name !== "roster") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [roster({ maxItems: 10 })], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * await a.iq(xml("iq", { type: "set" }, xml("query", { xmlns: "jabber:iq:roster" }, xml("item", { jid: "b@localhost", name: "Bob" }))));
+ * const list = await a.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
+ * if (child(child(list, "query")!, "item")?.attrs.name !== "Bob") throw new Error();
+ * await t.close();
  * ```
  */
 export function roster(options: RosterOptions = {}): XmppModule {

@@ -162,8 +162,16 @@ async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED |
  * @returns The module.
  * @example
  * ```ts
- * import { subscriptions } from "./subscriptions.ts";
- * if (subscriptions().name !== "subscriptions") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { xml } from "../xml/element.ts";
+ * // Loaded by default with roster and presence (RFC 6121 §3).
+ * const t = await testServer({ users: ["a@localhost", "b@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * const b = await t.connect("b@localhost/r");
+ * await a.send(xml("presence", { to: "b@localhost", type: "subscribe" }));
+ * const request = await b.next((el) => el.name === "presence" && el.attrs.type === "subscribe");
+ * if (request.attrs.from !== "a@localhost") throw new Error();
+ * await t.close();
  * ```
  */
 export function subscriptions(): XmppModule {

@@ -29,7 +29,13 @@ export function xep82DateTime(date: Date): string {
  * @example
  * ```ts
  * import { time } from "./time.ts";
- * if (time().name !== "time") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [time()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * const now = await a.iq(xml("iq", { type: "get", to: "localhost" }, xml("time", { xmlns: "urn:xmpp:time" })));
+ * if (!child(child(now, "time")!, "utc")) throw new Error();
+ * await t.close();
  * ```
  */
 export function time(): XmppModule {

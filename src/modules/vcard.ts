@@ -25,7 +25,14 @@ export interface VcardOptions {
  * @example
  * ```ts
  * import { vcard } from "./vcard.ts";
- * if (vcard().specs?.[0] !== "XEP-0054") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, text, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [vcard()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * await a.iq(xml("iq", { type: "set" }, xml("vCard", { xmlns: "vcard-temp" }, xml("FN", null, "Alice"))));
+ * const card = await a.iq(xml("iq", { type: "get" }, xml("vCard", { xmlns: "vcard-temp" })));
+ * if (text(child(child(card, "vCard")!, "FN")) !== "Alice") throw new Error();
+ * await t.close();
  * ```
  */
 export function vcard(options: VcardOptions = {}): XmppModule {

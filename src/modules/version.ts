@@ -14,7 +14,13 @@ import { NS } from "../xml/ns.ts";
  * @example
  * ```ts
  * import { version } from "./version.ts";
- * if (version().name !== "version") throw new Error();
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, text, xml } from "../xml/element.ts";
+ * const t = await testServer({ builtinModules: false, modules: [version()], users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * const v = await a.iq(xml("iq", { type: "get", to: "localhost" }, xml("query", { xmlns: "jabber:iq:version" })));
+ * if (text(child(child(v, "query")!, "name")) !== "Parley") throw new Error();
+ * await t.close();
  * ```
  */
 export function version(): XmppModule {

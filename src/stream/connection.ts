@@ -336,7 +336,18 @@ export class Connection {
     let parser = this.#newParser();
     let slice = performance.now();
     while (!this.#closing) {
-      const { value, done } = await this.#reader.read();
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await this.#reader.read();
+      } catch (e) {
+        // The transport failed (reset, aborted): the connection is lost, not in error.
+        this.#host.logger.info("Connection lost", {
+          connection: this.id,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        return;
+      }
+      const { value, done } = read;
       if (done || this.#closing) return;
       this.#lastRead = Date.now();
       this.#pingSent = 0;
