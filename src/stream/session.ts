@@ -22,7 +22,8 @@ import {
   type NegotiationState,
 } from "./negotiation.ts";
 import { type Bucket, take } from "./rate_limit.ts";
-import { StreamError } from "./stream_error.ts";
+import { receivedStreamError, StreamError } from "./stream_error.ts";
+import { writeNegotiationLog } from "./negotiation_log.ts";
 
 /** Limits and timeouts of one connection. */
 export interface SessionLimits {
@@ -211,6 +212,12 @@ export class ClientSession implements LocalSession {
 
   async #shutdown(error: StreamError | undefined): Promise<void> {
     clearTimeout(this.#timer);
+    // #9 item 5: say what failed (negotiation logs the errors it sends itself).
+    const fields = { session: this.id, remoteAddress: this.info.remoteAddress };
+    if (error) {
+      this.#host.logger.info("Stream error sent", { ...fields, condition: error.condition });
+    }
+    this.#host.logger.info("Connection closed", { ...fields, bound: this.#isBound });
     this.#writeHeaderIfNeeded();
     if (error) this.#write(this.#framing.element(error.toElement()));
     this.#write(this.#framing.close());
@@ -306,6 +313,13 @@ export class ClientSession implements LocalSession {
 
   async #event(ev: StreamEvent): Promise<Action> {
     if (this.#isBound) {
+      // #9 item 5: RFC 6120 §4.9.1, a stream error from the peer ends the stream unanswered.
+      const condition = ev.kind === "element" ? receivedStreamError(ev.element) : undefined;
+      if (condition !== undefined) {
+        this.#host.logger.info("Stream error received", { session: this.id, condition });
+        await this.close();
+        return "stop";
+      }
       if (ev.kind === "element") {
         await this.#host.element(this, ev.element);
         return "continue";
@@ -328,6 +342,7 @@ export class ClientSession implements LocalSession {
   async #negotiate(input: NegotiationInput): Promise<Action> {
     const step = await negotiate(this.#state, input, this.#host.env);
     this.#state = step.state;
+    writeNegotiationLog(this.#host.logger, step.log, { session: this.id }); // #9 item 5
     for (const e of step.errors ?? []) {
       this.#host.logger.error("Negotiation step failed", {
         session: this.id,
