@@ -25,6 +25,10 @@ import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.
 import { type Logger, silentLogger } from "./logger.ts";
 import { ModuleHost } from "./module_host.ts";
 import { registrar } from "./registration.ts";
+// #10 item 6 and #9 item 5: throttle password guessing, cap connections per address.
+import { createAuthThrottle } from "../stream/auth_throttle.ts";
+import { FloodMeter } from "../util/flood_meter.ts";
+import { ConnectionLimiter, refuseConnection } from "./connection_limit.ts";
 
 /** How one connection is to be served. */
 export interface ConnectionOptions {
@@ -140,6 +144,15 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
   let closing = false;
   // Stable fake SCRAM salts for unknown users for the life of the process.
   const fakeSaltKey = crypto.getRandomValues(new Uint8Array(32));
+  // #10 item 6: password guessing waits per address and account; connections per address.
+  const throttle = createAuthThrottle({
+    burst: limits.authFailureBurst,
+    perAddressPerMinute: limits.authFailuresPerMinutePerAddress,
+    perAccountPerMinute: limits.authFailuresPerMinutePerAccount,
+    maxDelayMs: limits.maxAuthDelayMs,
+  });
+  const perAddress = new ConnectionLimiter(limits.maxConnectionsPerAddress);
+  const refusals = new FloodMeter();
 
   const env: NegotiationEnv = {
     getCredentials: (jid) => storage.accounts.getCredentials(jid),
@@ -154,6 +167,7 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
     },
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
     randomId,
+    throttle,
     register: resolved.registration.enabled
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
@@ -176,6 +190,7 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
         canStartTls: stream.startTls !== undefined,
         allowPlainWithoutTls: options.allowPlainWithoutTls ?? false,
         maxAuthFailures: limits.maxAuthFailures,
+        maxAuthErrors: limits.maxAuthErrors,
         postAuthFeatures: modules.streamFeatures,
         fakeSaltKey,
         registration: resolved.registration.enabled,
@@ -240,20 +255,32 @@ export async function createServer(config: ServerConfig = {}): Promise<XmppServe
   }
 
   async function handle(stream: ByteStream, options: ConnectionOptions = {}): Promise<void> {
-    const session = new ClientSession(
-      stream,
-      host(stream, options),
-      options.framing ?? streamFraming,
-    );
-    if (closing) {
-      await session.close(new StreamError("system-shutdown"));
-      return;
+    const framing = options.framing ?? streamFraming;
+    // #10 item 6: at most maxConnectionsPerAddress at once from one address.
+    const address = stream.info.remoteAddress;
+    if (!perAddress.acquire(address)) {
+      const level = refusals.note(address ?? "", Date.now());
+      logger[level]("Connection refused: too many from one address", {
+        remoteAddress: address,
+        max: limits.maxConnectionsPerAddress,
+      });
+      const error = new StreamError("policy-violation", "Too many connections from your address");
+      return refuseConnection(stream, framing, resolved.domains[0], error);
     }
-    connections.add(session);
     try {
-      await session.run();
+      const session = new ClientSession(stream, host(stream, options), framing);
+      if (closing) {
+        await session.close(new StreamError("system-shutdown"));
+        return;
+      }
+      connections.add(session);
+      try {
+        await session.run();
+      } finally {
+        connections.delete(session);
+      }
     } finally {
-      connections.delete(session);
+      perAddress.release(address);
     }
   }
 
