@@ -217,7 +217,11 @@ export class ClientSession implements LocalSession {
     if (error) {
       this.#host.logger.info("Stream error sent", { ...fields, condition: error.condition });
     }
-    this.#host.logger.info("Connection closed", { ...fields, bound: this.#isBound });
+    this.#host.logger.info("Connection closed", {
+      ...fields,
+      bound: this.#isBound,
+      clean: this.#clean,
+    });
     this.#writeHeaderIfNeeded();
     if (error) this.#write(this.#framing.element(error.toElement()));
     this.#write(this.#framing.close());
@@ -316,7 +320,11 @@ export class ClientSession implements LocalSession {
       // #9 item 5: RFC 6120 §4.9.1, a stream error from the peer ends the stream unanswered.
       const condition = ev.kind === "element" ? receivedStreamError(ev.element) : undefined;
       if (condition !== undefined) {
-        this.#host.logger.info("Stream error received", { session: this.id, condition });
+        this.#host.logger.info("Stream error received", {
+          session: this.id,
+          remoteAddress: this.info.remoteAddress,
+          condition,
+        });
         await this.close();
         return "stop";
       }
@@ -409,6 +417,7 @@ export class ClientSession implements LocalSession {
     } catch (e) {
       this.#host.logger.info("TLS handshake failed", {
         session: this.id,
+        remoteAddress: this.info.remoteAddress,
         error: e instanceof Error ? e.message : String(e),
       });
       this.#closing = Promise.resolve();

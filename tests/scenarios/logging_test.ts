@@ -128,3 +128,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "logging: a bound client's stream error ends its stream unanswered and is logged",
+  ...opts,
+  async fn() {
+    const { logger, lines } = recorder();
+    const t = await startServer({ logger });
+    try {
+      const c = await RawClient.open(t.tlsPort, "127.0.0.7", true);
+      c.write(header());
+      assert.ok(await c.until(/<\/stream:features>/));
+      c.write(`<auth xmlns='${SASL}' mechanism='PLAIN'>${btoa("\0alice\0alice-pw")}</auth>`);
+      assert.ok(await c.until(/<success /));
+      c.write(header());
+      assert.ok(await c.until(/<\/stream:features>/));
+      c.write(
+        "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>",
+      );
+      assert.ok(await c.until(/<\/iq>/));
+      c.write(
+        "<stream:error><host-gone xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+      );
+      const rest = await c.until(/[\s\S]*<\/stream:stream>/);
+      assert.ok(rest, "our stream end");
+      // RFC 6120 §4.9.1: no stream error in answer to one.
+      assert.equal(rest[0].includes("<stream:error"), false, rest[0]);
+      await waitFor(() => lines.some((l) => l.message === "Connection closed"), "the close");
+      assert.deepEqual(
+        lines.filter((l) => l.fields.remoteAddress === "127.0.0.7" && l.level !== "debug")
+          .map((l) => show(l, "condition", "bound", "clean")),
+        [
+          "info Stream error received condition=host-gone bound=undefined clean=undefined",
+          "info Connection closed condition=undefined bound=true clean=false",
+        ],
+      );
+    } finally {
+      await t.close();
+    }
+  },
+});
