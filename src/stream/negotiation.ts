@@ -39,6 +39,7 @@ import { NS } from "../xml/ns.ts";
 import type { TransportInfo } from "./byte_stream.ts";
 import { handlePostAuth } from "./negotiation_bind.ts";
 import { step, streamErrorStep, withLog } from "./negotiation_common.ts";
+import { loggableMechanism } from "./negotiation_log.ts";
 import { handleOpen } from "./negotiation_header.ts";
 import { handleRegister, isRegisterIq } from "./negotiation_register.ts";
 import { handleSasl } from "./negotiation_sasl.ts";
@@ -187,7 +188,7 @@ function trace(
       element: el?.name,
       xmlns: el?.xmlns,
       // The mechanism a client names is no secret; its payload never appears here.
-      mechanism: el?.name === "auth" ? el.attrs.mechanism?.slice(0, 64) : undefined,
+      mechanism: el?.name === "auth" ? loggableMechanism(el.attrs.mechanism) : undefined,
       from: before.phase,
       phase: result.state.phase,
       outputs: result.outputs

@@ -36,3 +36,22 @@ export function writeNegotiationLog(
 ): void {
   for (const line of lines ?? []) logger[line.level](line.message, { ...fields, ...line.fields });
 }
+
+/**
+ * A SASL mechanism name the peer sent, fit for a log line: as sent when it is a valid name
+ * (RFC 4422 §3.1: 1 to 20 upper-case letters, digits, "-" and "_"), else "(invalid)", so that a
+ * peer cannot write into the log.
+ *
+ * @param name The name as received.
+ * @returns The name to log; `undefined` stays `undefined`.
+ * @example
+ * ```ts
+ * import { loggableMechanism } from "./negotiation_log.ts";
+ * if (loggableMechanism("SCRAM-SHA-1") !== "SCRAM-SHA-1") throw new Error();
+ * if (loggableMechanism("X\nINFO forged") !== "(invalid)") throw new Error();
+ * ```
+ */
+export function loggableMechanism(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  return /^[A-Z0-9_-]{1,20}$/.test(name) ? name : "(invalid)";
+}

@@ -20,6 +20,7 @@ import { NS } from "../xml/ns.ts";
 import type { AuthTicket } from "./auth_throttle.ts";
 import { channelBindings, offeredMechanisms } from "./features.ts";
 import { out, step, streamErrorStep } from "./negotiation_common.ts";
+import { loggableMechanism } from "./negotiation_log.ts";
 import type {
   NegotiationEnv,
   NegotiationLog,
@@ -55,7 +56,7 @@ function failureLog(
       ? "SASL failures flood from one address: further ones this minute are logged at debug"
       : "SASL failure",
     fields: {
-      mechanism: mechanism?.slice(0, 64),
+      mechanism: loggableMechanism(mechanism),
       condition: error.condition,
       text: error.text,
       wrongCredentials: error.wrongCredentials,

@@ -1001,3 +1001,13 @@ Deno.test("negotiate() traces each step at debug by name and namespace, never a 
     equal(all.includes(secret), false, `the log holds "${secret}"`);
   }
 });
+
+Deno.test("negotiate() logs a mechanism name the peer made up as (invalid)", async () => {
+  const env = fakeEnv();
+  const state = (await negotiate(initialState(BASE, TLS13), open(), env)).state;
+  const result = await negotiate(state, auth("X\n2026-01-01 WARN forged line", "="), env);
+  deepEqual(
+    (result.log ?? []).map((l) => l.fields.mechanism),
+    ["(invalid)", "(invalid)"],
+  );
+});
