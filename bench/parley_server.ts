@@ -41,7 +41,14 @@ export async function startBenchServer(
       (_, i) => ({ jid: `user${i + 1}@localhost`, password: "pw" }),
     ),
     // Rate limits lifted, as for the peers (Prosody without mod_limits, ejabberd shapers none).
-    limits: { maxSessionsPerAccount: 10_000, maxAuthFailures: 100, readBytesPerSecond: 0 },
+    limits: {
+      maxSessionsPerAccount: 10_000,
+      maxAuthFailures: 100,
+      readBytesPerSecond: 0,
+      maxConnectionsPerAddress: 1_000_000,
+      authFailuresPerMinutePerAddress: 0,
+      authFailuresPerMinutePerAccount: 0,
+    },
   });
   if (seed) {
     for (let u = 1; u <= seed.users; u++) {

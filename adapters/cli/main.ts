@@ -72,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
     hostname,
     port: c2sPort,
     tls,
+    logger,
     onListen: (l) => logger.info("Listening for clients (STARTTLS)", { port: l.port }),
   }));
   await server.listen(tcpTransport({
@@ -79,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
     port: tlsPort,
     tls,
     directTls: true,
+    logger,
     onListen: (l) => logger.info("Listening for clients (direct TLS)", { port: l.port }),
   }));
   // Plain HTTP: browsers on http://localhost use ws:// (SCRAM; PLAIN is never offered here).

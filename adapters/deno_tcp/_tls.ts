@@ -82,3 +82,45 @@ export function acceptTls<T>(socket: net.Socket, options: AcceptTlsOptions<T>): 
     secure.once("close", onClose);
   });
 }
+
+/** What `tlsExporter()` needs of a TLS socket (Node's API; Deno 2.9.6 lacks the method). */
+interface ExportingSocket {
+  getProtocol(): string | null;
+  exportKeyingMaterial?(length: number, label: string, context?: Uint8Array): Uint8Array;
+}
+
+/**
+ * The `tls-exporter` channel binding data of a connection (RFC 9266 §2): 32 bytes exported
+ * with the label "EXPORTER-Channel-Binding" and an empty context. Only on TLS 1.3 (RFC 9266
+ * §3 defines it for earlier versions only with the extended master secret, which we cannot
+ * check), and only where the runtime can export keying material: Deno 2.9.6's `node:tls`
+ * has no `exportKeyingMaterial`, so there this returns `undefined` and only
+ * `tls-server-end-point` is offered.
+ *
+ * @param socket The TLS socket, after its handshake.
+ * @returns The 32 bytes, or `undefined`.
+ */
+export function tlsExporter(socket: tls.TLSSocket): Uint8Array | undefined {
+  const s = socket as unknown as ExportingSocket;
+  if (typeof s.exportKeyingMaterial !== "function" || s.getProtocol() !== "TLSv1.3") {
+    return undefined;
+  }
+  try {
+    const bytes = s.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0));
+    return bytes?.length === 32 ? new Uint8Array(bytes) : undefined;
+  } catch {
+    return undefined; // not exportable on this connection: the binding is simply not offered
+  }
+}
+
+/**
+ * The channel binding fields {@linkcode tlsExporter} adds to a connection's `TransportInfo`:
+ * `{ tlsExporter }` where it has data, else nothing (not even an undefined key).
+ *
+ * @param socket The TLS socket, after its handshake.
+ * @returns The fields to spread into the `TransportInfo`.
+ */
+export function exporterInfo(socket: tls.TLSSocket): { tlsExporter?: Uint8Array } {
+  const data = tlsExporter(socket);
+  return data ? { tlsExporter: data } : {};
+}

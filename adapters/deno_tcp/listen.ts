@@ -9,9 +9,10 @@ import * as net from "node:net";
 import type * as tls from "node:tls";
 import type { ByteStream } from "../../src/base/transport.ts";
 import { type Logger, silentLogger } from "../../src/base/logger.ts";
+import { FloodMeter } from "../../src/util/flood_meter.ts";
 import type { TlsCredentials } from "./certificate.ts";
 import { socketStreams } from "./_socket_streams.ts";
-import { acceptTls } from "./_tls.ts";
+import { acceptTls, exporterInfo } from "./_tls.ts";
 
 /** Options of {@linkcode listenTcp}. */
 export interface ListenTcpOptions {
@@ -25,7 +26,11 @@ export interface ListenTcpOptions {
   readonly directTls?: boolean;
   /** Time allowed for a TLS handshake, direct or after STARTTLS. Default 30 000 ms. */
   readonly handshakeTimeoutMs?: number;
-  /** Where failed direct-TLS handshakes and listener errors are logged. Default silent. */
+  /**
+   * Where failed TLS handshakes and listener errors are logged: a failed direct-TLS handshake
+   * at `info`, and a flood of failed handshakes from one address (direct or STARTTLS) once a
+   * minute at `warn`. Default silent.
+   */
   readonly logger?: Logger;
 }
 
@@ -135,6 +140,19 @@ export async function listenTcp(
       // The reader is gone: drain (and drop) what is left so the peer's FIN can be seen.
       socket.resume();
     });
+  // #9 item 5: one connection's failed handshake at info, a flood from one address at warn.
+  const tlsFailures = new FloodMeter();
+  const tlsFailed = (remoteAddress: string | undefined, error: unknown, direct: boolean) => {
+    const level = tlsFailures.note(remoteAddress ?? "", Date.now());
+    // A failed STARTTLS handshake is logged by the session; here only the flood.
+    if (!direct && level !== "warn") return;
+    logger[level](
+      level === "warn"
+        ? "TLS handshake failures flood from one address"
+        : "Direct TLS handshake failed",
+      { remoteAddress, error: describe(error) },
+    );
+  };
   const deliver = (stream: ByteStream, remoteAddress: string | undefined) => {
     try {
       onConnection(stream);
@@ -154,7 +172,7 @@ export async function listenTcp(
     return {
       readable,
       writable,
-      info: { kind, secure: true, remoteAddress, tlsServerEndPoint },
+      info: { kind, secure: true, remoteAddress, tlsServerEndPoint, ...exporterInfo(secure) },
       close: () => closeSocket(secure),
     };
   };
@@ -189,6 +207,7 @@ export async function listenTcp(
         onSecure: (secure) =>
           secureStream(secure, "tcp", remoteAddress, credentials.tlsServerEndPoint),
       });
+      upgrade.catch((error) => tlsFailed(remoteAddress, error, false));
       return upgrade;
     };
     return { ...stream, startTls };
@@ -210,8 +229,7 @@ export async function listenTcp(
         secureStream(secure, "tls", remoteAddress, credentials.tlsServerEndPoint),
     }).then(
       (stream) => deliver(stream, remoteAddress),
-      (error) =>
-        logger.debug("Direct TLS handshake failed", { remoteAddress, error: describe(error) }),
+      (error) => tlsFailed(remoteAddress, error, true),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Logger } from "../../src/base/logger.ts";
 import type { Listening, Transport } from "../../src/server/server.ts";
 import type { TlsCredentials } from "./certificate.ts";
 import { listenTcp, type TcpListener } from "./listen.ts";
@@ -20,6 +21,8 @@ export interface TcpTransportOptions {
   readonly directTls?: boolean;
   /** Called once listening, with the bound port (useful with port 0). */
   readonly onListen?: (listener: TcpListener) => void;
+  /** Where failed TLS handshakes and listener errors are logged; default silent. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -46,6 +49,7 @@ export function tcpTransport(options: TcpTransportOptions): Transport {
         port: options.port,
         tls: options.tls,
         directTls: options.directTls,
+        logger: options.logger,
       }, (stream) => accept(stream));
       options.onListen?.(listener);
       return { close: () => listener.close() };

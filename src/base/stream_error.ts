@@ -94,3 +94,26 @@ export function streamErrorElement(
     text ? xml("text", { xmlns: NS.STREAMS, "xml:lang": "en" }, text) : undefined,
   );
 }
+
+/**
+ * Reads a `<stream:error/>` the peer sent: the name of its condition element (RFC 6120
+ * §4.9.2), or "undefined-condition" when it names none. Its text is not returned: it is the
+ * peer's, and is not logged.
+ *
+ * @param element A top-level element from the peer.
+ * @returns The condition, or `undefined` when the element is not a stream error.
+ * @example
+ * ```ts
+ * import { receivedStreamError, streamErrorElement } from "./stream_error.ts";
+ * if (receivedStreamError(streamErrorElement("conflict")) !== "conflict") throw new Error();
+ * ```
+ */
+export function receivedStreamError(element: Element): string | undefined {
+  if (element.name !== "error" || element.xmlns !== NS.STREAM) return undefined;
+  for (const child of element.children) {
+    if (typeof child !== "string" && child.xmlns === NS.STREAMS && child.name !== "text") {
+      return child.name;
+    }
+  }
+  return "undefined-condition";
+}

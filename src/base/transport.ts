@@ -17,6 +17,12 @@ export interface TransportInfo {
    * certificate. Present only on a TLS connection whose certificate the adapter knows.
    */
   readonly tlsServerEndPoint?: Uint8Array;
+  /**
+   * Channel binding data for `tls-exporter` (RFC 9266 §2): 32 bytes of keying material
+   * exported with the label "EXPORTER-Channel-Binding" and an empty context. Present only on
+   * a TLS 1.3 connection whose runtime can export keying material.
+   */
+  readonly tlsExporter?: Uint8Array;
 }
 
 /** A duplex byte stream, as an adapter gives it to the core. */

@@ -5,6 +5,7 @@
  */
 import type { BareJid } from "../jid/jid.ts";
 import type { Credentials } from "../storage/account_store.ts";
+import type { ChannelBindings } from "./channel_binding.ts";
 import { SaslError } from "./sasl_error.ts";
 
 /** The mechanisms Parley implements, in the order of preference it advertises them. */
@@ -23,11 +24,11 @@ export interface SaslContext {
   /** The hosted domain of the stream: the authenticated JID is `username@domain`. */
   readonly domain: string;
   /**
-   * `tls-server-end-point` channel binding data (RFC 5929 §4) of this connection. Pass it
-   * exactly when the -PLUS mechanisms were advertised: its presence is what makes a client's
-   * "y" flag a downgrade (RFC 5802 §6).
+   * The channel binding data of this connection by type (`tls-exporter`, RFC 9266;
+   * `tls-server-end-point`, RFC 5929 §4). Pass exactly what was advertised with the -PLUS
+   * mechanisms: a type with data is what makes a client's "y" flag a downgrade (RFC 5802 §6).
    */
-  readonly channelBinding?: Uint8Array;
+  readonly channelBindings?: ChannelBindings;
   /** The account's credentials, `undefined` when there is none; may throw on storage failure. */
   getCredentials(jid: BareJid): Promise<Credentials | undefined>;
   /** Cryptographically strong random bytes. */

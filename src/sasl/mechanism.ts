@@ -5,7 +5,7 @@
  * @module
  */
 import type { SaslContext, SaslMechanismName, SaslResult } from "./context.ts";
-import { plainAuthenticate } from "./plain.ts";
+import { plainAccount, plainAuthenticate } from "./plain.ts";
 import { scramServerFinal, scramServerFirst, type ScramState } from "./scram.ts";
 
 /** Every mechanism Parley implements, strongest first (the order they are advertised in). */
@@ -114,4 +114,39 @@ export function saslContinue(
 ): Promise<SaslResult<SaslState>> {
   if (state.step === "initial") return first(state.mechanism, response, ctx);
   return scramServerFinal(state, response);
+}
+
+/**
+ * The account whose credentials the next step checks, if it checks any: PLAIN's only message,
+ * or SCRAM's client-final message. The server consults its throttle for this account before
+ * the step runs. A step that checks nothing (SCRAM's first message, a malformed PLAIN
+ * message) gives `undefined`.
+ *
+ * @param mechanism The mechanism of the exchange.
+ * @param state The exchange in progress; `undefined` at `<auth/>`.
+ * @param message The client's data for this step; `undefined` for an `<auth/>` without an
+ * initial response.
+ * @param domain The hosted domain of the stream.
+ * @returns The account (a bare JID, or the raw username when it cannot be prepared).
+ * @example
+ * ```ts
+ * import { verifiedAccount } from "./mechanism.ts";
+ * const message = new TextEncoder().encode("\0alice\0secret");
+ * if (verifiedAccount("PLAIN", undefined, message, "localhost") !== "alice@localhost") {
+ *   throw new Error();
+ * }
+ * if (verifiedAccount("SCRAM-SHA-1", undefined, message, "localhost") !== undefined) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function verifiedAccount(
+  mechanism: SaslMechanismName,
+  state: SaslState | undefined,
+  message: Uint8Array | undefined,
+  domain: string,
+): string | undefined {
+  if (state?.step === "client-final") return state.account;
+  if (mechanism !== "PLAIN" || message === undefined) return undefined;
+  return plainAccount(message, domain);
 }

@@ -1,7 +1,7 @@
 /**
  * SASL for Parley: the server side of SCRAM-SHA-1, SCRAM-SHA-256 (and their -PLUS variants with
- * `tls-server-end-point` channel binding) and PLAIN, credential derivation, and the typed
- * SASL failure.
+ * `tls-exporter` and `tls-server-end-point` channel binding) and PLAIN, credential derivation,
+ * and the typed SASL failure.
  *
  * @example
  * ```ts
@@ -40,10 +40,22 @@ export {
   saslContinue,
   saslStart,
   type SaslState,
+  verifiedAccount,
 } from "./mechanism.ts";
+export {
+  CHANNEL_BINDING_TYPES,
+  type ChannelBindings,
+  type ChannelBindingType,
+  offeredChannelBindings,
+} from "./channel_binding.ts";
 export { decodeSaslPayload, encodeSaslPayload } from "./payload.ts";
-export { plainAuthenticate } from "./plain.ts";
-export { SaslError, type SaslErrorCondition, saslFailureElement } from "./sasl_error.ts";
+export { plainAccount, plainAuthenticate } from "./plain.ts";
+export {
+  SaslError,
+  type SaslErrorCondition,
+  type SaslErrorOptions,
+  saslFailureElement,
+} from "./sasl_error.ts";
 export {
   CHANNEL_BINDING_TYPE,
   DEFAULT_NONCE_LENGTH,

@@ -29,14 +29,47 @@ function tryPrepLocal(username: string): string | undefined {
   }
 }
 
+function parse(message: Uint8Array): [authzid: string, authcid: string, password: string] {
+  const parts = fromUtf8(message)?.split("\0");
+  if (!parts || parts.length !== 3 || parts[1] === "" || parts[2] === "") {
+    throw new SaslError("malformed-request");
+  }
+  return [parts[0], parts[1], parts[2]];
+}
+
+/**
+ * The account a PLAIN message names, without checking anything else: its bare JID, or the
+ * raw authcid when that cannot be prepared. The key of per-account throttling.
+ *
+ * @param message The client's message.
+ * @param domain The hosted domain of the stream.
+ * @returns The account, or `undefined` for a malformed message.
+ * @example
+ * ```ts
+ * import { plainAccount } from "./plain.ts";
+ * const message = new TextEncoder().encode("\0Alice\0secret");
+ * if (plainAccount(message, "localhost") !== "alice@localhost") throw new Error();
+ * ```
+ */
+export function plainAccount(message: Uint8Array, domain: string): string | undefined {
+  let authcid: string;
+  try {
+    authcid = parse(message)[1];
+  } catch {
+    return undefined;
+  }
+  const local = tryPrepLocal(authcid);
+  return local === undefined ? authcid : bareJid(local, domain);
+}
+
 /**
  * Authenticates a PLAIN message.
  *
  * @param message The client's message.
  * @param ctx The context.
  * @returns Success with the authenticated JID.
- * @throws {SaslError} `malformed-request`, `invalid-authzid`, `not-authorized`,
- * `temporary-auth-failure`.
+ * @throws {SaslError} `malformed-request`, `invalid-authzid`, `not-authorized` (with
+ * `wrongCredentials`), `temporary-auth-failure`.
  * @example
  * ```ts
  * import { plainAuthenticate } from "./plain.ts";
@@ -55,12 +88,7 @@ export async function plainAuthenticate(
   message: Uint8Array,
   ctx: SaslContext,
 ): Promise<SaslResult<never>> {
-  const text = fromUtf8(message);
-  const parts = text?.split("\0");
-  if (!parts || parts.length !== 3 || parts[1] === "" || parts[2] === "") {
-    throw new SaslError("malformed-request");
-  }
-  const [authzid, authcid, password] = parts;
+  const [authzid, authcid, password] = parse(message);
   const local = tryPrepLocal(authcid);
   const jid = local === undefined ? undefined : bareJid(local, ctx.domain);
   if (authzid !== "") {
@@ -69,6 +97,8 @@ export async function plainAuthenticate(
   }
   const credentials = jid ? await lookupCredentials(ctx, jid) : undefined;
   const ok = await verifyPlain(credentials ?? FAKE_CREDENTIALS, password);
-  if (!ok || !credentials || !jid) throw new SaslError("not-authorized");
+  if (!ok || !credentials || !jid) {
+    throw new SaslError("not-authorized", undefined, { wrongCredentials: true });
+  }
   return { kind: "success", jid };
 }

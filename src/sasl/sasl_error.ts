@@ -20,14 +20,20 @@ export type SaslErrorCondition =
   | "not-authorized"
   | "temporary-auth-failure";
 
+/** Options of a {@linkcode SaslError}. */
+export interface SaslErrorOptions extends ErrorOptions {
+  /** The failure means wrong credentials (a bad proof or password, an unknown user). */
+  readonly wrongCredentials?: boolean;
+}
+
 /**
  * A failed SASL exchange. The negotiation answers it with `<failure/>`.
  *
  * @example
  * ```ts
  * import { SaslError } from "./sasl_error.ts";
- * const e = new SaslError("not-authorized");
- * if (e.toElement().name !== "failure") throw new Error();
+ * const e = new SaslError("not-authorized", undefined, { wrongCredentials: true });
+ * if (e.toElement().name !== "failure" || !e.wrongCredentials) throw new Error();
  * ```
  */
 export class SaslError extends Error {
@@ -35,19 +41,27 @@ export class SaslError extends Error {
   readonly condition: SaslErrorCondition;
   /** Optional text sent to the peer in `<text/>`; never holds secrets. */
   readonly text?: string;
+  /**
+   * Whether the failure means wrong credentials (a bad proof or password, an unknown user):
+   * only these count toward a stream's failed-authentication limit and are throttled. A
+   * malformed message, an unsupported channel binding type or a detected downgrade is not.
+   */
+  readonly wrongCredentials: boolean;
 
   /**
    * Creates a SASL failure.
    *
    * @param condition The RFC 6120 condition.
    * @param text Optional text for the peer.
-   * @param options `cause`: the underlying error (e.g. a storage failure), for logs only.
+   * @param options `cause`: the underlying error (e.g. a storage failure), for logs only;
+   * `wrongCredentials`: the failure means wrong credentials (default `false`).
    */
-  constructor(condition: SaslErrorCondition, text?: string, options?: ErrorOptions) {
+  constructor(condition: SaslErrorCondition, text?: string, options?: SaslErrorOptions) {
     super(text ? `SASL failure "${condition}": ${text}` : `SASL failure "${condition}"`, options);
     this.name = "SaslError";
     this.condition = condition;
     this.text = text;
+    this.wrongCredentials = options?.wrongCredentials ?? false;
   }
 
   /**

@@ -1,12 +1,14 @@
 /**
  * Server side of SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS variants (RFC 5802, RFC 7677),
- * with the `tls-server-end-point` channel binding (RFC 5929 §4) only. A two-step state machine:
- * client-first → server-first, client-final → server-final (sent in `<success/>`,
+ * with the `tls-exporter` (RFC 9266) and `tls-server-end-point` (RFC 5929 §4) channel
+ * bindings, whichever of them the connection offers and the client names. A two-step state
+ * machine: client-first → server-first, client-final → server-final (sent in `<success/>`,
  * RFC 6120 §6.4.6).
  *
  * @module
  */
 import { type BareJid, bareJid, prepLocal, tryParseJid } from "../jid/jid.ts";
+import { type ChannelBindingType, offeredChannelBindings } from "./channel_binding.ts";
 import type { ScramCredential } from "../storage/account_store.ts";
 import { type Bytes, concat, copy, fromUtf8, timingSafeEqual, utf8, xor } from "./_bytes.ts";
 import { fromBase64, toBase64 } from "../util/base64.ts";
@@ -21,7 +23,13 @@ import {
 import { DEFAULT_ITERATIONS, SALT_LENGTH } from "./credentials.ts";
 import { SaslError } from "./sasl_error.ts";
 
-/** The only channel binding type supported. */
+/**
+ * The channel binding type every TLS connection with a known certificate offers.
+ *
+ * @deprecated Use `CHANNEL_BINDING_TYPES` and `offeredChannelBindings()` from
+ * `channel_binding.ts`: `tls-exporter` is offered too where the runtime can export keying
+ * material.
+ */
 export const CHANNEL_BINDING_TYPE = "tls-server-end-point";
 /** Default length of the server's part of the nonce, in characters. */
 export const DEFAULT_NONCE_LENGTH = 24;
@@ -34,6 +42,11 @@ export interface ScramState {
   readonly step: "client-final";
   /** The account, `undefined` when it does not exist (the exchange then fails at the end). */
   readonly jid?: BareJid;
+  /**
+   * The account the client named: its bare JID, or the raw username when that cannot be
+   * prepared. The key of per-account throttling, for unknown accounts too.
+   */
+  readonly account: string;
   /** StoredKey, base64 (a dummy for an unknown account). */
   readonly storedKey: string;
   /** ServerKey, base64 (a dummy for an unknown account). */
@@ -112,15 +125,19 @@ async function fakeCredential(
   };
 }
 
-/** Checks the gs2 flag against the mechanism and the connection (RFC 5802 §6). */
+/**
+ * Checks the gs2 flag against the mechanism and the connection (RFC 5802 §6) and returns the
+ * channel binding data the client must echo in "c=" (empty without channel binding).
+ */
 function checkChannelBinding(
   mechanism: ScramMechanismName,
   flag: "n" | "y" | "p",
   cbName: string | undefined,
   ctx: SaslContext,
-): void {
+): Uint8Array {
   const plus = mechanism.endsWith("-PLUS");
-  if (plus && !ctx.channelBinding) {
+  const offered = offeredChannelBindings(ctx.channelBindings);
+  if (plus && offered.length === 0) {
     throw new SaslError("invalid-mechanism"); // no channel binding data, -PLUS not offered
   }
   if (flag === "p") {
@@ -129,17 +146,20 @@ function checkChannelBinding(
     if (!plus) {
       throw new SaslError("malformed-request", "Channel binding requires a -PLUS mechanism");
     }
-    // RFC 5802 §6: an unsupported channel binding type MUST fail authentication.
-    if (cbName !== CHANNEL_BINDING_TYPE) {
-      throw new SaslError("not-authorized", `Unsupported channel binding type "${cbName}"`);
+    // RFC 5802 §6: an unsupported channel binding type MUST fail authentication. Not a wrong
+    // credential: the client may go on to another type or mechanism (slixmpp tries tls-unique,
+    // which is undefined for TLS 1.3, RFC 9266 §1). Prosody answers malformed-request too.
+    if (!offered.includes(cbName as ChannelBindingType)) {
+      throw new SaslError("malformed-request", `Unsupported channel binding type "${cbName}"`);
     }
-    return;
+    return ctx.channelBindings![cbName as ChannelBindingType]!;
   }
   if (plus) throw new SaslError("malformed-request", "A -PLUS mechanism requires channel binding");
   // RFC 5802 §6: "y" while the server supports channel binding means a downgrade attack.
-  if (flag === "y" && ctx.channelBinding) {
+  if (flag === "y" && offered.length > 0) {
     throw new SaslError("not-authorized", "Channel binding is supported by the server");
   }
+  return new Uint8Array(0);
 }
 
 /**
@@ -151,8 +171,9 @@ function checkChannelBinding(
  * @param message The client-first-message.
  * @param ctx The context.
  * @returns The challenge and the state to continue from.
- * @throws {SaslError} `malformed-request`, `not-authorized` (channel binding downgrade or
- * unsupported type), `invalid-authzid`, `invalid-mechanism`, `temporary-auth-failure`.
+ * @throws {SaslError} `malformed-request` (syntax, unsupported channel binding type),
+ * `not-authorized` (channel binding downgrade), `invalid-authzid`, `invalid-mechanism`,
+ * `temporary-auth-failure`.
  * @example
  * ```ts
  * import { scramServerFirst } from "./scram.ts";
@@ -173,7 +194,7 @@ export async function scramServerFirst(
   ctx: SaslContext,
 ): Promise<SaslResult<ScramState>> {
   const first = parseClientFirst(decodeUtf8(message));
-  checkChannelBinding(mechanism, first.flag, first.cbName, ctx);
+  const cbData = checkChannelBinding(mechanism, first.flag, first.cbName, ctx);
   // RFC 5802 §5.1 leaves the username's preparation to the profile: XMPP uses the localpart
   // (RFC 6120 §6.3.7), prepared like the localpart of a JID.
   const local = tryPrepLocal(first.username);
@@ -190,11 +211,11 @@ export async function scramServerFirst(
     : await fakeCredential(hash, jid ?? first.username, ctx);
   const nonce = first.nonce + scramNonce(ctx.randomBytes(ctx.nonceLength ?? DEFAULT_NONCE_LENGTH));
   const serverFirst = `r=${nonce},s=${credential.salt},i=${credential.iterations}`;
-  const cbData = first.flag === "p" && ctx.channelBinding ? ctx.channelBinding : new Uint8Array(0);
   const state: ScramState = {
     mechanism,
     step: "client-final",
     jid: credentials ? jid : undefined,
+    account: jid ?? first.username,
     storedKey: credential.storedKey,
     serverKey: credential.serverKey,
     cbindInput: toBase64(concat(utf8(first.gs2Header), cbData)),
@@ -219,12 +240,12 @@ function base64Attr(value: string, what: string): Bytes {
  * @param message The client-final-message.
  * @returns Success with the authenticated JID.
  * @throws {SaslError} `malformed-request` (syntax, nonce), `not-authorized` (channel binding
- * mismatch, wrong proof, unknown user).
+ * mismatch; with `wrongCredentials` for a wrong proof or an unknown user).
  * @example
  * ```ts
  * import { scramServerFinal, type ScramState } from "./scram.ts";
  * const state: ScramState = {
- *   mechanism: "SCRAM-SHA-1", step: "client-final", storedKey: "AAAA", serverKey: "AAAA",
+ *   mechanism: "SCRAM-SHA-1", step: "client-final", account: "u", storedKey: "AAAA", serverKey: "AAAA",
  *   cbindInput: "biws", clientFirstBare: "n=u,r=a", serverFirst: "r=ab,s=QQ==,i=4096", nonce: "ab",
  * };
  * const message = new TextEncoder().encode("c=biws,r=zz,p=AAAA");
@@ -253,7 +274,9 @@ export async function scramServerFinal(
   const clientSignature = await hmacStoredKey(hash, storedKey, authMessage);
   const clientKey = xor(proof, clientSignature);
   const ok = timingSafeEqual(await digest(hash, clientKey), storedKey);
-  if (!ok || state.jid === undefined) throw new SaslError("not-authorized");
+  if (!ok || state.jid === undefined) {
+    throw new SaslError("not-authorized", undefined, { wrongCredentials: true });
+  }
   const serverSignature = await hmacStoredKey(
     hash,
     base64Attr(state.serverKey, "state"),

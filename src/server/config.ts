@@ -15,8 +15,44 @@ export interface ServerLimits extends BuiltinLimits {
   readonly maxStanzaBytes?: number;
   /** Deepest element nesting; default 32. */
   readonly maxDepth?: number;
-  /** Failed SASL attempts before the stream is closed; default 3. */
+  /**
+   * Wrong credentials (a bad password or proof, an unknown user) one stream may try before it
+   * is closed with `<policy-violation/>`; default 3.
+   */
   readonly maxAuthFailures?: number;
+  /**
+   * Other SASL failures one stream may have (an unsupported mechanism or channel binding
+   * type, a malformed message, an abort, a detected downgrade, an attempt refused by the
+   * throttle) before it is closed; default 10.
+   */
+  readonly maxAuthErrors?: number;
+  /**
+   * Failed authentications per remote address, and per account, that are answered without
+   * delay; beyond them the throttle spaces attempts out. Default 10.
+   */
+  readonly authFailureBurst?: number;
+  /**
+   * Failed authentications per minute from one remote address after the burst: further
+   * attempts wait for their turn before their credentials are checked. Default 60; 0 turns
+   * the limit off.
+   */
+  readonly authFailuresPerMinutePerAddress?: number;
+  /**
+   * Failed authentications per minute for one account after the burst, from addresses the
+   * account has not logged in from (its owner's usual addresses are not held back). Default
+   * 60; 0 turns the limit off.
+   */
+  readonly authFailuresPerMinutePerAccount?: number;
+  /**
+   * Longest an authentication attempt waits for the throttle; an attempt that would wait
+   * longer is refused unchecked with `<temporary-auth-failure/>`. Default 10,000 ms.
+   */
+  readonly maxAuthDelayMs?: number;
+  /**
+   * Concurrent connections from one remote address, loopback included; more are closed with
+   * `<policy-violation/>`. Default 100.
+   */
+  readonly maxConnectionsPerAddress?: number;
   /** Time from connection to resource binding; default 60 s. */
   readonly negotiationTimeoutMs?: number;
   /** Silence after which a bound client is pinged; default 300 s. */
@@ -127,6 +163,12 @@ export const DEFAULT_LIMITS: Required<ServerLimits> = {
   maxStanzaBytes: 262_144,
   maxDepth: 32,
   maxAuthFailures: 3,
+  maxAuthErrors: 10,
+  authFailureBurst: 10,
+  authFailuresPerMinutePerAddress: 60,
+  authFailuresPerMinutePerAccount: 60,
+  maxAuthDelayMs: 10_000,
+  maxConnectionsPerAddress: 100,
   negotiationTimeoutMs: 60_000,
   idleTimeoutMs: 300_000,
   pingTimeoutMs: 60_000,
@@ -144,6 +186,12 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   maxStanzaBytes: [10_000, 64 * 1024 * 1024],
   maxDepth: [4, 1024],
   maxAuthFailures: [1, 100],
+  maxAuthErrors: [1, 1000],
+  authFailureBurst: [1, 1_000_000],
+  authFailuresPerMinutePerAddress: [0, 1_000_000],
+  authFailuresPerMinutePerAccount: [0, 1_000_000],
+  maxAuthDelayMs: [0, 600_000],
+  maxConnectionsPerAddress: [1, 1_000_000],
   negotiationTimeoutMs: [10, 3_600_000],
   idleTimeoutMs: [10, 86_400_000],
   pingTimeoutMs: [10, 3_600_000],

@@ -16,6 +16,10 @@ import { type Framing, streamFraming } from "../stream/framing.ts";
 import type { NegotiationEnv } from "../stream/negotiation.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { SessionHub } from "./session_hub.ts";
+// #10 item 6 and #9 item 5: throttle password guessing, cap connections per address.
+import { createAuthThrottle } from "../stream/auth_throttle.ts";
+import { FloodMeter } from "../util/flood_meter.ts";
+import { ConnectionLimiter, refuseConnection } from "./connection_limit.ts";
 
 /** How one connection is to be served. */
 export interface ConnectionOptions {
@@ -54,6 +58,8 @@ export class Connections {
   readonly #env: NegotiationEnv;
   // Stable fake SCRAM salts for unknown users for the life of the process.
   readonly #fakeSaltKey = crypto.getRandomValues(new Uint8Array(32));
+  readonly #perAddress: ConnectionLimiter;
+  readonly #refusals = new FloodMeter();
   #closing = false;
 
   /**
@@ -62,6 +68,15 @@ export class Connections {
   constructor(deps: ConnectionsDeps) {
     this.#deps = deps;
     const { storage, config, router } = deps;
+    const limits = config.limits;
+    // #10 item 6: password guessing waits per address and account; connections per address.
+    const throttle = createAuthThrottle({
+      burst: limits.authFailureBurst,
+      perAddressPerMinute: limits.authFailuresPerMinutePerAddress,
+      perAccountPerMinute: limits.authFailuresPerMinutePerAccount,
+      maxDelayMs: limits.maxAuthDelayMs,
+    });
+    this.#perAddress = new ConnectionLimiter(limits.maxConnectionsPerAddress);
     this.#env = {
       getCredentials: (jid) => storage.accounts.getCredentials(jid),
       async bind(jid: BareJid, resource: string | undefined) {
@@ -82,6 +97,7 @@ export class Connections {
       randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
       randomId: () => deps.randomId(),
       register: deps.register,
+      throttle,
     };
   }
 
@@ -97,20 +113,33 @@ export class Connections {
    * @param options How to serve it.
    */
   async handle(stream: ByteStream, options: ConnectionOptions = {}): Promise<void> {
-    const conn = new Connection(
-      stream,
-      this.#host(stream, options),
-      options.framing ?? streamFraming,
-    );
-    if (this.#closing) {
-      await conn.close(new StreamError("system-shutdown"));
-      return;
+    const { config, logger } = this.#deps;
+    const framing = options.framing ?? streamFraming;
+    // #10 item 6: at most maxConnectionsPerAddress at once from one address.
+    const address = stream.info.remoteAddress;
+    if (!this.#perAddress.acquire(address)) {
+      const level = this.#refusals.note(address ?? "", Date.now());
+      logger[level]("Connection refused: too many from one address", {
+        remoteAddress: address,
+        max: config.limits.maxConnectionsPerAddress,
+      });
+      const error = new StreamError("policy-violation", "Too many connections from your address");
+      return refuseConnection(stream, framing, config.domains[0], error);
     }
-    this.#open.add(conn);
     try {
-      await conn.run();
+      const conn = new Connection(stream, this.#host(stream, options), framing);
+      if (this.#closing) {
+        await conn.close(new StreamError("system-shutdown"));
+        return;
+      }
+      this.#open.add(conn);
+      try {
+        await conn.run();
+      } finally {
+        this.#open.delete(conn);
+      }
     } finally {
-      this.#open.delete(conn);
+      this.#perAddress.release(address);
     }
   }
 
@@ -135,6 +164,7 @@ export class Connections {
         canStartTls: stream.startTls !== undefined,
         allowPlainWithoutTls: options.allowPlainWithoutTls ?? false,
         maxAuthFailures: config.limits.maxAuthFailures,
+        maxAuthErrors: config.limits.maxAuthErrors,
         postAuthFeatures: this.#deps.postAuthFeatures,
         fakeSaltKey: this.#fakeSaltKey,
         registration: config.registration.enabled,

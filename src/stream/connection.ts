@@ -26,6 +26,8 @@ import {
 } from "./negotiation.ts";
 import { OutputQueue } from "./output.ts";
 import { type Bucket, take } from "./rate_limit.ts";
+import { writeNegotiationLog } from "./negotiation_log.ts";
+import { receivedStreamError } from "../base/stream_error.ts";
 
 /** Limits and timeouts of one connection. */
 export interface SessionLimits {
@@ -274,6 +276,16 @@ export class Connection {
   async #shutdown(error: StreamError | undefined): Promise<void> {
     clearTimeout(this.#timer);
     this.#error = error;
+    // #9 item 5: say what failed (negotiation logs the errors it sends itself).
+    const fields = { connection: this.id, remoteAddress: this.info.remoteAddress };
+    if (error) {
+      this.#host.logger.info("Stream error sent", { ...fields, condition: error.condition });
+    }
+    this.#host.logger.info("Connection closed", {
+      ...fields,
+      bound: this.#attached !== undefined,
+      clean: this.#clientClosed,
+    });
     if (!this.#headerSent) {
       this.#headerSent = true;
       this.#output.pushFinal(this.#framing.open({
@@ -406,6 +418,17 @@ export class Connection {
   async #event(ev: StreamEvent): Promise<Action> {
     const attached = this.#attached;
     if (attached) {
+      // #9 item 5: RFC 6120 §4.9.1, a stream error from the peer ends the stream unanswered.
+      const condition = ev.kind === "element" ? receivedStreamError(ev.element) : undefined;
+      if (condition !== undefined) {
+        this.#host.logger.info("Stream error received", {
+          connection: this.id,
+          remoteAddress: this.info.remoteAddress,
+          condition,
+        });
+        await this.close();
+        return "stop";
+      }
       if (ev.kind === "element") {
         await attached.receive(this, ev.element);
         return "continue";
@@ -428,6 +451,7 @@ export class Connection {
   async #negotiate(input: NegotiationInput): Promise<Action> {
     const step = await negotiate(this.#state, input, this.#host.env);
     this.#state = step.state;
+    writeNegotiationLog(this.#host.logger, step.log, { connection: this.id }); // #9 item 5
     for (const e of step.errors ?? []) {
       this.#host.logger.error("Negotiation step failed", {
         connection: this.id,
@@ -492,6 +516,7 @@ export class Connection {
     } catch (e) {
       this.#host.logger.info("TLS handshake failed", {
         connection: this.id,
+        remoteAddress: this.info.remoteAddress,
         error: e instanceof Error ? e.message : String(e),
       });
       this.#closing = Promise.resolve();

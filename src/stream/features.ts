@@ -3,8 +3,8 @@
  *
  * @module
  */
+import { type ChannelBindings, offeredChannelBindings } from "../sasl/channel_binding.ts";
 import type { SaslMechanismName } from "../sasl/context.ts";
-import { CHANNEL_BINDING_TYPE } from "../sasl/scram.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import type { TransportInfo } from "../base/transport.ts";
@@ -17,8 +17,31 @@ export type FeatureConfig = Pick<
 >;
 
 /**
- * Tells whether the -PLUS mechanisms can be offered: on a TLS stream whose
- * `tls-server-end-point` data the transport knows (RFC 5929 §4).
+ * The channel binding data a stream offers: on a TLS stream, `tls-exporter` (RFC 9266) and
+ * `tls-server-end-point` (RFC 5929 §4), each where the transport knows its data; nothing on an
+ * unprotected stream.
+ *
+ * @param info The transport.
+ * @returns The data by type; empty when the -PLUS mechanisms cannot be offered.
+ * @example
+ * ```ts
+ * import { channelBindings } from "./features.ts";
+ * const cb = channelBindings({ kind: "tls", secure: true, tlsServerEndPoint: new Uint8Array(32) });
+ * if (Object.keys(cb).join() !== "tls-server-end-point") throw new Error();
+ * ```
+ */
+export function channelBindings(info: TransportInfo): ChannelBindings {
+  if (!info.secure) return {};
+  const all: ChannelBindings = {
+    "tls-exporter": info.tlsExporter,
+    "tls-server-end-point": info.tlsServerEndPoint,
+  };
+  return Object.fromEntries(offeredChannelBindings(all).map((t) => [t, all[t]]));
+}
+
+/**
+ * Tells whether the -PLUS mechanisms can be offered: on a TLS stream with at least one
+ * channel binding type (see {@linkcode channelBindings}).
  *
  * @param info The transport.
  * @returns `true` when channel binding is available.
@@ -29,7 +52,7 @@ export type FeatureConfig = Pick<
  * ```
  */
 export function channelBindingAvailable(info: TransportInfo): boolean {
-  return info.secure && info.tlsServerEndPoint !== undefined && info.tlsServerEndPoint.length > 0;
+  return offeredChannelBindings(channelBindings(info)).length > 0;
 }
 
 /**
@@ -69,8 +92,8 @@ function features(...children: (Element | readonly Element[] | undefined)[]): El
 
 /**
  * The features before authentication: STARTTLS (with `<required/>` when mandatory,
- * RFC 6120 §5.3.1), the SASL mechanisms, and the XEP-0440 list of channel binding types next
- * to the -PLUS mechanisms.
+ * RFC 6120 §5.3.1), the SASL mechanisms, and next to the -PLUS mechanisms the XEP-0440 list of
+ * exactly the channel binding types offered.
  *
  * @param config The configuration.
  * @param info The transport.
@@ -90,14 +113,15 @@ export function preAuthFeatures(config: FeatureConfig, info: TransportInfo): Ele
     return features(xml("starttls", { xmlns: NS.TLS }, xml("required", null)));
   }
   const mechanisms = offeredMechanisms(config, info);
+  const cbTypes = offeredChannelBindings(channelBindings(info));
   return features(
     tlsPossible ? xml("starttls", { xmlns: NS.TLS }) : undefined,
     xml("mechanisms", { xmlns: NS.SASL }, mechanisms.map((m) => xml("mechanism", null, m))),
-    channelBindingAvailable(info)
+    cbTypes.length > 0
       ? xml(
         "sasl-channel-binding",
         { xmlns: NS.SASL_CB },
-        xml("channel-binding", { type: CHANNEL_BINDING_TYPE }),
+        cbTypes.map((type) => xml("channel-binding", { type })),
       )
       : undefined,
     // XEP-0077 §8: in-band registration is offered before authentication.

@@ -38,15 +38,18 @@ import { prepDomain } from "../jid/jid.ts";
 import { NS } from "../xml/ns.ts";
 import type { TransportInfo } from "../base/transport.ts";
 import { handlePostAuth } from "./negotiation_bind.ts";
-import { step, streamErrorStep } from "./negotiation_common.ts";
+import { step, streamErrorStep, withLog } from "./negotiation_common.ts";
+import { loggableMechanism } from "./negotiation_log.ts";
 import { handleOpen } from "./negotiation_header.ts";
 import { handleRegister, isRegisterIq } from "./negotiation_register.ts";
 import { handleSasl } from "./negotiation_sasl.ts";
 import { handleSecured, handleTls } from "./negotiation_tls.ts";
+import { receivedStreamError } from "../base/stream_error.ts";
 import type {
   NegotiationConfig,
   NegotiationEnv,
   NegotiationInput,
+  NegotiationLog,
   NegotiationState,
   NegotiationStep,
 } from "./negotiation_types.ts";
@@ -56,6 +59,7 @@ export type {
   NegotiationEffect,
   NegotiationEnv,
   NegotiationInput,
+  NegotiationLog,
   NegotiationOutput,
   NegotiationPhase,
   NegotiationState,
@@ -70,7 +74,7 @@ export type { StreamHeader } from "./stream_header.ts";
  * @param info What the transport says about the connection (`secure` for direct TLS).
  * @returns The state.
  * @throws {RangeError} When `domains` is empty or holds a malformed domain, or
- * `maxAuthFailures` is not a positive integer.
+ * `maxAuthFailures` or `maxAuthErrors` is not a positive integer.
  * @example
  * ```ts
  * import { initialState } from "./negotiation.ts";
@@ -94,7 +98,13 @@ export function initialState(config: NegotiationConfig, info: TransportInfo): Ne
       `Cannot negotiate: maxAuthFailures "${config.maxAuthFailures}" is not a positive integer`,
     );
   }
-  return { config, info, phase: "await-open", domain, authFailures: 0 };
+  const maxErrors = config.maxAuthErrors;
+  if (maxErrors !== undefined && (!Number.isInteger(maxErrors) || maxErrors < 1)) {
+    throw new RangeError(
+      `Cannot negotiate: maxAuthErrors "${maxErrors}" is not a positive integer`,
+    );
+  }
+  return { config, info, phase: "await-open", domain, authFailures: 0, authErrors: 0 };
 }
 
 function element(
@@ -103,6 +113,20 @@ function element(
   env: NegotiationEnv,
 ): Promise<NegotiationStep> {
   const el = input.element;
+  const condition = receivedStreamError(el);
+  if (condition !== undefined) {
+    // RFC 6120 §4.9.1: a stream error is unrecoverable; we close our side without answering.
+    return Promise.resolve(
+      step({ ...state, phase: "closed", sasl: undefined }, [{ kind: "close" }], {
+        effects: [{ kind: "disconnect" }],
+        log: [{
+          level: "info",
+          message: "Stream error received",
+          fields: { condition, remoteAddress: state.info.remoteAddress },
+        }],
+      }),
+    );
+  }
   if (state.jid !== undefined) return handlePostAuth(state, el, env);
   if (el.xmlns === NS.TLS) return Promise.resolve(handleTls(state, el, env));
   if (el.xmlns === NS.SASL) return handleSasl(state, el, env);
@@ -140,7 +164,43 @@ function element(
  * if (step.effects[0]?.kind !== "disconnect") throw new Error();
  * ```
  */
-export function negotiate(
+export async function negotiate(
+  state: NegotiationState,
+  input: NegotiationInput,
+  env: NegotiationEnv,
+): Promise<NegotiationStep> {
+  const result = await advance(state, input, env);
+  return withLog(result, [trace(state, input, result)]);
+}
+
+/** The debug line of one step: what came in and went out, by name and namespace only. */
+function trace(
+  before: NegotiationState,
+  input: NegotiationInput,
+  result: NegotiationStep,
+): NegotiationLog {
+  const el = input.kind === "element" ? input.element : undefined;
+  return {
+    level: "debug",
+    message: "Negotiation step",
+    fields: {
+      input: input.kind,
+      element: el?.name,
+      xmlns: el?.xmlns,
+      // The mechanism a client names is no secret; its payload never appears here.
+      mechanism: el?.name === "auth" ? loggableMechanism(el.attrs.mechanism) : undefined,
+      from: before.phase,
+      phase: result.state.phase,
+      outputs: result.outputs
+        .map((o) => o.kind === "element" ? `${o.element.name}` : o.kind)
+        .join(" "),
+      effects: result.effects.map((e) => e.kind).join(" ") || undefined,
+      remoteAddress: before.info.remoteAddress,
+    },
+  };
+}
+
+function advance(
   state: NegotiationState,
   input: NegotiationInput,
   env: NegotiationEnv,

@@ -8,36 +8,72 @@ import { type StreamErrorCondition, streamErrorElement } from "../base/stream_er
 import type {
   NegotiationEffect,
   NegotiationEnv,
+  NegotiationLog,
   NegotiationOutput,
   NegotiationState,
   NegotiationStep,
 } from "./negotiation_types.ts";
 
+/** What {@linkcode step} may add to a step besides state and outputs. */
+export interface StepOptions {
+  /** Effects to perform. */
+  readonly effects?: readonly NegotiationEffect[];
+  /** Unexpected errors to log. */
+  readonly errors?: readonly unknown[];
+  /** Lines to log. */
+  readonly log?: readonly NegotiationLog[];
+}
+
 /**
- * Builds a step, leaving `errors` out when there are none.
+ * Builds a step, leaving `errors` and `log` out when there are none.
  *
  * @param state The next state.
  * @param outputs What to write.
- * @param options `effects` to perform and `errors` to log.
+ * @param options `effects` to perform, `errors` and `log` lines to log.
  * @returns The step.
  * @example
  * ```ts
  * import { step } from "./negotiation_common.ts";
  * import { initialState } from "./negotiation.ts";
  * const s = initialState({ domains: ["localhost"], requireTls: false, canStartTls: false, maxAuthFailures: 3 }, { kind: "tcp", secure: false });
- * if ("errors" in step(s, [])) throw new Error();
+ * if ("errors" in step(s, []) || "log" in step(s, [])) throw new Error();
  * ```
  */
 export function step(
   state: NegotiationState,
   outputs: readonly NegotiationOutput[],
-  options: { effects?: readonly NegotiationEffect[]; errors?: readonly unknown[] } = {},
+  options: StepOptions = {},
 ): NegotiationStep {
-  const effects = options.effects ?? [];
-  if (options.errors && options.errors.length > 0) {
-    return { state, outputs, effects, errors: options.errors };
-  }
-  return { state, outputs, effects };
+  const result: {
+    state: NegotiationState;
+    outputs: readonly NegotiationOutput[];
+    effects: readonly NegotiationEffect[];
+    errors?: readonly unknown[];
+    log?: readonly NegotiationLog[];
+  } = { state, outputs, effects: options.effects ?? [] };
+  if (options.errors && options.errors.length > 0) result.errors = options.errors;
+  if (options.log && options.log.length > 0) result.log = options.log;
+  return result;
+}
+
+/**
+ * Appends log lines to a step.
+ *
+ * @param result The step.
+ * @param log The lines to add after its own.
+ * @returns The step with the lines.
+ * @example
+ * ```ts
+ * import { step, withLog } from "./negotiation_common.ts";
+ * import { initialState } from "./negotiation.ts";
+ * const s = initialState({ domains: ["localhost"], requireTls: false, canStartTls: false, maxAuthFailures: 3 }, { kind: "tcp", secure: false });
+ * const r = withLog(step(s, []), [{ level: "debug", message: "Hi", fields: {} }]);
+ * if (r.log?.length !== 1) throw new Error();
+ * ```
+ */
+export function withLog(result: NegotiationStep, log: readonly NegotiationLog[]): NegotiationStep {
+  if (log.length === 0) return result;
+  return { ...result, log: [...result.log ?? [], ...log] };
 }
 
 /**
@@ -83,7 +119,7 @@ export function openOutput(domain: string, id: string): NegotiationOutput {
  * @param env For the stream id, when a header must be sent.
  * @param condition The stream error condition.
  * @param options `text` for the peer, `before`: outputs written before the error (e.g. a SASL
- * `<failure/>`), `errors` to log.
+ * `<failure/>`), `errors` and `log` lines to log (a "Stream error sent" line follows them).
  * @returns The step.
  * @example
  * ```ts
@@ -99,10 +135,19 @@ export function streamErrorStep(
   state: NegotiationState,
   env: NegotiationEnv,
   condition: StreamErrorCondition,
-  options: { text?: string; before?: readonly NegotiationOutput[]; errors?: readonly unknown[] } =
-    {},
+  options: {
+    text?: string;
+    before?: readonly NegotiationOutput[];
+    errors?: readonly unknown[];
+    log?: readonly NegotiationLog[];
+  } = {},
 ): NegotiationStep {
   const header = state.streamId === undefined ? [openOutput(state.domain, env.randomId())] : [];
+  const sent: NegotiationLog = {
+    level: "info",
+    message: "Stream error sent",
+    fields: { condition, text: options.text, remoteAddress: state.info.remoteAddress },
+  };
   return step(
     { ...state, phase: "closed", sasl: undefined },
     [
@@ -111,6 +156,10 @@ export function streamErrorStep(
       out(streamErrorElement(condition, options.text)),
       { kind: "close" },
     ],
-    { effects: [{ kind: "disconnect" }], errors: options.errors },
+    {
+      effects: [{ kind: "disconnect" }],
+      errors: options.errors,
+      log: [...options.log ?? [], sent],
+    },
   );
 }

@@ -1,63 +1,137 @@
 /**
  * SASL negotiation (RFC 6120 §6.4): `<auth/>`, `<challenge/>`/`<response/>`, `<abort/>`,
- * `<success/>` and `<failure/>`, with the retry limit of §6.4.5.
+ * `<success/>` and `<failure/>`, with the retry limits of §6.4.5 and the throttle of
+ * credential checks.
  *
  * @module
  */
 import type { SaslContext, SaslMechanismName, SaslResult } from "../sasl/context.ts";
-import { isSaslMechanism, saslContinue, saslStart, type SaslState } from "../sasl/mechanism.ts";
+import {
+  isSaslMechanism,
+  saslContinue,
+  saslStart,
+  type SaslState,
+  verifiedAccount,
+} from "../sasl/mechanism.ts";
 import { decodeSaslPayload, encodeSaslPayload } from "../sasl/payload.ts";
 import { SaslError } from "../sasl/sasl_error.ts";
 import { type Element, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { channelBindingAvailable, offeredMechanisms } from "./features.ts";
+import type { AuthTicket } from "./auth_throttle.ts";
+import { channelBindings, offeredMechanisms } from "./features.ts";
 import { out, step, streamErrorStep } from "./negotiation_common.ts";
-import type { NegotiationEnv, NegotiationState, NegotiationStep } from "./negotiation_types.ts";
+import { loggableMechanism } from "./negotiation_log.ts";
+import type {
+  NegotiationEnv,
+  NegotiationLog,
+  NegotiationState,
+  NegotiationStep,
+} from "./negotiation_types.ts";
+
+/** Default of `NegotiationConfig.maxAuthErrors`. */
+export const DEFAULT_MAX_AUTH_ERRORS = 10;
 
 function context(state: NegotiationState, env: NegotiationEnv): SaslContext {
   return {
     domain: state.domain,
-    channelBinding: channelBindingAvailable(state.info) ? state.info.tlsServerEndPoint : undefined,
+    channelBindings: channelBindings(state.info),
     getCredentials: (jid) => env.getCredentials(jid),
     randomBytes: (n) => env.randomBytes(n),
     fakeSaltKey: state.config.fakeSaltKey,
   };
 }
 
-/** Reports a failed attempt; the one that reaches maxAuthFailures also ends the stream. */
+/** The log line of a SASL failure: mechanism, condition, address; never a payload. */
+function failureLog(
+  state: NegotiationState,
+  env: NegotiationEnv,
+  mechanism: string | undefined,
+  error: SaslError,
+): NegotiationLog {
+  const remoteAddress = state.info.remoteAddress;
+  const level = env.throttle?.noteFailure(remoteAddress) ?? "info";
+  return {
+    level,
+    message: level === "warn"
+      ? "SASL failures flood from one address: further ones this minute are logged at debug"
+      : "SASL failure",
+    fields: {
+      mechanism: loggableMechanism(mechanism),
+      condition: error.condition,
+      text: error.text,
+      wrongCredentials: error.wrongCredentials,
+      remoteAddress,
+    },
+  };
+}
+
+/**
+ * Reports a failed attempt. Wrong credentials count toward `maxAuthFailures`, anything else
+ * toward `maxAuthErrors` (so that a client can go on to a mechanism that works, while no
+ * client can loop forever on malformed messages or aborts); the failure that reaches its
+ * limit also ends the stream.
+ */
 function failure(
   state: NegotiationState,
   env: NegotiationEnv,
+  mechanism: string | undefined,
   error: SaslError,
   errors: readonly unknown[] = [],
 ): NegotiationStep {
-  const authFailures = state.authFailures + 1;
-  const next: NegotiationState = { ...state, authFailures, sasl: undefined };
+  const wrong = error.wrongCredentials;
+  const authFailures = state.authFailures + (wrong ? 1 : 0);
+  const authErrors = state.authErrors + (wrong ? 0 : 1);
+  const next: NegotiationState = { ...state, authFailures, authErrors, sasl: undefined };
   const reply = out(error.toElement());
-  if (authFailures >= state.config.maxAuthFailures) {
+  const log = [failureLog(state, env, mechanism, error)];
+  const maxErrors = state.config.maxAuthErrors ?? DEFAULT_MAX_AUTH_ERRORS;
+  if (authFailures >= state.config.maxAuthFailures || authErrors >= maxErrors) {
     // RFC 6120 §6.4.5: past the retry limit, the stream error SHOULD be <policy-violation/>.
-    return streamErrorStep(next, env, "policy-violation", { before: [reply], errors });
+    return streamErrorStep(next, env, "policy-violation", { before: [reply], errors, log });
   }
-  return step(next, [reply], { errors });
+  return step(next, [reply], { errors, log });
 }
 
 async function run(
   state: NegotiationState,
   env: NegotiationEnv,
   mechanism: SaslMechanismName,
+  account: string | undefined,
   exchange: () => Promise<SaslResult<SaslState>>,
 ): Promise<NegotiationStep> {
+  let ticket: AuthTicket | undefined;
+  if (account !== undefined && env.throttle) {
+    // Consulted before the credentials are checked, and the answer waits for it: the client
+    // learns nothing sooner by trying faster (issue #10).
+    ticket = await env.throttle.admit(state.info.remoteAddress, account);
+    if (!ticket) {
+      const refused = new SaslError(
+        "temporary-auth-failure",
+        "Too many failed authentication attempts; try again later",
+      );
+      return failure(state, env, mechanism, refused);
+    }
+  }
   let result: SaslResult<SaslState>;
   try {
     result = await exchange();
   } catch (e) {
-    if (e instanceof SaslError) return failure(state, env, e, e.cause ? [e.cause] : []);
+    ticket?.settle(false);
+    if (e instanceof SaslError) return failure(state, env, mechanism, e, e.cause ? [e.cause] : []);
     // A bug or a crypto failure: the client gets a retryable failure, the shell logs the error.
-    return failure(state, env, new SaslError("temporary-auth-failure"), [e]);
+    return failure(state, env, mechanism, new SaslError("temporary-auth-failure"), [e]);
   }
+  ticket?.settle(result.kind === "success");
+  const log: NegotiationLog[] = ticket && ticket.delayMs > 0
+    ? [{
+      level: "debug",
+      message: "Credential check delayed by the throttle",
+      fields: { delayMs: ticket.delayMs, remoteAddress: state.info.remoteAddress },
+    }]
+    : [];
   if (result.kind === "challenge") {
     const challenge = xml("challenge", { xmlns: NS.SASL }, encodeSaslPayload(result.data));
-    return step({ ...state, sasl: result.state }, [out(challenge)]);
+    return step({ ...state, sasl: result.state }, [out(challenge)], { log });
   }
   // RFC 6120 §6.4.6: additional data (SCRAM's server-final) goes in <success/>, then the
   // stream restarts and the parser is discarded.
@@ -74,45 +148,74 @@ async function run(
     [out(success)],
     {
       effects: [{ kind: "authenticated", jid: result.jid, mechanism }, { kind: "restart" }],
+      log,
     },
   );
 }
 
+/** Decodes the base64 data of `<auth/>` or `<response/>`, or reports incorrect-encoding. */
+function payload(
+  state: NegotiationState,
+  env: NegotiationEnv,
+  mechanism: string | undefined,
+  element: Element,
+): { data: Uint8Array | undefined } | NegotiationStep {
+  try {
+    return { data: decodeSaslPayload(text(element)) };
+  } catch (e) {
+    if (e instanceof SaslError) return failure(state, env, mechanism, e);
+    throw e;
+  }
+}
+
 function auth(state: NegotiationState, element: Element, env: NegotiationEnv) {
   const { config, info } = state;
+  const mechanism = element.attrs.mechanism ?? "";
   // RFC 6120 §5.3.1: while STARTTLS is mandatory-to-negotiate, SASL is not offered; an attempt
   // anyway gets <encryption-required/> (§6.5.4).
   if (config.requireTls && !info.secure) {
-    return Promise.resolve(failure(state, env, new SaslError("encryption-required")));
+    return Promise.resolve(failure(state, env, mechanism, new SaslError("encryption-required")));
   }
-  const mechanism = element.attrs.mechanism ?? "";
   if (!isSaslMechanism(mechanism) || !offeredMechanisms(config, info).includes(mechanism)) {
     // RFC 6120 §6.5.4: PLAIN exists but needs a protected stream (RFC 4616 §6); anything else
     // not offered (or no 'mechanism' at all) is <invalid-mechanism/> (§6.5.7).
     const condition = mechanism === "PLAIN" && !info.secure
       ? "encryption-required"
       : "invalid-mechanism";
-    return Promise.resolve(failure(state, env, new SaslError(condition)));
+    return Promise.resolve(failure(state, env, mechanism, new SaslError(condition)));
   }
+  const decoded = payload(state, env, mechanism, element);
+  if (!("data" in decoded)) return Promise.resolve(decoded);
+  const account = verifiedAccount(mechanism, undefined, decoded.data, state.domain);
   // A new <auth/> replaces an unfinished exchange (RFC 6120 does not forbid restarting).
-  return run(state, env, mechanism, () => {
-    const ctx = context(state, env);
-    return saslStart(mechanism, decodeSaslPayload(text(element)), ctx);
-  });
+  return run(
+    state,
+    env,
+    mechanism,
+    account,
+    () => saslStart(mechanism, decoded.data, context(state, env)),
+  );
 }
 
 function response(state: NegotiationState, element: Element, env: NegotiationEnv) {
   const exchange = state.sasl;
   if (exchange === undefined) {
     return Promise.resolve(
-      failure(state, env, new SaslError("malformed-request", "No exchange in progress")),
+      failure(state, env, undefined, new SaslError("malformed-request", "No exchange in progress")),
     );
   }
-  return run(state, env, exchange.mechanism, () => {
-    // An empty <response/> is taken as zero-length data, like "=".
-    const data = decodeSaslPayload(text(element)) ?? new Uint8Array(0);
-    return saslContinue(exchange, data, context(state, env));
-  });
+  const decoded = payload(state, env, exchange.mechanism, element);
+  if (!("data" in decoded)) return Promise.resolve(decoded);
+  // An empty <response/> is taken as zero-length data, like "=".
+  const data = decoded.data ?? new Uint8Array(0);
+  const account = verifiedAccount(exchange.mechanism, exchange, data, state.domain);
+  return run(
+    state,
+    env,
+    exchange.mechanism,
+    account,
+    () => saslContinue(exchange, data, context(state, env)),
+  );
 }
 
 /**
@@ -120,7 +223,7 @@ function response(state: NegotiationState, element: Element, env: NegotiationEnv
  *
  * @param state The state (phase "negotiating", not authenticated).
  * @param element The element, in the SASL namespace.
- * @param env Credentials and randomness.
+ * @param env Credentials, randomness and the throttle.
  * @returns The step.
  * @example
  * ```ts
@@ -130,7 +233,7 @@ function response(state: NegotiationState, element: Element, env: NegotiationEnv
  * const s = initialState({ domains: ["localhost"], requireTls: false, canStartTls: false, maxAuthFailures: 3 }, { kind: "tcp", secure: false });
  * const abort = xml("abort", { xmlns: "urn:ietf:params:xml:ns:xmpp-sasl" });
  * const r = await handleSasl({ ...s, phase: "negotiating", streamId: "s1" }, abort, {} as NegotiationEnv);
- * if (r.state.authFailures !== 1) throw new Error();
+ * if (r.state.authErrors !== 1 || r.state.authFailures !== 0) throw new Error();
  * ```
  */
 export function handleSasl(
@@ -144,8 +247,11 @@ export function handleSasl(
     case "response":
       return response(state, element, env);
     case "abort":
-      // RFC 6120 §6.4.4. Counted like any failure, so aborting cannot be looped forever.
-      return Promise.resolve(failure(state, env, new SaslError("aborted")));
+      // RFC 6120 §6.4.4. Not a wrong credential, but counted toward maxAuthErrors, so aborting
+      // cannot be looped forever.
+      return Promise.resolve(
+        failure(state, env, state.sasl?.mechanism, new SaslError("aborted")),
+      );
     default:
       // <success/>, <challenge/>, <failure/> are the server's: RFC 6120 §4.9.3.24.
       return Promise.resolve(streamErrorStep(state, env, "unsupported-stanza-type"));

@@ -7,9 +7,11 @@
 import type { BareJid, FullJid } from "../jid/jid.ts";
 import type { SaslMechanismName } from "../sasl/context.ts";
 import type { SaslState } from "../sasl/mechanism.ts";
+import type { LogFields } from "../base/logger.ts";
 import type { Credentials } from "../storage/account_store.ts";
 import type { Element } from "../xml/element.ts";
 import type { TransportInfo } from "../base/transport.ts";
+import type { AuthThrottle } from "./auth_throttle.ts";
 import type { StreamHeader } from "./stream_header.ts";
 
 /** How a transport negotiates streams. */
@@ -23,11 +25,20 @@ export interface NegotiationConfig {
   /** Offer PLAIN on an unprotected stream: local development only (RFC 4616 §6). */
   readonly allowPlainWithoutTls?: boolean;
   /**
-   * How many SASL failures a stream may have: the failure that reaches this number is answered
-   * with `<failure/>` and then a `<policy-violation/>` stream error (RFC 6120 §6.4.5). Every
-   * failure counts, `<abort/>` included. E.g. 3 gives a client two retries.
+   * How many wrong credentials (a bad proof or password, an unknown user) a stream may try:
+   * the failure that reaches this number is answered with `<failure/>` and then a
+   * `<policy-violation/>` stream error (RFC 6120 §6.4.5). E.g. 3 gives a client two retries.
+   * Other SASL failures do not count here but toward `maxAuthErrors`.
    */
   readonly maxAuthFailures: number;
+  /**
+   * How many other SASL failures a stream may have (an unsupported mechanism or channel
+   * binding type, a malformed message, `<abort/>`, a detected downgrade, a refused or failed
+   * attempt): a client may try its way through mechanisms (slixmpp needs four failures before
+   * PLAIN), but not loop forever. The one that reaches this number ends the stream like
+   * `maxAuthFailures`. Default 10.
+   */
+  readonly maxAuthErrors?: number;
   /** Extra stream features offered next to `<bind/>` (e.g. XEP-0198). */
   readonly postAuthFeatures?: readonly Element[];
   /**
@@ -61,6 +72,12 @@ export interface NegotiationEnv {
    * (`conflict` for an existing account, `resource-constraint` when rate limited).
    */
   register?(jid: BareJid, password: string, info: TransportInfo): Promise<void>;
+  /**
+   * Throttles credential checks per remote address and account (see `auth_throttle.ts`):
+   * consulted before each SASL step that checks credentials, which waits for it. Without it,
+   * only the per-stream limits apply.
+   */
+  readonly throttle?: AuthThrottle;
 }
 
 /** What the shell feeds to {@linkcode negotiate}. */
@@ -126,8 +143,10 @@ export interface NegotiationState {
   readonly domain: string;
   /** Id of the header we sent for the current stream; `undefined` before we sent one. */
   readonly streamId?: string;
-  /** Failed SASL attempts so far. */
+  /** Wrong credentials tried so far (see `maxAuthFailures`). */
   readonly authFailures: number;
+  /** Other SASL failures so far (see `maxAuthErrors`). */
+  readonly authErrors: number;
   /** The SASL exchange in progress. */
   readonly sasl?: SaslState;
   /** The authenticated account, after SASL success. */
@@ -152,4 +171,21 @@ export interface NegotiationStep {
    * never hold SASL payloads. Absent when there were none.
    */
   readonly errors?: readonly unknown[];
+  /**
+   * What to log about this step, in order: SASL failures, stream errors sent and received (at
+   * `info`, or `warn` for a flood from one address) and a `debug` trace of the step. Fields
+   * never hold SASL payloads, passwords or element contents; the shell adds its own (e.g. the
+   * session id). Absent when there is nothing to log.
+   */
+  readonly log?: readonly NegotiationLog[];
+}
+
+/** One line for the shell's logger. */
+export interface NegotiationLog {
+  /** The logger method. */
+  readonly level: "debug" | "info" | "warn" | "error";
+  /** The message, in sentence case. */
+  readonly message: string;
+  /** Structured fields; no secrets. */
+  readonly fields: LogFields;
 }

@@ -49,10 +49,12 @@ const PENCIL: Credentials = await deriveCredentials("pencil", {
   salt2: unb64("W22ZaJ0SNY7soEsUEjb6gQ=="),
 });
 const CB = enc.encode("certificate hash, 32 bytes long.");
+const EXPORTER = enc.encode("exported keying material, 32 b..");
 
 interface Options {
   readonly nonce?: string;
   readonly channelBinding?: Uint8Array;
+  readonly exporter?: Uint8Array;
   readonly accounts?: Record<string, Credentials>;
   readonly fakeSaltKey?: Uint8Array;
   readonly fail?: boolean;
@@ -63,7 +65,10 @@ function context(options: Options = {}): SaslContext {
   let counter = 0;
   return {
     domain: "localhost",
-    channelBinding: options.channelBinding,
+    channelBindings: {
+      "tls-server-end-point": options.channelBinding,
+      "tls-exporter": options.exporter,
+    },
     fakeSaltKey: options.fakeSaltKey,
     nonceLength: options.nonce?.length,
     getCredentials(jid: BareJid) {
@@ -181,7 +186,9 @@ Deno.test("scramServerFirst() checks the gs2 header against the mechanism and co
     ["SCRAM-SHA-256", "p=tls-server-end-point,,n=user,r=abc", CB, "malformed-request"],
     ["SCRAM-SHA-256-PLUS", "n,,n=user,r=abc", CB, "malformed-request"],
     ["SCRAM-SHA-256-PLUS", "y,,n=user,r=abc", CB, "malformed-request"],
-    ["SCRAM-SHA-256-PLUS", "p=tls-unique,,n=user,r=abc", CB, "not-authorized"],
+    // RFC 5802 §6: an unsupported type fails; tls-unique is undefined for TLS 1.3 (RFC 9266).
+    ["SCRAM-SHA-256-PLUS", "p=tls-unique,,n=user,r=abc", CB, "malformed-request"],
+    ["SCRAM-SHA-256-PLUS", "p=tls-exporter,,n=user,r=abc", CB, "malformed-request"],
     ["SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,n=user,r=abc", undefined, "invalid-mechanism"],
     ["SCRAM-SHA-256", "n,a=other@localhost,n=user,r=abc", undefined, "invalid-authzid"],
     ["SCRAM-SHA-256", "n,a=user@elsewhere,n=user,r=abc", undefined, "invalid-authzid"],
@@ -303,4 +310,98 @@ Deno.test("saslContinue() rejects a malformed first message after an empty chall
     saslContinue({ mechanism: "SCRAM-SHA-1", step: "initial" }, enc.encode("n,,"), context()),
     (e: SaslError) => e.condition === "malformed-request",
   );
+});
+
+for (
+  const [name, bindings, gs2Header, cbData] of [
+    ["tls-exporter", { exporter: EXPORTER }, "p=tls-exporter,,", EXPORTER],
+    [
+      "tls-exporter beside tls-server-end-point",
+      {
+        exporter: EXPORTER,
+        channelBinding: CB,
+      },
+      "p=tls-exporter,,",
+      EXPORTER,
+    ],
+    [
+      "tls-server-end-point beside tls-exporter",
+      {
+        exporter: EXPORTER,
+        channelBinding: CB,
+      },
+      "p=tls-server-end-point,,",
+      CB,
+    ],
+  ] as const
+) {
+  Deno.test(`scramServerFinal() accepts SCRAM-SHA-256-PLUS with ${name}`, async () => {
+    const bare = "n=user,r=clientnonce";
+    const ctx = context(bindings);
+    const first = challengeOf(
+      await scramServerFirst("SCRAM-SHA-256-PLUS", enc.encode(gs2Header + bare), ctx),
+    );
+    const client = await clientFinal({
+      hash: "SHA-256",
+      password: "pencil",
+      gs2Header,
+      cbData,
+      clientFirstBare: bare,
+      serverFirst: first.text,
+    });
+    const final = await scramServerFinal(first.state as ScramState, enc.encode(client.message));
+    deepEqual(final, {
+      kind: "success",
+      jid: "user@localhost",
+      data: enc.encode(client.serverSignature),
+    });
+  });
+}
+
+Deno.test("scramServerFirst() treats 'y' as a downgrade when only tls-exporter is offered", async () => {
+  const ctx = context({ exporter: EXPORTER });
+  equal(
+    await failure(scramServerFirst("SCRAM-SHA-256", enc.encode("y,,n=user,r=abc"), ctx)),
+    "not-authorized",
+  );
+});
+
+Deno.test("SaslError.wrongCredentials marks only a wrong proof or an unknown user", async () => {
+  const flag = async (promise: Promise<unknown>) => {
+    const e = await promise.then(() => undefined, (e) => e);
+    return [(e as SaslError).condition, (e as SaslError).wrongCredentials];
+  };
+  const ctx = context({ channelBinding: CB });
+  // Channel binding problems and a downgrade are not wrong credentials.
+  deepEqual(
+    await flag(scramServerFirst("SCRAM-SHA-256-PLUS", enc.encode("p=tls-unique,,n=u,r=a"), ctx)),
+    ["malformed-request", false],
+  );
+  deepEqual(
+    await flag(scramServerFirst("SCRAM-SHA-256", enc.encode("y,,n=user,r=abc"), ctx)),
+    ["not-authorized", false],
+  );
+  for (const [user, password] of [["user", "pen"], ["nobody", "pencil"]]) {
+    const bare = `n=${user},r=abc`;
+    const first = challengeOf(
+      await scramServerFirst("SCRAM-SHA-1", enc.encode(`n,,${bare}`), context()),
+    );
+    const state = first.state as ScramState;
+    equal(state.account, `${user}@localhost`);
+    const client = await clientFinal({
+      hash: "SHA-1",
+      password,
+      gs2Header: "n,,",
+      clientFirstBare: bare,
+      serverFirst: first.text,
+    });
+    deepEqual(
+      await flag(scramServerFinal(state, enc.encode(client.message))),
+      ["not-authorized", true],
+      user,
+    );
+    // A channel binding mismatch fails before the proof is looked at: not a credential.
+    const forged = client.message.replace("c=biws", `c=${btoa("p=tls-exporter,,")}`);
+    deepEqual(await flag(scramServerFinal(state, enc.encode(forged))), ["not-authorized", false]);
+  }
 });

@@ -18,3 +18,34 @@ Deno.test("resolveConfig() throws TypeError on a wrong type and RangeError out o
   assert.throws(() => resolveConfig({ limits: { readBytesPerSecond: -1 } }), RangeError);
   assert.equal(resolveConfig({ limits: { readBytesPerSecond: 0 } }).limits.readBytesPerSecond, 0);
 });
+
+Deno.test("resolveConfig() checks the authentication and connection limits", () => {
+  const r = resolveConfig({});
+  assert.deepEqual(
+    [
+      r.limits.maxAuthFailures,
+      r.limits.maxAuthErrors,
+      r.limits.authFailureBurst,
+      r.limits.authFailuresPerMinutePerAddress,
+      r.limits.authFailuresPerMinutePerAccount,
+      r.limits.maxAuthDelayMs,
+      r.limits.maxConnectionsPerAddress,
+    ],
+    [3, 10, 10, 60, 60, 10_000, 100],
+  );
+  for (
+    const bad of [
+      { maxAuthErrors: 0 },
+      { authFailureBurst: 0 },
+      { authFailuresPerMinutePerAddress: -1 },
+      { maxAuthDelayMs: 600_001 },
+      { maxConnectionsPerAddress: 0 },
+    ]
+  ) {
+    assert.throws(() => resolveConfig({ limits: bad }), RangeError, JSON.stringify(bad));
+  }
+  const off = resolveConfig({
+    limits: { authFailuresPerMinutePerAddress: 0, authFailuresPerMinutePerAccount: 0 },
+  });
+  assert.equal(off.limits.authFailuresPerMinutePerAddress, 0);
+});

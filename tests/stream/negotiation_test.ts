@@ -1,9 +1,10 @@
-import { deepEqual } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import type { BareJid, FullJid } from "../../src/jid/jid.ts";
 import { StanzaError } from "../../src/base/stanza_error.ts";
 import { deriveCredentials } from "../../src/sasl/credentials.ts";
 import type { Credentials } from "../../src/storage/account_store.ts";
 import type { TransportInfo } from "../../src/base/transport.ts";
+import type { AuthThrottle } from "../../src/stream/auth_throttle.ts";
 import {
   initialState,
   negotiate,
@@ -11,6 +12,7 @@ import {
   type NegotiationEffect,
   type NegotiationEnv,
   type NegotiationInput,
+  type NegotiationLog,
   type NegotiationOutput,
   type NegotiationStep,
 } from "../../src/stream/negotiation.ts";
@@ -21,8 +23,16 @@ import { clientFinal } from "../sasl/_scram_client.ts";
 // ---- Fixtures -------------------------------------------------------------------------------
 
 const CB = new TextEncoder().encode("certificate digest, 32 bytes....");
+const EXPORTER = new TextEncoder().encode("exported keying material, 32 b..");
 const TCP: TransportInfo = { kind: "tcp", secure: false };
 const TLS: TransportInfo = { kind: "tcp", secure: true, tlsServerEndPoint: CB };
+const TLS13: TransportInfo = {
+  kind: "tls",
+  secure: true,
+  remoteAddress: "192.0.2.7",
+  tlsServerEndPoint: CB,
+  tlsExporter: EXPORTER,
+};
 const TLS_NO_CB: TransportInfo = { kind: "tls", secure: true };
 
 const alice: Credentials = await deriveCredentials("secret", {
@@ -53,7 +63,13 @@ async function scram(hash: "SHA-1" | "SHA-256", gs2Header: string, cbData?: Uint
 const SHA256 = await scram("SHA-256", "n,,");
 const SHA1 = await scram("SHA-1", "n,,");
 const PLUS = await scram("SHA-256", "p=tls-server-end-point,,", CB);
+const PLUS_EXPORTER = await scram("SHA-256", "p=tls-exporter,,", EXPORTER);
+const PLUS_EXPORTER_SHA1 = await scram("SHA-1", "p=tls-exporter,,", EXPORTER);
+const PLUS_SHA1 = await scram("SHA-1", "p=tls-server-end-point,,", CB);
 const DOWNGRADE = await scram("SHA-256", "y,,");
+const DOWNGRADE_SHA1 = await scram("SHA-1", "y,,");
+// What Debian's slixmpp 1.8.3 sends for -PLUS: tls-unique, which is undefined for TLS 1.3.
+const TLS_UNIQUE = btoa("p=tls-unique,,n=alice,r=cnonce");
 const PLAIN_OK = btoa("\0alice\0secret");
 const PLAIN_BAD = btoa("\0alice\0wrong");
 
@@ -61,7 +77,12 @@ interface EnvOptions {
   readonly failStorage?: boolean;
   readonly taken?: readonly string[];
   readonly bindThrows?: Error;
+  /** A throttle that records its calls into `throttled` and refuses the accounts listed. */
+  readonly throttle?: { readonly refuse?: readonly string[]; readonly delayMs?: number };
 }
+
+/** The calls a fake throttle saw, per conversation: "admit ADDRESS ACCOUNT", "settle OK". */
+let throttled: string[] = [];
 
 function fakeEnv(options: EnvOptions = {}): NegotiationEnv {
   const accounts = new Map<string, Credentials>([["alice@localhost", alice]]);
@@ -86,7 +107,20 @@ function fakeEnv(options: EnvOptions = {}): NegotiationEnv {
     randomBytes: (n) => new Uint8Array(n),
     randomId: () => `id-${++ids}`,
   };
-  return env;
+  const t = options.throttle;
+  if (!t) return env;
+  const throttle: AuthThrottle = {
+    admit(address, account) {
+      throttled.push(`admit ${address} ${account}`);
+      if (t.refuse?.includes(account)) return Promise.resolve(undefined);
+      return Promise.resolve({
+        delayMs: t.delayMs ?? 0,
+        settle: (ok: boolean) => void throttled.push(`settle ${ok}`),
+      });
+    },
+    noteFailure: () => "info",
+  };
+  return { ...env, throttle };
 }
 
 // ---- Inputs ---------------------------------------------------------------------------------
@@ -158,6 +192,13 @@ function showEffect(e: NegotiationEffect): string {
   }
 }
 
+/** A non-debug log line: "level message key=value …" (undefined fields left out). */
+function showLog(l: NegotiationLog): string {
+  const fields = Object.entries(l.fields).filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}=${v}`).join("");
+  return `${l.level} ${l.message}${fields}`;
+}
+
 const header = (id: string, from = "localhost") =>
   `open from=${from} id=${id} version=1.0 xml:lang=en`;
 const streamError = (condition: string) =>
@@ -167,6 +208,9 @@ const mechanisms = (...names: string[]) =>
   `<mechanisms xmlns=SASL>${names.map((n) => `<mechanism>${n}</mechanism>`).join("")}</mechanisms>`;
 const CB_FEATURE =
   "<sasl-channel-binding xmlns=SASL_CB><channel-binding type='tls-server-end-point'/></sasl-channel-binding>";
+const CB_FEATURE_BOTH = "<sasl-channel-binding xmlns=SASL_CB>" +
+  "<channel-binding type='tls-exporter'/><channel-binding type='tls-server-end-point'/>" +
+  "</sasl-channel-binding>";
 const BIND_FEATURES =
   "<features xmlns=STREAM><bind xmlns=BIND/><session xmlns=SESSION><optional/></session></features>";
 const STREAM_END = ["close"];
@@ -187,6 +231,10 @@ interface Exchange {
   readonly effects?: readonly string[];
   readonly phase: string;
   readonly errors?: number;
+  /** The step's non-debug log lines (see showLog); checked when given. */
+  readonly log?: readonly string[];
+  /** The fake throttle's calls during the step; checked when given. */
+  readonly throttled?: readonly string[];
 }
 
 interface Conversation {
@@ -414,17 +462,28 @@ const conversations: Conversation[] = [
     ],
   },
   {
-    name: "negotiate() answers wrong passwords, aborts and bad base64, and closes at the limit",
+    name: "negotiate() counts only wrong credentials toward maxAuthFailures and closes at it",
     exchanges: [
       loggedIn[0],
       {
         input: auth("PLAIN", PLAIN_BAD),
         outputs: [saslFailure("not-authorized")],
         phase: "negotiating",
+        log: [
+          "info SASL failure mechanism=PLAIN condition=not-authorized wrongCredentials=true",
+        ],
       },
       {
         input: auth("SCRAM-SHA-256", "!!!"),
         outputs: [saslFailure("incorrect-encoding")],
+        phase: "negotiating",
+        log: [
+          "info SASL failure mechanism=SCRAM-SHA-256 condition=incorrect-encoding wrongCredentials=false",
+        ],
+      },
+      {
+        input: auth("PLAIN", btoa("\0nobody\0secret")),
+        outputs: [saslFailure("not-authorized")],
         phase: "negotiating",
       },
       {
@@ -432,8 +491,214 @@ const conversations: Conversation[] = [
         outputs: [saslFailure("not-authorized"), streamError("policy-violation"), "close"],
         effects: ["disconnect"],
         phase: "closed",
+        log: [
+          "info SASL failure mechanism=PLAIN condition=not-authorized wrongCredentials=true",
+          "info Stream error sent condition=policy-violation",
+        ],
       },
-      { input: auth("PLAIN", PLAIN_OK), outputs: [], phase: "closed" },
+      { input: auth("PLAIN", PLAIN_OK), outputs: [], phase: "closed", log: [] },
+    ],
+  },
+  {
+    name: "negotiate() lets slixmpp try tls-unique and 'y' before PLAIN (issue #9)",
+    info: TLS,
+    exchanges: [
+      {
+        input: open(),
+        outputs: [header("id-1"), `<features xmlns=STREAM>${SECURE_MECHS}${CB_FEATURE}</features>`],
+        phase: "negotiating",
+      },
+      ...(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"].map((mechanism): Exchange => ({
+        input: auth(mechanism, TLS_UNIQUE),
+        outputs: [
+          "<failure xmlns=SASL><malformed-request/><text xml:lang='en'>Unsupported channel binding type \"tls-unique\"</text></failure>",
+        ],
+        phase: "negotiating",
+        log: [
+          `info SASL failure mechanism=${mechanism} condition=malformed-request text=Unsupported channel binding type "tls-unique" wrongCredentials=false`,
+        ],
+      }))),
+      ...([["SCRAM-SHA-256", DOWNGRADE], ["SCRAM-SHA-1", DOWNGRADE_SHA1]] as const).map((
+        [mechanism, messages],
+      ): Exchange => ({
+        input: auth(mechanism, messages.first),
+        outputs: [
+          "<failure xmlns=SASL><not-authorized/><text xml:lang='en'>Channel binding is supported by the server</text></failure>",
+        ],
+        phase: "negotiating",
+      })),
+      {
+        input: auth("PLAIN", PLAIN_OK),
+        outputs: ["<success xmlns=SASL/>"],
+        effects: ["authenticated alice@localhost PLAIN", "restart"],
+        phase: "await-open",
+      },
+    ],
+  },
+  {
+    name: "negotiate() bounds other SASL failures by maxAuthErrors (10 by default)",
+    exchanges: [
+      loggedIn[0],
+      ...Array.from({ length: 9 }, (): Exchange => ({
+        input: el(xml("abort", { xmlns: NS.SASL })),
+        outputs: [saslFailure("aborted")],
+        phase: "negotiating",
+      })),
+      {
+        input: auth("SCRAM-SHA-1", "!!!"),
+        outputs: [saslFailure("incorrect-encoding"), streamError("policy-violation"), "close"],
+        effects: ["disconnect"],
+        phase: "closed",
+      },
+    ],
+  },
+  {
+    name: "negotiate() offers tls-exporter beside tls-server-end-point and accepts either",
+    info: TLS13,
+    exchanges: [
+      {
+        input: open(),
+        outputs: [
+          header("id-1"),
+          `<features xmlns=STREAM>${SECURE_MECHS}${CB_FEATURE_BOTH}</features>`,
+        ],
+        phase: "negotiating",
+      },
+      {
+        input: auth("SCRAM-SHA-1-PLUS", PLUS_EXPORTER_SHA1.first),
+        outputs: [`<challenge xmlns=SASL>${PLUS_EXPORTER_SHA1.serverFirst}</challenge>`],
+        phase: "negotiating",
+      },
+      {
+        // The tls-server-end-point data where tls-exporter was named: a mismatch.
+        input: response(PLUS_SHA1.final),
+        outputs: [
+          "<failure xmlns=SASL><not-authorized/><text xml:lang='en'>Channel binding mismatch</text></failure>",
+        ],
+        phase: "negotiating",
+        log: [
+          "info SASL failure mechanism=SCRAM-SHA-1-PLUS condition=not-authorized text=Channel binding mismatch wrongCredentials=false remoteAddress=192.0.2.7",
+        ],
+      },
+      {
+        input: auth("SCRAM-SHA-256-PLUS", PLUS.first),
+        outputs: [`<challenge xmlns=SASL>${PLUS.serverFirst}</challenge>`],
+        phase: "negotiating",
+      },
+      {
+        input: auth("SCRAM-SHA-256-PLUS", PLUS_EXPORTER.first),
+        outputs: [`<challenge xmlns=SASL>${PLUS_EXPORTER.serverFirst}</challenge>`],
+        phase: "negotiating",
+      },
+      {
+        input: response(PLUS_EXPORTER.final),
+        outputs: [`<success xmlns=SASL>${PLUS_EXPORTER.serverFinal}</success>`],
+        effects: ["authenticated alice@localhost SCRAM-SHA-256-PLUS", "restart"],
+        phase: "await-open",
+      },
+    ],
+  },
+  {
+    name: "negotiate() advertises only tls-exporter when the certificate is unknown",
+    info: { kind: "tls", secure: true, tlsExporter: EXPORTER },
+    exchanges: [
+      {
+        input: open(),
+        outputs: [
+          header("id-1"),
+          `<features xmlns=STREAM>${SECURE_MECHS}<sasl-channel-binding xmlns=SASL_CB><channel-binding type='tls-exporter'/></sasl-channel-binding></features>`,
+        ],
+        phase: "negotiating",
+      },
+      {
+        input: auth("SCRAM-SHA-256-PLUS", PLUS.first),
+        outputs: [
+          "<failure xmlns=SASL><malformed-request/><text xml:lang='en'>Unsupported channel binding type \"tls-server-end-point\"</text></failure>",
+        ],
+        phase: "negotiating",
+      },
+    ],
+  },
+  {
+    name: "negotiate() consults the throttle before each credential check only",
+    info: TLS13,
+    env: { throttle: { refuse: ["bob@localhost"], delayMs: 250 } },
+    exchanges: [
+      {
+        ...loggedIn[0],
+        outputs: [
+          header("id-1"),
+          `<features xmlns=STREAM>${SECURE_MECHS}${CB_FEATURE_BOTH}</features>`,
+        ],
+      },
+      {
+        input: auth("PLAIN", btoa("\0bob\0secret")),
+        outputs: [
+          "<failure xmlns=SASL><temporary-auth-failure/><text xml:lang='en'>Too many failed authentication attempts; try again later</text></failure>",
+        ],
+        phase: "negotiating",
+        throttled: ["admit 192.0.2.7 bob@localhost"],
+      },
+      {
+        input: auth("PLAIN", PLAIN_BAD),
+        outputs: [saslFailure("not-authorized")],
+        phase: "negotiating",
+        throttled: ["admit 192.0.2.7 alice@localhost", "settle false"],
+      },
+      {
+        input: auth("SCRAM-SHA-256"),
+        outputs: ["<challenge xmlns=SASL>=</challenge>"],
+        phase: "negotiating",
+        throttled: [],
+      },
+      {
+        input: response(DOWNGRADE.first),
+        outputs: [
+          "<failure xmlns=SASL><not-authorized/><text xml:lang='en'>Channel binding is supported by the server</text></failure>",
+        ],
+        phase: "negotiating",
+        throttled: [],
+      },
+      {
+        input: auth("SCRAM-SHA-256-PLUS", PLUS.first),
+        outputs: [`<challenge xmlns=SASL>${PLUS.serverFirst}</challenge>`],
+        phase: "negotiating",
+        throttled: [],
+      },
+      {
+        input: response(PLUS.final),
+        outputs: [`<success xmlns=SASL>${PLUS.serverFinal}</success>`],
+        effects: ["authenticated alice@localhost SCRAM-SHA-256-PLUS", "restart"],
+        phase: "await-open",
+        throttled: ["admit 192.0.2.7 alice@localhost", "settle true"],
+      },
+    ],
+  },
+  {
+    name: "negotiate() closes without an answer when the peer sends a stream error",
+    info: TLS13,
+    exchanges: [
+      {
+        ...loggedIn[0],
+        outputs: [
+          header("id-1"),
+          `<features xmlns=STREAM>${SECURE_MECHS}${CB_FEATURE_BOTH}</features>`,
+        ],
+      },
+      {
+        input: el(
+          xml(
+            "error",
+            { xmlns: NS.STREAM },
+            xml("conflict", { xmlns: NS.STREAMS }),
+            xml("text", { xmlns: NS.STREAMS }, "secret text"),
+          ),
+        ),
+        outputs: ["close"],
+        effects: ["disconnect"],
+        phase: "closed",
+        log: ["info Stream error received condition=conflict remoteAddress=192.0.2.7"],
+      },
     ],
   },
   {
@@ -660,18 +925,89 @@ for (const c of conversations) {
     const env = fakeEnv(c.env);
     let state = initialState({ ...BASE, ...c.config }, c.info ?? TLS_NO_CB);
     for (const [i, x] of c.exchanges.entries()) {
+      throttled = [];
       const result: NegotiationStep = await negotiate(state, x.input, env);
+      const log = (result.log ?? []).filter((l) => l.level !== "debug").map(showLog);
       deepEqual(
         {
           outputs: result.outputs.map(showOutput),
           effects: result.effects.map(showEffect),
           phase: result.state.phase,
           errors: result.errors?.length,
+          log: x.log === undefined ? undefined : log,
+          throttled: x.throttled === undefined ? undefined : throttled,
         },
-        { outputs: x.outputs, effects: x.effects ?? [], phase: x.phase, errors: x.errors },
+        {
+          outputs: x.outputs,
+          effects: x.effects ?? [],
+          phase: x.phase,
+          errors: x.errors,
+          log: x.log,
+          throttled: x.throttled,
+        },
         `exchange ${i}`,
       );
       state = result.state;
     }
   });
 }
+
+Deno.test("negotiate() traces each step at debug by name and namespace, never a payload", async () => {
+  const env = fakeEnv();
+  let state = initialState(BASE, TLS13);
+  const lines: NegotiationLog[] = [];
+  for (const input of [open(), auth("PLAIN", PLAIN_BAD), auth("PLAIN", PLAIN_OK)]) {
+    const result = await negotiate(state, input, env);
+    lines.push(...result.log ?? []);
+    state = result.state;
+  }
+  deepEqual(lines.filter((l) => l.level === "debug").map((l) => l.fields), [
+    {
+      input: "open",
+      element: undefined,
+      xmlns: undefined,
+      mechanism: undefined,
+      from: "await-open",
+      phase: "negotiating",
+      outputs: "open features",
+      effects: undefined,
+      remoteAddress: "192.0.2.7",
+    },
+    {
+      input: "element",
+      element: "auth",
+      xmlns: NS.SASL,
+      mechanism: "PLAIN",
+      from: "negotiating",
+      phase: "negotiating",
+      outputs: "failure",
+      effects: undefined,
+      remoteAddress: "192.0.2.7",
+    },
+    {
+      input: "element",
+      element: "auth",
+      xmlns: NS.SASL,
+      mechanism: "PLAIN",
+      from: "negotiating",
+      phase: "await-open",
+      outputs: "success",
+      effects: "authenticated restart",
+      remoteAddress: "192.0.2.7",
+    },
+  ]);
+  const all = JSON.stringify(lines);
+  for (const secret of [PLAIN_OK, PLAIN_BAD, "secret"]) {
+    equal(all.includes(secret), false, `the log holds "${secret}"`);
+  }
+});
+
+Deno.test("negotiate() logs a mechanism name the peer made up as (invalid)", async () => {
+  const env = fakeEnv();
+  const state = (await negotiate(initialState(BASE, TLS13), open(), env)).state;
+  const result = await negotiate(state, auth("X\n2026-01-01 WARN forged line", "="), env);
+  deepEqual(
+    (result.log ?? []).map((l) => l.fields.mechanism),
+    ["(invalid)", "(invalid)"],
+  );
+});

@@ -320,8 +320,8 @@ Deno.test("listenTcp() logs a failed direct TLS handshake and goes on", async ()
   const credentials = await localhostCredentials();
   const logged = Promise.withResolvers<string>();
   const logger: Logger = {
-    debug: (message, fields) => logged.resolve(`${message}: ${fields?.error}`),
-    info() {},
+    debug() {},
+    info: (message, fields) => logged.resolve(`${message}: ${fields?.error}`),
     warn() {},
     error() {},
   };
@@ -341,6 +341,45 @@ Deno.test("listenTcp() logs a failed direct TLS handshake and goes on", async ()
     } finally {
       conn.close();
     }
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("listenTcp() logs a flood of failed TLS handshakes from one address once at warn", async () => {
+  const credentials = await localhostCredentials();
+  const levels: string[] = [];
+  const logger: Logger = {
+    debug: () => void levels.push("debug"),
+    info: () => void levels.push("info"),
+    warn: (message, fields) => void levels.push(`warn ${message} ${fields?.remoteAddress}`),
+    error() {},
+  };
+  const server = connections();
+  const listener = await listenTcp(
+    { hostname: HOST, port: 0, tls: credentials, directTls: true, logger },
+    server.onConnection,
+  );
+  try {
+    for (let i = 0; i < 22; i++) {
+      const conn = await Deno.connect({ hostname: HOST, port: listener.port });
+      try {
+        await conn.write(utf8("<stream:stream>")); // not a ClientHello
+        await withTimeout(
+          (async () => {
+            while (levels.length <= i) await new Promise((r) => setTimeout(r, 10));
+          })(),
+          "the log line",
+        );
+      } finally {
+        conn.close();
+      }
+    }
+    assert.deepEqual(levels, [
+      ...Array(20).fill("info"),
+      `warn TLS handshake failures flood from one address ${HOST}`,
+      "debug",
+    ]);
   } finally {
     await listener.close();
   }
