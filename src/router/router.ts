@@ -158,7 +158,10 @@ export function createRouter(deps: RouterDeps): Router {
         }
         return runIq(ev, stanza.attrs.to === undefined ? "self" : "server");
       case "bare":
-        if (!request) return;
+        if (!request) {
+          await hooks.run("iq/account-response", ev);
+          return;
+        }
         return runIq(ev, ev.origin?.bare === dest.jid.bare ? "self" : "account");
       case "full": {
         const session = directory.get(dest.jid.full as FullJid);
