@@ -13,6 +13,7 @@ import { tcpTransport } from "../deno_tcp/transport.ts";
 import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
 import { consoleLogger } from "./console_logger.ts";
+import { keepServing } from "./last_resort.ts";
 import { chooseStorage, openStorage } from "./storage_select.ts";
 
 function defined<T extends object>(o: T | undefined): Partial<T> {
@@ -53,6 +54,8 @@ export async function main(args: string[]): Promise<number> {
     logger: file.logger ?? consoleLogger(cli.logLevel),
   };
   const logger = config.logger!;
+  // The last resort, for a failure path nobody handled: log it, keep serving.
+  const stopKeepingUp = keepServing(logger);
   const dataDir = config.dataDir ?? "./data";
   const choice = chooseStorage({
     storage: cli.storage,
@@ -101,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
   await server.close();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  stopKeepingUp();
   return 0;
 }
 

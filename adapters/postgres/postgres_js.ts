@@ -7,7 +7,9 @@ import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import type { Storage } from "../../src/storage/storage.ts";
+import type { Db } from "./_db.ts";
 import { drizzleStorage, MIGRATIONS_FOLDER } from "./_storage.ts";
+import { type LaneClient, type LaneQuery, retryUnsent, TransactionLanes } from "./_tx_lanes.ts";
 
 /** Options of {@linkcode postgresStorage}. */
 export interface PostgresStorageOptions {
@@ -16,7 +18,10 @@ export interface PostgresStorageOptions {
    * default `public`, with the migration journal in `drizzle`.
    */
   readonly schema?: string;
-  /** Largest number of connections in the pool; default 10. */
+  /**
+   * Largest number of connections; default 10, at least 2. Half of them are kept for
+   * transactions, one transaction each at a time (see `_tx_lanes.ts`).
+   */
   readonly maxConnections?: number;
   /** Seconds to wait for a connection; default 10. */
   readonly connectTimeout?: number;
@@ -33,8 +38,76 @@ function describe(url: string): string {
 }
 
 /**
+ * Driver settings for a server that must outlive its database connections.
+ *
+ * `fetch_types: false`: postgres.js otherwise looks up the array types on every new
+ * connection from an internal promise that nobody awaits, so a connection lost during that
+ * lookup (a restart, `pg_terminate_backend`) is an unhandled rejection that ends the process.
+ * The schema's only array column (`roster_items.groups`, text[]) does not need it: drizzle
+ * reads and writes PostgreSQL array literals itself.
+ */
+function clientOptions(
+  options: PostgresStorageOptions,
+  schema: string | undefined,
+  max: number,
+  onclose?: () => void,
+): postgres.Options<Record<string, never>> {
+  return {
+    max,
+    connect_timeout: options.connectTimeout ?? 10,
+    fetch_types: false,
+    onnotice: () => {},
+    onclose,
+    connection: schema === undefined ? {} : { search_path: schema },
+  };
+}
+
+/** A statement on the pool, run when awaited (like postgres.js runs it), through
+ * {@linkcode retryUnsent}. */
+class PoolStatement implements LaneQuery {
+  #values = false;
+  #result?: Promise<unknown>;
+  constructor(
+    readonly run: (values: boolean) => PromiseLike<unknown>,
+    readonly attempts: number,
+  ) {}
+  values(): this {
+    this.#values = true;
+    return this;
+  }
+  then<A = unknown, B = never>(
+    onfulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.#result ??= retryUnsent(() => this.run(this.#values), this.attempts);
+    return this.#result.then(onfulfilled, onrejected);
+  }
+}
+
+/**
+ * The client drizzle gets: statements on the pool, transactions on the lanes. drizzle calls
+ * `unsafe()` (and `.values()` on its result) for statements, `begin()` for transactions, and
+ * reads `options` for its parsers.
+ */
+function poolWithLanes(pool: postgres.Sql, lanes: TransactionLanes): postgres.Sql {
+  const attempts = pool.options.max + 1;
+  const client = {
+    options: pool.options,
+    unsafe: (query: string, params?: postgres.ParameterOrJSON<never>[], options?: object) =>
+      new PoolStatement((values) => {
+        const statement = pool.unsafe(query, params, options);
+        return values ? statement.values() : statement;
+      }, attempts),
+    begin: (fn: Parameters<TransactionLanes["begin"]>[0]) => lanes.begin(fn),
+  };
+  return client as unknown as postgres.Sql;
+}
+
+/**
  * Connects to PostgreSQL and applies the pending migrations. postgres.js reconnects by itself
- * when the server comes back after a connection was lost.
+ * when the server comes back after a connection was lost; a lost connection fails the
+ * statements and transactions that were using it (with an error the caller sees), never the
+ * process, and never runs part of a transaction outside it.
  *
  * @param url A `postgres://` URL.
  * @param options Schema and pool size.
@@ -58,23 +131,29 @@ export async function postgresStorage(
     parsed.searchParams.delete("schema");
     url = parsed.href;
   }
-  const client = postgres(url, {
-    max: options.maxConnections ?? 10,
-    connect_timeout: options.connectTimeout ?? 10,
-    onnotice: () => {},
-    connection: schema === undefined ? {} : { search_path: schema },
+  const max = Math.max(2, options.maxConnections ?? 10);
+  const laneCount = Math.floor(max / 2);
+  const client = postgres(url, clientOptions(options, schema, max - laneCount));
+  const lanes = new TransactionLanes(laneCount, (onclose) => {
+    const lane = postgres(url, clientOptions(options, schema, 1, onclose));
+    // drizzle sets its parsers (dates and JSON as text) on the clients it is given.
+    drizzle(lane);
+    return lane as unknown as LaneClient;
   });
+  const end = (timeout: number) =>
+    Promise.all([client.end({ timeout }), lanes.end({ timeout })]).then(() => {});
   try {
     await client`select 1`;
     if (schema !== undefined) await client`create schema if not exists ${client(schema)}`;
-    const db = drizzle(client);
-    await migrate(db, {
+    // Migrations run once at start, before anything else uses the database.
+    await migrate(drizzle(client), {
       migrationsFolder: MIGRATIONS_FOLDER,
       migrationsSchema: schema ?? "drizzle",
     });
-    return drizzleStorage(db, () => client.end({ timeout: 5 }));
+    const db: Db = drizzle(poolWithLanes(client, lanes));
+    return drizzleStorage(db, () => end(5));
   } catch (e) {
-    await client.end({ timeout: 1 }).catch(() => {});
+    await end(1).catch(() => {});
     // One line, from the innermost cause (drizzle wraps driver errors with the query text).
     let cause: unknown = e;
     while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
@@ -96,7 +175,7 @@ export async function postgresStorage(
  * ```
  */
 export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
-  const client = postgres(url, { max: 1, onnotice: () => {} });
+  const client = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} });
   try {
     await client`drop schema if exists ${client(schema)} cascade`;
   } finally {

@@ -135,6 +135,11 @@ export interface ServerHooks {
   "presence/full": StanzaEvent;
   /** An iq result or error addressed to the server. */
   "iq/server-response": StanzaEvent;
+  /**
+   * An iq result or error addressed to a local account's bare JID: answers to queries a module
+   * sent on the account's behalf (e.g. PEP's XEP-0115 disco#info queries, XEP-0163 §6.1).
+   */
+  "iq/account-response": StanzaEvent;
   /** A stanza to a domain that is neither hosted nor a component (before remote routing). */
   "stanza/remote": StanzaEvent;
   /** A stanza about to be written to a local session (synchronous handlers). */

@@ -62,7 +62,8 @@ export class CapsTracker {
     if (this.#byVer.has(key(caps))) return this.#learned(full);
     const since = this.#asking.get(key(caps));
     if (since !== undefined && this.#api.now().getTime() - since < RETRY_MS) return;
-    // XEP-0115 §6.2: ask the resource itself, with node#ver, once per unknown ver.
+    // XEP-0115 §6.2: ask the resource itself, with node#ver, once per unknown ver. XEP-0163
+    // §6.1: the PEP service, i.e. the account's bare JID, asks (not the server's domain).
     setBounded(this.#asking, key(caps), this.#api.now().getTime(), MAX_VERS);
     if (this.#pending.size >= MAX_PENDING) this.#pending.clear();
     const id = `caps-${this.#api.randomId()}`;
@@ -70,21 +71,21 @@ export class CapsTracker {
     await this.#api.router.route(
       xml(
         "iq",
-        { xmlns: NS.CLIENT, type: "get", id, from: ev.from.domain, to: full },
+        { xmlns: NS.CLIENT, type: "get", id, from: origin.bare, to: full },
         xml("query", { xmlns: NS.DISCO_INFO, node: `${caps.node}#${caps.ver}` }),
       ),
     );
   }
 
   /**
-   * Handles an iq result or error addressed to the server, when it answers one of our queries.
+   * Handles an iq result or error addressed to an account, when it answers one of our queries.
    *
    * @returns `true` when it was ours.
    */
   async response(ev: StanzaEvent): Promise<boolean> {
     const id = ev.stanza.attrs.id;
     const pending = id === undefined ? undefined : this.#pending.get(id);
-    if (!pending || ev.from.full !== pending.full) return false;
+    if (!pending || ev.from.full !== pending.full || ev.to.full !== ev.from.bare) return false;
     this.#pending.delete(id!);
     const k = key(pending.caps);
     this.#asking.delete(k);

@@ -4,6 +4,7 @@ import type { NodeConfig } from "../storage/pubsub_store.ts";
 import { StanzaError } from "../base/stanza_error.ts";
 import { type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { fieldType, NODE_CONFIG_OPTIONS } from "./_node_config_fields.ts";
 
 /** The most items a node keeps, whatever `pubsub#max_items` says ("max" means this). */
 export const MAX_ITEMS = 1000;
@@ -19,16 +20,6 @@ export const DEFAULT_CONFIG: NodeConfig = {
   "pubsub#deliver_notifications": "true",
   "pubsub#publish_model": "publishers",
 };
-
-/** Access models: open, presence, and whitelist with an empty whitelist (owner only). */
-const ACCESS_MODELS = new Set(["open", "presence", "whitelist"]);
-const BOOLEAN_FIELDS = new Set([
-  "pubsub#persist_items",
-  "pubsub#notify_retract",
-  "pubsub#deliver_payloads",
-  "pubsub#deliver_notifications",
-]);
-const SEND_LAST = new Set(["never", "on_sub", "on_sub_and_presence"]);
 
 /** An XEP-0060 error with its pubsub#errors condition. */
 export function pubsubError(
@@ -64,13 +55,13 @@ export function formFields(form: Element | undefined): Record<string, string> {
  *   for configuration), which publish-options turns into a failed precondition.
  */
 export function normalize(name: string, value: string): string {
-  if (name === "pubsub#access_model") {
-    if (!ACCESS_MODELS.has(value)) {
-      throw pubsubError("not-acceptable", "modify", "unsupported-access-model");
-    }
-    return value;
+  const options = NODE_CONFIG_OPTIONS[name];
+  if (options && !options.includes(value)) {
+    throw name === "pubsub#access_model"
+      ? pubsubError("not-acceptable", "modify", "unsupported-access-model")
+      : new StanzaError("not-acceptable", "modify", `Cannot use "${value}" for ${name}`);
   }
-  if (BOOLEAN_FIELDS.has(name)) {
+  if (fieldType(name) === "boolean") {
     if (value === "1" || value === "true") return "true";
     if (value === "0" || value === "false") return "false";
     throw new StanzaError("not-acceptable", "modify", `Cannot use "${value}" for ${name}`);
@@ -82,9 +73,6 @@ export function normalize(name: string, value: string): string {
       throw new StanzaError("not-acceptable", "modify", `Cannot use "${value}" for ${name}`);
     }
     return String(Math.min(n, MAX_ITEMS));
-  }
-  if (name === "pubsub#send_last_published_item" && !SEND_LAST.has(value)) {
-    throw new StanzaError("not-acceptable", "modify", `Cannot use "${value}" for ${name}`);
   }
   return value;
 }
@@ -129,24 +117,28 @@ export function maxItems(config: NodeConfig): number {
   return raw === "max" ? MAX_ITEMS : Math.min(Number(raw) || 1, MAX_ITEMS);
 }
 
-/** The node configuration as a form (XEP-0060 §8.2.1). */
+/** One field of the configuration form, typed as XEP-0060 §16.4.4 registers it. */
+function configField(name: string, value: string): Element {
+  const type = fieldType(name);
+  // XEP-0004 §3.3: the *-multi types carry one <value/> per value (stored joined by newlines).
+  const values = type.endsWith("-multi") ? value.split("\n").filter((v) => v !== "") : [value];
+  const options = NODE_CONFIG_OPTIONS[name] ?? [];
+  return xml(
+    "field",
+    { var: name, type },
+    values.map((v) => xml("value", null, v)),
+    options.map((o) => xml("option", null, xml("value", null, o))),
+  );
+}
+
+/** The node configuration as a form (XEP-0060 §8.2.1), with the registered field types. */
 export function configForm(config: NodeConfig): Element {
-  const field = (name: string, value: string, type?: string) =>
-    xml("field", { var: name, type }, xml("value", null, value));
   return xml(
     "x",
     { xmlns: NS.DATA_FORMS, type: "form" },
-    field("FORM_TYPE", NS.NODE_CONFIG, "hidden"),
+    xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, NS.NODE_CONFIG)),
     Object.entries({ ...DEFAULT_CONFIG, ...config }).map(([name, value]) =>
-      field(
-        name,
-        value,
-        BOOLEAN_FIELDS.has(name)
-          ? "boolean"
-          : name === "pubsub#access_model" || name === "pubsub#send_last_published_item"
-          ? "list-single"
-          : "text-single",
-      )
+      configField(name, value)
     ),
   );
 }

@@ -359,7 +359,7 @@ export function pep(options: PepOptions = {}): XmppModule {
       api.hook("presence/server", async (ev) => {
         await caps.presence(ev);
       }, { priority: 50 });
-      api.hook("iq/server-response", async (ev) => {
+      api.hook("iq/account-response", async (ev) => {
         if (await caps.response(ev)) return HANDLED;
       });
       api.hook("session/closed", ({ session }) => caps.forget(session.jid));

@@ -90,10 +90,12 @@ async function onBroadcast(api: ModuleApi, ev: PresenceEvent): Promise<void> {
         await session.send(withAttrs(s.presence!, { from: s.jid, to: session.jid }));
       }
     }
-    // §4.2.2: initial presence: probe the contacts the user is subscribed to.
+    // §4.2.2: initial presence: probe the contacts the user is subscribed to, from the full
+    // JID of the new resource, so that the answers (§4.3.2) go to it alone and the user's
+    // other resources, which already know, do not get the contacts' presence again.
     for (const jid of contacts(items, "to")) {
       await api.router.route(
-        xml("presence", { xmlns: NS.CLIENT, type: "probe", from: session.bare, to: jid }),
+        xml("presence", { xmlns: NS.CLIENT, type: "probe", from: session.jid, to: jid }),
       );
     }
     // §3.1.3: subscription requests still unanswered are delivered again.
@@ -102,7 +104,13 @@ async function onBroadcast(api: ModuleApi, ev: PresenceEvent): Promise<void> {
       if (request) await session.send(withAttrs(request, { to: session.bare }));
     }
   } else if (type === "unavailable") {
-    if (wasAvailable || directed(session).size > 0) await broadcast(api, session, ev.stanza);
+    if (!wasAvailable && directed(session).size === 0) return;
+    await broadcast(api, session, ev.stanza);
+    // §4.5.2: the resource that sent unavailable presence gets it too, like the user's other
+    // resources (routing to the bare JID reaches only the resources still available).
+    if (wasAvailable) {
+      await session.send(withAttrs(ev.stanza, { from: session.jid, to: session.bare }));
+    }
   }
 }
 
@@ -118,8 +126,9 @@ async function answerProbe(api: ModuleApi, ev: StanzaEvent): Promise<void> {
   }
   const available = await availableSessions(api, contact);
   if (available.length === 0) {
+    // §4.3.2: to the probing resource (or the account, when the probe came from a bare JID).
     await api.router.route(
-      xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: contact, to: prober }),
+      xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: contact, to: ev.from.full }),
     );
     return;
   }

@@ -255,7 +255,10 @@ export class LocalRouter implements Router {
         }
         return dispatchIq(this.#iq, ev, stanza.attrs.to === undefined ? "self" : "server");
       case "bare":
-        if (!request) return;
+        if (!request) {
+          await this.#deps.hooks.run("iq/account-response", ev);
+          return;
+        }
         return dispatchIq(this.#iq, ev, ev.origin?.bare === dest.jid.bare ? "self" : "account");
       case "full": {
         if (await this.#toSession(await this.session(dest.jid.full as FullJid), stanza)) return;

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   checkPreconditions,
+  configForm,
   configure,
   DEFAULT_CONFIG,
   formFields,
@@ -63,6 +64,48 @@ Deno.test("checkPreconditions() accepts matching options and refuses others (XEP
       e.app?.name === "precondition-not-met" && e.app.xmlns === NS.PUBSUB_ERRORS,
   );
   assert.throws(() => checkPreconditions(config, { "pubsub#max_items": "5" }), StanzaError);
+});
+
+Deno.test("configForm() types each field as XEP-0060 §16.4.4 registers it, with its options", () => {
+  const config = configure(DEFAULT_CONFIG, {
+    "pubsub#title": "Nick",
+    "pubsub#contact": "a@localhost\nb@localhost",
+  });
+  const x = configForm(config);
+  const field = (name: string, type: string, values: string[], options: string[] = []) =>
+    xml(
+      "field",
+      { var: name, type },
+      values.map((v) => xml("value", null, v)),
+      options.map((o) => xml("option", null, xml("value", null, o))),
+    );
+  assert.deepEqual(
+    x,
+    xml(
+      "x",
+      { xmlns: NS.DATA_FORMS, type: "form" },
+      field("FORM_TYPE", "hidden", [NS.NODE_CONFIG]),
+      field("pubsub#access_model", "list-single", ["presence"], ["open", "presence", "whitelist"]),
+      field("pubsub#persist_items", "boolean", ["true"]),
+      field("pubsub#max_items", "text-single", ["1"]),
+      field("pubsub#send_last_published_item", "list-single", ["on_sub_and_presence"], [
+        "never",
+        "on_sub",
+        "on_sub_and_presence",
+      ]),
+      field("pubsub#notify_retract", "boolean", ["true"]),
+      field("pubsub#deliver_payloads", "boolean", ["true"]),
+      field("pubsub#deliver_notifications", "boolean", ["true"]),
+      field("pubsub#publish_model", "list-single", ["publishers"], ["publishers"]),
+      field("pubsub#title", "text-single", ["Nick"]),
+      field("pubsub#contact", "jid-multi", ["a@localhost", "b@localhost"]),
+    ),
+  );
+  // Only the owner publishes to a PEP node: the other publish models are refused.
+  assert.throws(
+    () => configure(DEFAULT_CONFIG, { "pubsub#publish_model": "open" }),
+    (e: unknown) => e instanceof StanzaError && e.condition === "not-acceptable",
+  );
 });
 
 Deno.test("blockMatches() follows the XEP-0016 §2.1 order of JID matching", () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, friends, startServer, type TestClient } from "./_harness.ts";
 import { dropConnection, nextPresence } from "./_im.ts";
-import { nothing } from "./_iq.ts";
+import { iq, nothing } from "./_iq.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -116,6 +116,82 @@ Deno.test({
     } finally {
       await alice?.stop();
       await carol?.stop();
+      await t.close();
+    }
+  },
+});
+
+/** An iq round trip: every stanza the server queued for `c` before it has arrived after it. */
+async function roundTrip(c: TestClient): Promise<void> {
+  const reply = await iq(c, "get", xml("ping", { xmlns: "urn:xmpp:ping" }));
+  assert.equal(reply.attrs.type, "result");
+}
+
+Deno.test({
+  name: "presence: unavailable presence comes back to the resource that sent it (RFC 6121 §4.5.2)",
+  ...opts,
+  async fn() {
+    const t = await startServer();
+    await friends(t);
+    let alice: TestClient | undefined, bob: TestClient | undefined;
+    try {
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
+      await bob.xmpp.send(xml("presence", {}));
+      alice = await connect(t.port, "alice", "alice-pw", { resource: "laptop" });
+      await alice.xmpp.send(xml("presence", {}));
+      await nextPresence(alice, "alice@localhost/laptop", undefined, "alice's own presence");
+      await alice.xmpp.send(xml("presence", { type: "unavailable" }));
+      const echo = await nextPresence(
+        alice,
+        "alice@localhost/laptop",
+        "unavailable",
+        "alice's own unavailable presence",
+      );
+      assert.equal(echo.name, "presence");
+      assert.equal(echo.getNS(), "jabber:client");
+      assert.equal(echo.attrs.to, "alice@localhost");
+      await nextPresence(bob, "alice@localhost/laptop", "unavailable", "alice offline at bob");
+    } finally {
+      await alice?.stop();
+      await bob?.stop();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "presence: probe answers go to the new resource only (RFC 6121 §4.3.2)",
+  ...opts,
+  async fn() {
+    const t = await startServer();
+    await friends(t);
+    let alice: TestClient | undefined, alice2: TestClient | undefined, bob: TestClient | undefined;
+    try {
+      bob = await connect(t.port, "bob", "bob-pw", { resource: "phone" });
+      await bob.xmpp.send(xml("presence", {}, xml("status", {}, "here")));
+      alice = await connect(t.port, "alice", "alice-pw", { resource: "laptop" });
+      await alice.xmpp.send(xml("presence", {}));
+      const first = await nextPresence(alice, "bob@localhost/phone", undefined, "bob at login");
+      assert.equal(first.attrs.to, "alice@localhost/laptop");
+
+      alice2 = await connect(t.port, "alice", "alice-pw", { resource: "phone" });
+      await alice2.xmpp.send(xml("presence", {}));
+      const answer = await nextPresence(alice2, "bob@localhost/phone", undefined, "the answer");
+      assert.equal(answer.name, "presence");
+      assert.equal(answer.getNS(), "jabber:client");
+      assert.equal(answer.attrs.to, "alice@localhost/phone");
+      assert.equal(answer.getChildText("status"), "here");
+      await nextPresence(alice, "alice@localhost/phone", undefined, "alice2 online at alice");
+      // Whatever the server queued for the first resource has arrived after this round trip:
+      // Bob's presence is not among it.
+      await roundTrip(alice);
+      assert.ok(
+        await nothing(alice, (s) => s.is("presence") && s.attrs.from === "bob@localhost/phone", 50),
+      );
+    } finally {
+      await alice?.stop();
+      await alice2?.stop();
+      await bob?.stop();
       await t.close();
     }
   },

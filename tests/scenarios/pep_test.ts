@@ -105,7 +105,8 @@ Deno.test({
       const carolQueries = answerDisco(carol, ver);
       await alice.xmpp.send(xml("presence", {}));
 
-      // Bob's caps: the server asks his client once for node#ver, from the domain.
+      // Bob's caps: his PEP service (his bare JID, XEP-0163 §6.1) asks his client once for
+      // node#ver; the answer goes back to it.
       await bob.xmpp.send(capsPresence(ver));
       await withTimeout(
         (async () => {
@@ -113,7 +114,9 @@ Deno.test({
         })(),
         "the server's disco#info query",
       );
-      assert.equal(bobQueries[0].attrs.from, "localhost");
+      assert.equal(bobQueries[0].name, "iq");
+      assert.equal(bobQueries[0].attrs.type, "get");
+      assert.equal(bobQueries[0].attrs.from, "bob@localhost");
       assert.equal(bobQueries[0].getChild("query", DI)!.attrs.node, `${CLIENT_NODE}#${ver}`);
       // Carol's identical caps come from the cache: no second query.
       await carol.xmpp.send(capsPresence(ver));
@@ -395,6 +398,125 @@ Deno.test({
       assert.ok(await nothing(bob, isEvent(NICK), 300));
     } finally {
       for (const c of clients) await c.stop();
+      await t.close();
+    }
+  },
+});
+
+// XEP-0060 §16.4.4: the registered types of the node_config fields a PEP node shows.
+const REGISTERED_TYPES: Record<string, string> = {
+  "pubsub#access_model": "list-single",
+  "pubsub#deliver_notifications": "boolean",
+  "pubsub#deliver_payloads": "boolean",
+  "pubsub#max_items": "text-single",
+  "pubsub#notify_retract": "boolean",
+  "pubsub#persist_items": "boolean",
+  "pubsub#publish_model": "list-single",
+  "pubsub#send_last_published_item": "list-single",
+  "pubsub#title": "text-single",
+  "pubsub#contact": "jid-multi",
+};
+
+Deno.test({
+  name: "pep: the node configuration form uses the registered field types (XEP-0060 §16.4.4)",
+  ...opts,
+  async fn() {
+    const t = await startServer();
+    let alice: TestClient | undefined;
+    try {
+      alice = await connect(t.port, "alice", "alice-pw");
+      const created = await iq(
+        alice,
+        "set",
+        xml(
+          "pubsub",
+          { xmlns: PUBSUB },
+          xml("create", { node: NICK }),
+          xml(
+            "configure",
+            {},
+            xml(
+              "x",
+              { xmlns: "jabber:x:data", type: "submit" },
+              xml(
+                "field",
+                { var: "FORM_TYPE", type: "hidden" },
+                xml("value", {}, `${PUBSUB}#node_config`),
+              ),
+              xml("field", { var: "pubsub#title" }, xml("value", {}, "Nick")),
+              xml(
+                "field",
+                { var: "pubsub#contact" },
+                xml("value", {}, "alice@localhost"),
+                xml("value", {}, "bob@localhost"),
+              ),
+            ),
+          ),
+        ),
+        "alice@localhost",
+      );
+      assert.equal(created.attrs.type, "result");
+      const reply = await iq(
+        alice,
+        "get",
+        xml("pubsub", { xmlns: OWNER }, xml("configure", { node: NICK })),
+        "alice@localhost",
+      );
+      assert.equal(reply.attrs.type, "result");
+      const form = reply.getChild("pubsub", OWNER)!.getChild("configure")!.getChild(
+        "x",
+        "jabber:x:data",
+      )!;
+      assert.equal(form.attrs.type, "form");
+      const fields = new Map(form.getChildren("field").map((f) => [f.attrs.var, f]));
+      assert.equal(fields.get("FORM_TYPE")!.attrs.type, "hidden");
+      assert.equal(fields.get("FORM_TYPE")!.getChildText("value"), `${PUBSUB}#node_config`);
+      for (const [name, type] of Object.entries(REGISTERED_TYPES)) {
+        assert.equal(fields.get(name)?.attrs.type, type, name);
+      }
+      const values = (name: string) => fields.get(name)!.getChildren("value").map((v) => v.text());
+      const options = (name: string) =>
+        fields.get(name)!.getChildren("option").map((o) => o.getChildText("value"));
+      assert.deepEqual(values("pubsub#publish_model"), ["publishers"]);
+      assert.deepEqual(options("pubsub#publish_model"), ["publishers"]);
+      assert.deepEqual(values("pubsub#access_model"), ["presence"]);
+      assert.ok(options("pubsub#access_model").includes("presence"));
+      assert.ok(options("pubsub#send_last_published_item").includes("on_sub_and_presence"));
+      assert.deepEqual(values("pubsub#title"), ["Nick"]);
+      assert.deepEqual(values("pubsub#contact"), ["alice@localhost", "bob@localhost"]);
+      // XEP-0004 §3.3: a boolean's value is 0, 1, false or true.
+      for (const [name, type] of Object.entries(REGISTERED_TYPES)) {
+        if (type !== "boolean") continue;
+        assert.ok(["0", "1", "false", "true"].includes(values(name)[0]), name);
+      }
+      // The form, submitted back unchanged, is accepted (as aioxmpp does).
+      const submitted = await iq(
+        alice,
+        "set",
+        xml(
+          "pubsub",
+          { xmlns: OWNER },
+          xml(
+            "configure",
+            { node: NICK },
+            xml(
+              "x",
+              { xmlns: "jabber:x:data", type: "submit" },
+              form.getChildren("field").map((f) =>
+                xml(
+                  "field",
+                  { var: f.attrs.var },
+                  f.getChildren("value").map((v) => xml("value", {}, v.text())),
+                )
+              ),
+            ),
+          ),
+        ),
+        "alice@localhost",
+      );
+      assert.equal(submitted.attrs.type, "result");
+    } finally {
+      await alice?.stop();
       await t.close();
     }
   },
