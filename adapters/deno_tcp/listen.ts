@@ -60,8 +60,10 @@ const KEEP_ALIVE_DELAY_MS = 60_000;
  *   destroyed) on a bad handshake or after `handshakeTimeoutMs`.
  * - Direct TLS (`info.kind` "tls"): the handler gets the stream once the handshake is done.
  *
- * Each stream's `readable` ends when the peer closes (its read-ahead is 64 KiB, beyond
- * which the socket is paused) and errors with the socket's error, e.g. ECONNRESET.
+ * Each stream's `readable` ends when the peer closes and errors with the socket's error, e.g.
+ * ECONNRESET. Its read-ahead is 64 KiB, beyond which reading from the kernel socket stops
+ * (also under TLS), so a client that sends faster than the core reads is slowed down by TCP
+ * flow control instead of filling the server's memory.
  * Cancelling it only stops reading. A `writable` write resolves once the socket took the
  * chunk; closing the writable half-closes the socket. `close()` ends the socket and
  * destroys it if the peer has not closed within 3 s. TCP_NODELAY and keep-alive are on.
@@ -116,8 +118,11 @@ export async function listenTcp(
     open.add(socket);
     socket.once("close", () => open.delete(socket));
   };
-  /** Ends `socket`, destroying it after the grace period; resolves once closed. */
-  const closeSocket = (socket: net.Socket) =>
+  /**
+   * Ends `socket`, destroying it after the grace period; resolves once closed. `drain` makes
+   * its streams read and drop what still arrives.
+   */
+  const closeSocket = (socket: net.Socket, drain: () => void) =>
     new Promise<void>((resolve) => {
       if (!open.has(socket)) return resolve();
       const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
@@ -133,7 +138,7 @@ export async function listenTcp(
       socket.once("end", finished);
       socket.end(finished);
       // The reader is gone: drain (and drop) what is left so the peer's FIN can be seen.
-      socket.resume();
+      drain();
     });
   const deliver = (stream: ByteStream, remoteAddress: string | undefined) => {
     try {
@@ -145,17 +150,20 @@ export async function listenTcp(
   };
   const secureStream = (
     secure: tls.TLSSocket,
+    raw: net.Socket,
     kind: "tcp" | "tls",
     remoteAddress: string | undefined,
     tlsServerEndPoint: Uint8Array | undefined,
   ): ByteStream => {
     track(secure);
-    const { readable, writable } = socketStreams(secure);
+    // Flow control must reach the raw socket: pausing `secure` alone does not stop reading.
+    const streams = socketStreams(secure, { under: raw });
+    const { readable, writable } = streams;
     return {
       readable,
       writable,
       info: { kind, secure: true, remoteAddress, tlsServerEndPoint },
-      close: () => closeSocket(secure),
+      close: () => closeSocket(secure, streams.drain),
     };
   };
   const plainStream = (socket: net.Socket, remoteAddress: string | undefined): ByteStream => {
@@ -167,7 +175,9 @@ export async function listenTcp(
       writable,
       info: { kind: "tcp", secure: false, remoteAddress },
       close: () =>
-        upgrade ? upgrade.then((upgraded) => upgraded.close(), () => {}) : closeSocket(socket),
+        upgrade
+          ? upgrade.then((upgraded) => upgraded.close(), () => {})
+          : closeSocket(socket, streams.drain),
     };
     if (!credentials) return stream;
     const startTls = (): Promise<ByteStream> => {
@@ -187,7 +197,7 @@ export async function listenTcp(
         timeoutMs: handshakeTimeoutMs,
         unread,
         onSecure: (secure) =>
-          secureStream(secure, "tcp", remoteAddress, credentials.tlsServerEndPoint),
+          secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
       });
       return upgrade;
     };
@@ -207,7 +217,7 @@ export async function listenTcp(
       credentials,
       timeoutMs: handshakeTimeoutMs,
       onSecure: (secure) =>
-        secureStream(secure, "tls", remoteAddress, credentials.tlsServerEndPoint),
+        secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
     }).then(
       (stream) => deliver(stream, remoteAddress),
       (error) =>
