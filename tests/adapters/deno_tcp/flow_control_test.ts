@@ -10,11 +10,18 @@ const HOST = "127.0.0.1";
 const MiB = 1024 * 1024;
 /**
  * What the kernel may hold on loopback (the client's send buffer and the server's receive
- * buffer, up to tcp_wmem and tcp_rmem max: 4 + 6 MiB) plus the listener's 64 KiB read-ahead.
- * Without flow control, the client gets `ATTEMPT` through.
+ * buffer, at most tcp_wmem's and tcp_rmem's max) plus the listener's 64 KiB read-ahead and TLS
+ * records. Without flow control, the client gets `ATTEMPT` through.
  */
-const BUFFERED_MAX = 16 * MiB;
-const ATTEMPT = 64 * MiB;
+const BUFFERED_MAX = kernelBufferMax() + MiB;
+const ATTEMPT = BUFFERED_MAX + 64 * MiB;
+
+/** The largest a TCP send buffer and a receive buffer may grow to, together (Linux). */
+function kernelBufferMax(): number {
+  const max = (name: string) =>
+    Number(Deno.readTextFileSync(`/proc/sys/net/ipv4/${name}`).trim().split(/\s+/)[2]);
+  return max("tcp_rmem") + max("tcp_wmem");
+}
 
 type Writer = { write(p: Uint8Array): Promise<number> };
 
