@@ -27,7 +27,7 @@ const BURST = MiB;
  * receive buffer (at most tcp_wmem's and tcp_rmem's max), plus read-ahead and TLS records.
  * Without flow control the flooder gets hundreds of MiB through.
  */
-const SLACK = kernelBufferMax() + 2 * MiB;
+const SLACK = await kernelBufferMax() + 2 * MiB;
 /**
  * BOSH counts only the bodies the server answered, and an answer means the body was taken:
  * beyond the rate, at most the 64 KiB the core may lag behind and the two requests in flight.
@@ -48,20 +48,60 @@ interface Probe {
   readonly aborted: boolean;
 }
 
-/** The largest a TCP send buffer and a receive buffer may grow to, together (Linux). */
-function kernelBufferMax(): number {
-  const max = (name: string) =>
-    Number(Deno.readTextFileSync(`/proc/sys/net/ipv4/${name}`).trim().split(/\s+/)[2]);
-  return max("tcp_rmem") + max("tcp_wmem");
+// Deno lets only --allow-all read /proc, and the test task does not grant it: /proc is read by
+// a shell (--allow-run).
+
+/** The output of `sh -c script`. */
+async function shell(script: string): Promise<string> {
+  const out = await new Deno.Command("/bin/sh", { args: ["-c", script], stderr: "inherit" })
+    .output();
+  if (!out.success) throw new Error(`Failed: sh -c "${script}"`);
+  return new TextDecoder().decode(out.stdout);
 }
 
-function rssOf(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-  } catch {
-    return 0; // exited
-  }
+/** The largest a TCP send buffer and a receive buffer may grow to, together (Linux). */
+async function kernelBufferMax(): Promise<number> {
+  const text = await shell("cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem");
+  const [rmem, wmem] = text.trim().split("\n").map((line) => Number(line.split(/\s+/)[2]));
+  assert.ok(rmem > 0 && wmem > 0, text);
+  return rmem + wmem;
+}
+
+/** The RSS of `pid`, in bytes. */
+async function rssOf(pid: number): Promise<number> {
+  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(await shell(`cat /proc/${pid}/status`))?.[1]);
+  assert.ok(rss > 0, `No VmRSS for process ${pid}`);
+  return rss * 1024;
+}
+
+/** Calls `onSample` with the RSS of `pid` every 50 ms until `stop()` or the process exits. */
+function sampleRss(pid: number, onSample: (bytes: number) => void): { stop(): Promise<void> } {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", `while grep VmRSS /proc/${pid}/status; do sleep 0.05; done`],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reading = (async () => {
+    let buffered = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(line)?.[1];
+        if (kb) onSample(Number(kb) * 1024);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      try {
+        child.kill();
+      } catch { /* exited */ }
+      await reading;
+      await child.status;
+    },
+  };
 }
 
 function percentile(values: number[], p: number): number {
@@ -124,7 +164,7 @@ async function probe(mode: FloodPlan["mode"]): Promise<Probe> {
     bob = await connect(run.ports.c2s, "bob", "bob-pw", { resource: "b" });
     // Warm up, so that idle RSS includes what the chat itself needs.
     await chat(alice, bob, new Promise((r) => setTimeout(r, 300)));
-    const idleRss = rssOf(pid);
+    const idleRss = await rssOf(pid);
 
     const port = mode === "tcp" || mode === "starttls"
       ? run.ports.c2s
@@ -151,25 +191,16 @@ async function probe(mode: FloodPlan["mode"]): Promise<Probe> {
     ]).then(() => {});
     let peakRss = idleRss;
     let aborted = false;
-    const sampling = (async () => {
-      let over = false;
-      finished.then(() => over = true);
-      while (!over) {
-        peakRss = Math.max(peakRss, rssOf(pid));
-        if (peakRss - idleRss > RSS_ABORT && !aborted) {
-          aborted = true;
-          flooder.kill("SIGKILL");
-        }
-        await new Promise((r) => setTimeout(r, 50));
+    const sampler = sampleRss(pid, (rss) => {
+      peakRss = Math.max(peakRss, rss);
+      if (peakRss - idleRss > RSS_ABORT && !aborted) {
+        aborted = true;
+        flooder.kill("SIGKILL");
       }
-      // The server may still be working through what it read.
-      for (let i = 0; i < 10; i++) {
-        peakRss = Math.max(peakRss, rssOf(pid));
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    });
     const latenciesMs = await chat(alice, bob, finished);
-    await sampling;
+    // chat() gave late messages one more second: the server's memory was sampled meanwhile.
+    await sampler.stop();
     const out = await output;
     const text = new TextDecoder().decode(out.stdout).trim();
     const flood: FloodResult = aborted
