@@ -10,6 +10,59 @@ import type { Buffer } from "node:buffer";
 /** Bytes read ahead of the consumer before the socket is paused. */
 const READ_AHEAD_BYTES = 64 * 1024;
 
+/** The native stream handle of a `node:net` socket (private Node API, also in Deno). */
+interface StreamHandle {
+  readStart(): number;
+  readStop(): number;
+}
+
+/** `socket._handle`, when it can start and stop reading. */
+function streamHandle(socket: net.Socket): StreamHandle | undefined {
+  const handle = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
+  return typeof handle?.readStart === "function" && typeof handle.readStop === "function"
+    ? handle as StreamHandle
+    : undefined;
+}
+
+/**
+ * Pauses and resumes reading from `socket`, and, when `socket` is a TLS socket made over
+ * `under`, from the kernel socket under it.
+ *
+ * Deno's `node:tls` (2.9) hands the raw socket's native handle to its `TLSWrap`, which feeds
+ * every chunk the handle reads into the TLS session. Pausing the TLS socket only stops the
+ * cleartext it emits; the raw handle keeps reading, and what it reads piles up inside the
+ * TLSWrap (measured: a paused TLS socket took 800 MiB in 3 s). Pausing the raw `net.Socket`
+ * does nothing either: its data no longer goes through it. So the raw handle itself is stopped,
+ * which leaves unread bytes in the kernel and lets TCP flow control slow the peer down.
+ */
+function readFlow(socket: net.Socket, under: net.Socket | undefined) {
+  let stopped: StreamHandle | undefined;
+  return {
+    pause() {
+      socket.pause();
+      if (!under || stopped || under.destroyed) return;
+      stopped = streamHandle(under);
+      stopped?.readStop();
+    },
+    resume() {
+      socket.resume();
+      if (!stopped) return;
+      const handle = stopped;
+      stopped = undefined;
+      if (!under?.destroyed) handle.readStart();
+    },
+  };
+}
+
+/** Options of {@linkcode socketStreams}. */
+export interface SocketStreamsOptions {
+  /**
+   * The raw socket under `socket` when `socket` is a `node:tls` socket made over it: reading
+   * from it is paused and resumed with `socket`'s (see `readFlow`).
+   */
+  readonly under?: net.Socket;
+}
+
 /** A socket's streams, and the means to take the socket back. */
 export interface SocketStreams {
   /** Bytes from the peer; ends when the peer ends or the socket closes, errors on an error. */
@@ -21,6 +74,11 @@ export interface SocketStreams {
    * the bytes read from it that the consumer has not read yet, oldest first.
    */
   detach(reason: Error): Uint8Array[];
+  /**
+   * For closing: reads and drops whatever still arrives, so that the peer's FIN is seen even
+   * though nobody reads any more.
+   */
+  drain(): void;
 }
 
 /**
@@ -31,9 +89,14 @@ export interface SocketStreams {
  * `detach()` and reach the TLS layer instead of being lost.
  *
  * @param socket A connected socket, in flowing or paused mode.
+ * @param options The raw socket under a TLS socket.
  * @returns The streams.
  */
-export function socketStreams(socket: net.Socket): SocketStreams {
+export function socketStreams(
+  socket: net.Socket,
+  options: SocketStreamsOptions = {},
+): SocketStreams {
+  const flow = readFlow(socket, options.under);
   let readController!: ReadableStreamDefaultController<Uint8Array>;
   let writeController!: WritableStreamDefaultController;
   const unread: Uint8Array[] = [];
@@ -42,6 +105,7 @@ export function socketStreams(socket: net.Socket): SocketStreams {
   let ended = false; // the peer sent FIN or the socket closed
   let settled = false; // the readable is closed or errored
   let pendingWrite: ((error: Error) => void) | undefined;
+  let draining = false; // closing: what arrives is dropped
 
   const settle = (error?: unknown) => {
     if (settled) return;
@@ -50,6 +114,7 @@ export function socketStreams(socket: net.Socket): SocketStreams {
     else readController.error(error);
   };
   const onData = (chunk: Buffer) => {
+    if (draining) return;
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (readPending && !settled) {
       readPending = false;
@@ -58,7 +123,7 @@ export function socketStreams(socket: net.Socket): SocketStreams {
     }
     unread.push(bytes);
     unreadBytes += bytes.byteLength;
-    if (unreadBytes >= READ_AHEAD_BYTES) socket.pause();
+    if (unreadBytes >= READ_AHEAD_BYTES) flow.pause();
   };
   const onEnd = () => {
     ended = true;
@@ -94,14 +159,14 @@ export function socketStreams(socket: net.Socket): SocketStreams {
       } else {
         readPending = true;
       }
-      if (unreadBytes < READ_AHEAD_BYTES && !ended) socket.resume();
+      if (unreadBytes < READ_AHEAD_BYTES && !ended) flow.resume();
     },
     cancel() {
       // Only stops reading: a `for await … break` before STARTTLS must not kill the
       // connection. Closing it is ByteStream.close()'s job.
       settled = true;
       readPending = false;
-      socket.pause();
+      flow.pause();
     },
   }, { highWaterMark: 0 });
 
@@ -166,12 +231,18 @@ export function socketStreams(socket: net.Socket): SocketStreams {
       socket.off("end", onEnd);
       socket.off("error", onError);
       socket.off("close", onClose);
-      socket.pause();
+      flow.pause();
       settle(reason);
       writeController.error(reason);
       const rest = unread.splice(0);
       unreadBytes = 0;
       return rest;
+    },
+    drain() {
+      draining = true;
+      unread.length = 0;
+      unreadBytes = 0;
+      flow.resume();
     },
   };
 }

@@ -65,8 +65,10 @@ const KEEP_ALIVE_DELAY_MS = 60_000;
  *   destroyed) on a bad handshake or after `handshakeTimeoutMs`.
  * - Direct TLS (`info.kind` "tls"): the handler gets the stream once the handshake is done.
  *
- * Each stream's `readable` ends when the peer closes (its read-ahead is 64 KiB, beyond
- * which the socket is paused) and errors with the socket's error, e.g. ECONNRESET.
+ * Each stream's `readable` ends when the peer closes and errors with the socket's error, e.g.
+ * ECONNRESET. Its read-ahead is 64 KiB, beyond which reading from the kernel socket stops
+ * (also under TLS), so a client that sends faster than the core reads is slowed down by TCP
+ * flow control instead of filling the server's memory.
  * Cancelling it only stops reading. A `writable` write resolves once the socket took the
  * chunk; closing the writable half-closes the socket. `close()` ends the socket and
  * destroys it if the peer has not closed within 3 s. TCP_NODELAY and keep-alive are on.
@@ -121,8 +123,11 @@ export async function listenTcp(
     open.add(socket);
     socket.once("close", () => open.delete(socket));
   };
-  /** Ends `socket`, destroying it after the grace period; resolves once closed. */
-  const closeSocket = (socket: net.Socket) =>
+  /**
+   * Ends `socket`, destroying it after the grace period; resolves once closed. `drain` makes
+   * its streams read and drop what still arrives.
+   */
+  const closeSocket = (socket: net.Socket, drain: () => void) =>
     new Promise<void>((resolve) => {
       if (!open.has(socket)) return resolve();
       const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
@@ -138,7 +143,7 @@ export async function listenTcp(
       socket.once("end", finished);
       socket.end(finished);
       // The reader is gone: drain (and drop) what is left so the peer's FIN can be seen.
-      socket.resume();
+      drain();
     });
   // #9 item 5: one connection's failed handshake at info, a flood from one address at warn.
   const tlsFailures = new FloodMeter();
@@ -163,17 +168,20 @@ export async function listenTcp(
   };
   const secureStream = (
     secure: tls.TLSSocket,
+    raw: net.Socket,
     kind: "tcp" | "tls",
     remoteAddress: string | undefined,
     tlsServerEndPoint: Uint8Array | undefined,
   ): ByteStream => {
     track(secure);
-    const { readable, writable } = socketStreams(secure);
+    // Flow control must reach the raw socket: pausing `secure` alone does not stop reading.
+    const streams = socketStreams(secure, { under: raw });
+    const { readable, writable } = streams;
     return {
       readable,
       writable,
       info: { kind, secure: true, remoteAddress, tlsServerEndPoint, ...exporterInfo(secure) },
-      close: () => closeSocket(secure),
+      close: () => closeSocket(secure, streams.drain),
     };
   };
   const plainStream = (socket: net.Socket, remoteAddress: string | undefined): ByteStream => {
@@ -185,7 +193,9 @@ export async function listenTcp(
       writable,
       info: { kind: "tcp", secure: false, remoteAddress },
       close: () =>
-        upgrade ? upgrade.then((upgraded) => upgraded.close(), () => {}) : closeSocket(socket),
+        upgrade
+          ? upgrade.then((upgraded) => upgraded.close(), () => {})
+          : closeSocket(socket, streams.drain),
     };
     if (!credentials) return stream;
     const startTls = (): Promise<ByteStream> => {
@@ -205,7 +215,7 @@ export async function listenTcp(
         timeoutMs: handshakeTimeoutMs,
         unread,
         onSecure: (secure) =>
-          secureStream(secure, "tcp", remoteAddress, credentials.tlsServerEndPoint),
+          secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
       });
       upgrade.catch((error) => tlsFailed(remoteAddress, error, false));
       return upgrade;
@@ -226,7 +236,7 @@ export async function listenTcp(
       credentials,
       timeoutMs: handshakeTimeoutMs,
       onSecure: (secure) =>
-        secureStream(secure, "tls", remoteAddress, credentials.tlsServerEndPoint),
+        secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
     }).then(
       (stream) => deliver(stream, remoteAddress),
       (error) => tlsFailed(remoteAddress, error, true),

@@ -11,6 +11,13 @@ export const NS_HTTPBIND = "http://jabber.org/protocol/httpbind";
 export const NS_XBOSH = "urn:xmpp:xbosh";
 
 const encoder = new TextEncoder();
+/**
+ * Bytes of stanzas fed to the core and not yet read by it, beyond which the next request's
+ * stanzas wait (and with them its answer, and the older held request's): the client, allowed
+ * only `requests` unanswered requests, must wait too. The core reads at its rate
+ * (`limits.readBytesPerSecond`), so a fast sender is slowed down instead of queued.
+ */
+const INPUT_HIGH_WATER = 64 * 1024;
 
 /** A `<body/>` answer; `condition` makes it a terminal one (XEP-0124 §14.2). */
 export function bodyXml(attrs: Record<string, string>, content = ""): string {
@@ -58,6 +65,10 @@ export class BoshSession {
   #ended = false; // our side ended the stream (the core closed it)
   #streamError = false;
   #gone = false; // removed: every later request gets item-not-found
+  #turn: Promise<void> = Promise.resolve(); // feeds requests' stanzas in rid order
+  #inputRoom: PromiseWithResolvers<void> | undefined; // resolved when the core reads on
+  #unanswered = 0;
+  #lastAnswer: string | undefined; // what every request gets once the session is gone
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onGone: () => void;
@@ -85,7 +96,9 @@ export class BoshSession {
       start: (c) => {
         this.#controller = c;
       },
-    });
+      // Called once what the core has not read drops below the high-water mark.
+      pull: () => this.#roomMade(),
+    }, { highWaterMark: INPUT_HIGH_WATER, size: (chunk) => chunk.byteLength });
     const writable = new WritableStream<Uint8Array>({
       write: (chunk) => {
         if (chunk.length === 0) return;
@@ -113,7 +126,7 @@ export class BoshSession {
       `<open xmlns='${NS.FRAMING}' to='${escapeAttr(this.params.to)}' ` +
         `version='${escapeAttr(version)}' xml:lang='${escapeAttr(this.params.lang)}'/>`,
     );
-    return this.#hold(rid, true);
+    return this.#counted(this.#hold(rid, true));
   }
 
   /** A later request, in any order within the window (XEP-0124 §9, §14.3). */
@@ -128,16 +141,44 @@ export class BoshSession {
     if (rid > this.#lastRid + this.params.requests || this.#pending.has(rid)) {
       return Promise.resolve(this.fail("item-not-found"));
     }
+    if (this.#unanswered >= this.params.requests) {
+      // XEP-0124 §11: more simultaneous requests than `requests` is overactivity.
+      return Promise.resolve(this.fail("policy-violation"));
+    }
     const { promise, resolve } = Promise.withResolvers<string>();
     this.#pending.set(rid, { body, resolve });
-    // Process every request whose predecessors have all arrived.
+    // Process every request whose predecessors have all arrived, in order, each once the core
+    // has read (nearly) all that came before.
     for (let next = this.#lastRid + 1; this.#pending.has(next); next++) {
       const p = this.#pending.get(next)!;
       this.#pending.delete(next);
       this.#lastRid = next;
-      this.#process(next, p.body).then(p.resolve);
+      this.#turn = this.#turn.then(async () => {
+        await this.#roomForInput();
+        this.#process(next, p.body).then(p.resolve);
+      });
     }
-    return promise;
+    return this.#counted(promise);
+  }
+
+  /** Counts `answer` as unanswered until it settles. */
+  #counted(answer: Promise<string>): Promise<string> {
+    this.#unanswered++;
+    return answer.finally(() => this.#unanswered--);
+  }
+
+  /** Resolves once the core has read enough of what was fed to it (or the session ended). */
+  #roomForInput(): Promise<void> {
+    if (this.#gone || this.#ended || (this.#controller.desiredSize ?? 1) > 0) {
+      return Promise.resolve();
+    }
+    this.#inputRoom ??= Promise.withResolvers();
+    return this.#inputRoom.promise;
+  }
+
+  #roomMade(): void {
+    this.#inputRoom?.resolve();
+    this.#inputRoom = undefined;
   }
 
   /** Ends the session with a terminal error, answering everything waiting. */
@@ -148,6 +189,8 @@ export class BoshSession {
   }
 
   #process(rid: number, body: Element): Promise<string> {
+    // Ended while this request waited for its turn: it gets the session's last answer.
+    if (this.#gone) return Promise.resolve(this.#lastAnswer ?? terminate());
     if (this.#ended) return Promise.resolve(this.#answerNow(rid));
     for (const child of body.children) {
       if (typeof child === "string") continue;
@@ -261,6 +304,7 @@ export class BoshSession {
     try {
       this.#controller.close();
     } catch { /* closed already */ }
+    this.#roomMade();
   }
 
   #destroy(answer: string | undefined): void {
@@ -269,6 +313,7 @@ export class BoshSession {
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#flushTimer);
     const last = answer ?? terminate();
+    this.#lastAnswer = last;
     for (const h of this.#held.splice(0)) {
       clearTimeout(h.timer);
       h.resolve(last);

@@ -37,6 +37,12 @@ export interface XmppWebSocketOptions {
   readonly pingIntervalSeconds?: number;
   /** Bytes buffered in the socket before writes wait (backpressure). Default 65536. */
   readonly highWaterMark?: number;
+  /**
+   * Bytes a client may send ahead of what the server has read (its read rate is
+   * `limits.readBytesPerSecond`) before it gets `<policy-violation/>`: WebSocket reads cannot
+   * be paused, so this bounds what a fast sender makes the server hold. Default 1048576.
+   */
+  readonly maxUnreadBytes?: number;
 }
 
 /** A Hono handler: `(c) => Response`. */
@@ -74,6 +80,10 @@ export function xmppWebSocket(
 ): XmppWebSocketHandler {
   const trustProxy = options.trustProxy ?? false;
   const highWaterMark = options.highWaterMark ?? 65536;
+  const maxUnreadBytes = options.maxUnreadBytes ?? 1_048_576;
+  if (!Number.isInteger(maxUnreadBytes) || maxUnreadBytes < 1) {
+    throw new RangeError(`Option "maxUnreadBytes" must be a positive integer`);
+  }
   const idleTimeout = options.pingIntervalSeconds ?? 30;
   if (!Number.isInteger(idleTimeout) || idleTimeout < 1) {
     throw new RangeError(`Option "pingIntervalSeconds" must be a positive integer`);
@@ -116,7 +126,7 @@ export function xmppWebSocket(
       secure,
       remoteAddress,
     };
-    void server.handle(webSocketStream(socket, info, highWaterMark), {
+    void server.handle(webSocketStream(socket, info, { highWaterMark, maxUnreadBytes }), {
       framing: websocketFraming,
       requireTls: options.requireTls ?? false,
       allowPlainWithoutTls: options.allowPlainWithoutTls ?? false,

@@ -127,6 +127,26 @@ test("BOSH: requests out of order are processed in rid order", async () => {
   }
 });
 
+test("BOSH: more simultaneous requests than 'requests' is policy-violation (XEP-0124 §11)", async () => {
+  const web = await startWeb();
+  try {
+    const b = new Bosh(`http://${web.base}/http-bind`);
+    assert.match(await b.create(), /requests='2'/);
+    const first = b.rid;
+    // One request held, one waiting for its predecessor: the client's two are out.
+    const held = b.post({}, "", first);
+    await new Promise((r) => setTimeout(r, 50));
+    const waiting = b.post({}, "", first + 2);
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await b.post({}, "", first + 1);
+    assert.match(third, /type='terminate' condition='policy-violation'/);
+    assert.match(await held, /type='terminate' condition='policy-violation'/);
+    assert.match(await waiting, /type='terminate' condition='policy-violation'/);
+  } finally {
+    await web.close();
+  }
+});
+
 test("BOSH: a stale rid, a rid beyond the window and an unknown sid get item-not-found (XEP-0124 §14.3)", async () => {
   const web = await startWeb();
   try {

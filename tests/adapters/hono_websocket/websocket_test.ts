@@ -88,6 +88,35 @@ test("a WebSocket message with half an element is not-well-formed", async () => 
   assert.deepEqual(m.at(-1), '<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>');
 });
 
+test("a WebSocket client that gets maxUnreadBytes ahead of the read rate gets policy-violation", async () => {
+  // Reads cannot be paused under Deno.upgradeWebSocket: past its 1 MiB burst, the core reads
+  // 1 KiB/s here, and what waits for it must stay bounded.
+  const web = await startWeb(
+    { websocket: { maxUnreadBytes: 65536 } },
+    { limits: { readBytesPerSecond: 1024 } },
+  );
+  try {
+    const whitespace = " ".repeat(65536);
+    const r = await wsExchange(`ws://${web.base}/xmpp-websocket`, [
+      OPEN,
+      ...Array(24).fill(whitespace),
+    ]);
+    assert.ok(r.closed, "the server closes the WebSocket");
+    const m = r.messages;
+    assert.ok(
+      m.some((x) =>
+        x.startsWith(
+          '<stream:error xmlns:stream="http://etherx.jabber.org/streams"><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>',
+        )
+      ),
+      m.join("\n"),
+    );
+    assert.deepEqual(m.at(-1), '<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>');
+  } finally {
+    await web.close();
+  }
+});
+
 test("a WebSocket request without the xmpp subprotocol is refused", async () => {
   const web = await startWeb();
   try {
