@@ -15,6 +15,7 @@ import { xml } from "@xmpp/client";
 import { connect, type LtxElement, type TestClient } from "../scenarios/_harness.ts";
 import { denoRun, type ServerProcess, startProcess } from "../adapters/_server_process.ts";
 import type { FloodPlan, FloodResult } from "./_flooder.ts";
+import { chat, kernelBufferMax, percentile, rssOf, sampleRss } from "./_probe.ts";
 
 const FLOODER = new URL("./_flooder.ts", import.meta.url).pathname;
 const FLOOD_SECONDS = 3;
@@ -46,100 +47,6 @@ interface Probe {
   readonly peakRss: number;
   readonly latenciesMs: number[];
   readonly aborted: boolean;
-}
-
-// Deno lets only --allow-all read /proc, and the test task does not grant it: /proc is read by
-// a shell (--allow-run).
-
-/** The output of `sh -c script`. */
-async function shell(script: string): Promise<string> {
-  const out = await new Deno.Command("/bin/sh", { args: ["-c", script], stderr: "inherit" })
-    .output();
-  if (!out.success) throw new Error(`Failed: sh -c "${script}"`);
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** The largest a TCP send buffer and a receive buffer may grow to, together (Linux). */
-async function kernelBufferMax(): Promise<number> {
-  const text = await shell("cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem");
-  const [rmem, wmem] = text.trim().split("\n").map((line) => Number(line.split(/\s+/)[2]));
-  assert.ok(rmem > 0 && wmem > 0, text);
-  return rmem + wmem;
-}
-
-/** The RSS of `pid`, in bytes. */
-async function rssOf(pid: number): Promise<number> {
-  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(await shell(`cat /proc/${pid}/status`))?.[1]);
-  assert.ok(rss > 0, `No VmRSS for process ${pid}`);
-  return rss * 1024;
-}
-
-/** Calls `onSample` with the RSS of `pid` every 50 ms until `stop()` or the process exits. */
-function sampleRss(pid: number, onSample: (bytes: number) => void): { stop(): Promise<void> } {
-  const child = new Deno.Command("/bin/sh", {
-    args: ["-c", `while grep VmRSS /proc/${pid}/status; do sleep 0.05; done`],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reading = (async () => {
-    let buffered = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const kb = /VmRSS:\s+(\d+) kB/.exec(line)?.[1];
-        if (kb) onSample(Number(kb) * 1024);
-      }
-    }
-  })();
-  return {
-    async stop() {
-      try {
-        child.kill();
-      } catch { /* exited */ }
-      await reading;
-      await child.status;
-    },
-  };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
-/** Alice and Bob exchange a message every 50 ms until `stop`; returns each one's latency. */
-async function chat(alice: TestClient, bob: TestClient, stop: Promise<void>): Promise<number[]> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const onStanza = (s: LtxElement) => {
-    const body = s.is("message") ? s.getChildText("body") : null;
-    const at = body === null ? undefined : sentAt.get(body);
-    if (at === undefined) return;
-    sentAt.delete(body!);
-    latencies.push(performance.now() - at);
-  };
-  alice.xmpp.on("stanza", onStanza);
-  bob.xmpp.on("stanza", onStanza);
-  let done = false;
-  stop.then(() => done = true);
-  for (let i = 0; !done; i++) {
-    const [from, to] = i % 2 === 0 ? [alice, "bob@localhost/b"] : [bob, "alice@localhost/a"];
-    const body = `ping ${i}`;
-    sentAt.set(body, performance.now());
-    await from.xmpp.send(xml("message", { to, type: "chat" }, xml("body", {}, body)));
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  // What is still on its way gets one more second; what never comes counts as that long.
-  const deadline = performance.now() + 1000;
-  while (sentAt.size > 0 && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  for (const at of sentAt.values()) latencies.push(performance.now() - at);
-  alice.xmpp.off("stanza", onStanza);
-  bob.xmpp.off("stanza", onStanza);
-  return latencies;
 }
 
 async function probe(mode: FloodPlan["mode"]): Promise<Probe> {
