@@ -9,7 +9,7 @@ import type {
   ArchiveQuery,
   ArchiveStore,
 } from "../../src/storage/archive_store.ts";
-import { Batcher, type WriteBatching } from "./_batcher.ts";
+import { Batcher, isDataError, type WriteBatching } from "./_batcher.ts";
 import type { Db } from "./_db.ts";
 import { archive } from "./schema.ts";
 
@@ -38,6 +38,7 @@ export class PgArchiveStore implements ArchiveStore {
     this.#db = db;
     this.#appends = new Batcher((items) => this.#insert(items), {
       ...batching,
+      retryAlone: isDataError,
       laneKey: (a) => a.owner,
     });
   }

@@ -15,6 +15,25 @@ export interface BatcherOptions<I> {
   readonly lanes?: number;
   /** The key that picks an item's lane (e.g. the owner, to keep its order). */
   readonly laneKey?: (item: I) => string;
+  /**
+   * Whether a batch's failure may be down to one item, so that trying each item alone is
+   * safe and useful. Default: never (every item gets the batch's error).
+   */
+  readonly retryAlone?: (error: unknown) => boolean;
+}
+
+/**
+ * Whether a database error is about the data of a statement that did not commit: SQLSTATE
+ * class 22 (data exception) or 23 (integrity constraint violation), found on the error or its
+ * causes (drizzle wraps driver errors). A lost connection is not: the batch may have committed,
+ * and writing its items again could store them twice.
+ */
+export function isDataError(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return false;
 }
 
 /** How a store groups its writes: the numbers of {@linkcode BatcherOptions}. */
@@ -50,7 +69,8 @@ export class Batcher<I, O> {
 
   /**
    * @param run Writes a batch; returns one output per item, in order. When it fails for a
-   * batch of several, each item is tried again alone, so that one bad item fails only itself.
+   * batch of several with an error `retryAlone` accepts, each item is tried again alone, so
+   * that one bad item fails only itself.
    */
   constructor(run: (items: readonly I[]) => Promise<O[]>, options: BatcherOptions<I>) {
     this.#run = run;
@@ -82,8 +102,8 @@ export class Batcher<I, O> {
           const outs = await this.#run(batch.map((w) => w.item));
           batch.forEach((w, i) => w.resolve(outs[i]));
         } catch (e) {
-          if (batch.length === 1) {
-            batch[0].reject(e);
+          if (batch.length === 1 || !this.#options.retryAlone?.(e)) {
+            for (const w of batch) w.reject(e);
             continue;
           }
           for (const w of batch) {

@@ -3,7 +3,7 @@
 import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import type { BareJid } from "../../src/jid/jid.ts";
 import type { OfflineMessage, OfflineStore } from "../../src/storage/offline_store.ts";
-import { Batcher, type WriteBatching } from "./_batcher.ts";
+import { Batcher, isDataError, type WriteBatching } from "./_batcher.ts";
 import { type Db, rowsOf } from "./_db.ts";
 import { offlineMessages } from "./schema.ts";
 
@@ -27,6 +27,7 @@ export class PgOfflineStore implements OfflineStore {
       .prepare("parley_list_offline");
     this.#pushes = new Batcher((items) => this.#insert(items), {
       ...batching,
+      retryAlone: isDataError,
       laneKey: (p) => p.owner,
     });
   }

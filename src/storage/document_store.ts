@@ -97,7 +97,18 @@ export interface DocumentStore {
   update(ns: string, key: string, fn: DocumentUpdater): Promise<StoredDocument | undefined>;
 }
 
-/** The limits every driver enforces alike. */
+/**
+ * The limits every driver enforces alike.
+ *
+ * @example
+ * ```ts
+ * import { DOCUMENT_LIMITS } from "./document_store.ts";
+ * import { memoryStorage } from "./memory.ts";
+ * const { documents } = memoryStorage();
+ * const page = await documents.list("muc:rooms", { limit: DOCUMENT_LIMITS.maxPage });
+ * if (!page.complete) throw new Error();
+ * ```
+ */
 export const DOCUMENT_LIMITS: {
   readonly maxNamespaceBytes: number;
   readonly maxKeyBytes: number;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Batcher } from "../../../adapters/postgres/_batcher.ts";
+import { Batcher, isDataError } from "../../../adapters/postgres/_batcher.ts";
 
 /** A writer whose batches wait until released, recording what each batch held. */
 function gatedWriter() {
@@ -11,7 +11,10 @@ function gatedWriter() {
     const gate = new Promise<void>((r) => gates.push(r));
     started?.();
     await gate;
-    if (items.length > 1 && items.includes("bad")) throw new Error("Batch refused");
+    if (items.length > 1 && items.includes("bad")) {
+      throw Object.assign(new Error("Batch refused"), { code: "23505" });
+    }
+    if (items.includes("lost")) throw new Error("Connection lost");
     if (items[0] === "bad") throw new Error("Item refused");
     return items.map((i) => i.toUpperCase());
   };
@@ -50,7 +53,7 @@ Deno.test("Batcher groups what is submitted in one tick, then what arrives while
 
 Deno.test("Batcher retries a failed batch item by item, so that only the bad item fails", async () => {
   const w = gatedWriter();
-  const b = new Batcher(w.run, { maxBatch: 10 });
+  const b = new Batcher(w.run, { maxBatch: 10, retryAlone: isDataError });
   const results = Promise.allSettled(["x", "bad", "y"].map((i) => b.submit(i)));
   for (let i = 0; i < 4; i++) await w.release();
   const settled = await results;
@@ -83,4 +86,33 @@ Deno.test("Batcher keeps items of one lane key in order, one batch in flight per
     );
   }
   assert.ok(most > 1 && most <= 4, `batches in flight at once: ${most}`);
+});
+
+Deno.test("Batcher fails the whole batch, without writing items again, when the connection is lost", async () => {
+  const w = gatedWriter();
+  const b = new Batcher(w.run, { maxBatch: 10, retryAlone: isDataError });
+  const results = Promise.allSettled(["x", "lost", "y"].map((i) => b.submit(i)));
+  await w.release();
+  const settled = await results;
+  assert.deepEqual(settled.map((r) => r.status === "rejected" && r.reason.message), [
+    "Connection lost",
+    "Connection lost",
+    "Connection lost",
+  ]);
+  assert.deepEqual(w.batches, [["x", "lost", "y"]]);
+});
+
+Deno.test("isDataError() finds SQLSTATE classes 22 and 23 through wrapping errors", () => {
+  const pg = (code: string) => Object.assign(new Error("x"), { code });
+  const cases: [unknown, boolean][] = [
+    [pg("23505"), true],
+    [pg("22021"), true],
+    [new Error("Failed query", { cause: pg("23505") }), true],
+    [pg("57P01"), false],
+    [pg("08006"), false],
+    [pg("ECONNRESET"), false],
+    [new Error("write CONNECTION_CLOSED"), false],
+    ["23505", false],
+  ];
+  assert.deepEqual(cases.map(([e]) => isDataError(e)), cases.map(([, want]) => want));
 });
