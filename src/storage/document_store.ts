@@ -28,7 +28,7 @@ export interface DocumentWriteOptions {
   readonly ifVersion?: number;
 }
 
-/** What {@linkcode DocumentStore.list} returns. */
+/** Which documents {@linkcode DocumentStore.list} returns. */
 export interface DocumentListOptions {
   /** Only keys that start with this. */
   readonly prefix?: string;
