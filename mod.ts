@@ -81,7 +81,6 @@ export { NS } from "./src/xml/ns.ts";
 export { serialize } from "./src/xml/serializer.ts";
 export { StreamParser } from "./src/xml/stream_parser.ts";
 export type { StreamParserOptions } from "./src/xml/stream_parser.ts";
-export { loadXml, storedXmlBytes, storeXml } from "./src/storage/stored_xml.ts";
 export { bareJid, fullJid, JidError, parseJid, toBare, tryParseJid } from "./src/jid/jid.ts";
 export type { BareJid, FullJid, Jid } from "./src/jid/jid.ts";
 export { memoryStorage } from "./src/storage/memory.ts";
@@ -92,18 +91,42 @@ export type {
   Roster,
   RosterDelta,
   RosterItem,
+  RosterOp,
+  RosterOpResult,
   RosterStore,
   Subscription,
 } from "./src/storage/roster_store.ts";
 export type { OfflineMessage, OfflineStore } from "./src/storage/offline_store.ts";
 export type { BlocklistStore, PrivateStore, VcardStore } from "./src/storage/xml_stores.ts";
 export type {
+  ArchiveBound,
   ArchivedMessage,
+  ArchiveMetadata,
   ArchivePage,
   ArchiveQuery,
   ArchiveStore,
 } from "./src/storage/archive_store.ts";
-export type { NodeConfig, PubsubItem, PubsubStore } from "./src/storage/pubsub_store.ts";
+export type {
+  LastPublished,
+  NodeConfig,
+  PubsubItem,
+  PubsubStore,
+} from "./src/storage/pubsub_store.ts";
+export { DOCUMENT_LIMITS } from "./src/storage/document_store.ts";
+export type {
+  DocumentListOptions,
+  DocumentPage,
+  DocumentStore,
+  DocumentUpdater,
+  DocumentWriteOptions,
+  StoredDocument,
+} from "./src/storage/document_store.ts";
+export { documentCollection } from "./src/storage/document_collection.ts";
+export type {
+  DocumentCollection,
+  DocumentCollectionOptions,
+} from "./src/storage/document_collection.ts";
+export { loadXml, storedXmlBytes, storeXml } from "./src/storage/stored_xml.ts";
 export { deriveCredentials } from "./src/sasl/credentials.ts";
 export type { DeriveOptions } from "./src/sasl/credentials.ts";
 export { builtinModules, disco, legacySession, ping, time, version } from "./src/modules/mod.ts";

@@ -2,7 +2,9 @@
  * Storage hot paths on PGlite (in memory) and on PostgreSQL (when DATABASE_URL is set, in the
  * schema `parley_bench`, recreated at every run): the credential lookup of a login, loading a
  * 1,000-contact roster, storing and fetching 1,000 offline messages, appending to the archive,
- * and reading a page of 50 from a 100,000-message archive.
+ * reading a page of 50 from a 100,000-message archive, and 1,000 offline messages or archive
+ * appends arriving at once (one client's backlog): how long they take, and how long a login's
+ * credential lookup issued behind them waits (what every other user feels, issue #10).
  *
  * Run with `deno bench -A bench/storage_bench.ts`.
  *
@@ -112,6 +114,51 @@ for (const [name, s] of drivers) {
         with: jid("contact7@bench"),
       });
       if (page.messages.length !== 50) throw new Error("Wrong page size");
+    },
+  );
+}
+
+// Bursts: many writes issued in one tick, as a pipelining client produces them.
+const BURST = 1000;
+let burstOwner = 0;
+function offlineBurst(s: Storage) {
+  const owner = jid(`burst${++burstOwner}@bench`);
+  return Array.from({ length: BURST }, (_, i) =>
+    s.offline.push(
+      owner,
+      `<message xmlns="jabber:client"><body>${i}</body></message>`,
+      new Date(),
+      BURST,
+    ));
+}
+function archiveBurst(s: Storage) {
+  const owner = jid(`burst${++burstOwner}@bench`);
+  return Array.from({ length: BURST }, (_, i) => s.archive.append(owner, message(i)));
+}
+for (const [name, s] of drivers) {
+  Deno.bench(
+    `${name}: 1,000 offline messages stored at once`,
+    { group: "burst-offline", n: 10, warmup: 1 },
+    async () => {
+      await Promise.all(offlineBurst(s));
+    },
+  );
+  Deno.bench(
+    `${name}: 1,000 archive appends at once`,
+    { group: "burst-archive", n: 10, warmup: 1 },
+    async () => {
+      await Promise.all(archiveBurst(s));
+    },
+  );
+  Deno.bench(
+    `${name}: a credential lookup behind 1,000 offline messages`,
+    { group: "burst-wait", n: 10, warmup: 1 },
+    async (b) => {
+      const burst = offlineBurst(s);
+      b.start();
+      await s.accounts.getCredentials(jid("user42@bench"));
+      b.end();
+      await Promise.all(burst);
     },
   );
 }

@@ -8,6 +8,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import type { Storage } from "../../src/storage/storage.ts";
+import { fairShare } from "./_fair_share.ts";
 import { drizzleStorage, MIGRATIONS_FOLDER } from "./_storage.ts";
 
 /** Options of {@linkcode pgliteStorage}. */
@@ -43,18 +44,43 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
     client = options.dataDir === undefined
       ? await PGlite.create({ relaxedDurability: false })
       : await PGlite.create({ dataDir: options.dataDir, relaxedDurability: false });
+    shareThread(client);
     const db = drizzle(client);
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
     const opened = client;
+    // One lane: PGlite runs one statement at a time anyway, and one lane keeps arrival order.
     return drizzleStorage(db, async () => {
       await opened.close();
       await release();
-    });
+    }, { maxBatch: 500, lanes: 1 });
   } catch (e) {
     await client?.close().catch(() => {});
     await release();
     throw e;
   }
+}
+
+/** How long a run of queries may hold the main thread before others get a turn, in ms. */
+const QUERY_RUN_BUDGET_MS = 8;
+
+// Every query and transaction drizzle starts passes the fair-share gate (see _fair_share.ts).
+function shareThread(client: PGlite): void {
+  const gate = fairShare(QUERY_RUN_BUDGET_MS);
+  const query = client.query.bind(client);
+  const exec = client.exec.bind(client);
+  const transaction = client.transaction.bind(client);
+  client.query = async <T>(...args: Parameters<typeof query>) => {
+    await gate();
+    return await query<T>(...args);
+  };
+  client.exec = async (...args: Parameters<typeof exec>) => {
+    await gate();
+    return await exec(...args);
+  };
+  client.transaction = async <T>(callback: Parameters<typeof transaction<T>>[0]) => {
+    await gate();
+    return await transaction(callback);
+  };
 }
 
 // PostgreSQL in PGlite runs in single-user mode: two processes on one data directory would

@@ -9,6 +9,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -138,3 +139,18 @@ export const pubsubItems = pgTable("pubsub_items", {
   primaryKey({ columns: [t.owner, t.node, t.id] }),
   index("pubsub_items_seq").on(t.owner, t.node, t.seq),
 ]);
+
+/** Text compared by code point (UTF-8 bytes), whatever the database's collation. */
+const codePointText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
+
+/**
+ * Modules' own documents (`Storage.documents`): JSON by namespace and key, with a version
+ * counter for compare-and-set. Keys sort by code point, so that pages come in the same order
+ * on every driver.
+ */
+export const documents = pgTable("documents", {
+  ns: codePointText("ns").notNull(),
+  key: codePointText("key").notNull(),
+  value: jsonb("value").notNull(),
+  version: bigint("version", { mode: "number" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.ns, t.key] })]);

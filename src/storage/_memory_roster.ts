@@ -5,6 +5,8 @@ import type {
   Roster,
   RosterDelta,
   RosterItem,
+  RosterOp,
+  RosterOpResult,
   RosterStore,
 } from "./roster_store.ts";
 
@@ -40,22 +42,58 @@ export class MemoryRosterStore implements RosterStore {
     return Promise.resolve(this.#owners.get(owner)?.items.get(contact));
   }
 
+  itemsAbout(contact: BareJid, owners: readonly BareJid[]): Promise<Map<BareJid, RosterItem>> {
+    const found = new Map<BareJid, RosterItem>();
+    for (const owner of owners) {
+      const item = this.#owners.get(owner)?.items.get(contact);
+      if (item) found.set(owner, item);
+    }
+    return Promise.resolve(found);
+  }
+
   setItem(owner: BareJid, item: RosterItem): Promise<string> {
+    return Promise.resolve(this.#set(owner, item));
+  }
+
+  #set(owner: BareJid, item: RosterItem): string {
     const o = this.#owner(owner);
     o.version++;
     o.items.set(item.jid, item);
     o.log.delete(item.jid);
     o.log.set(item.jid, { version: o.version, item });
-    return Promise.resolve(String(o.version));
+    return String(o.version);
   }
 
   removeItem(owner: BareJid, contact: BareJid): Promise<string | undefined> {
+    return Promise.resolve(this.#remove(owner, contact));
+  }
+
+  #remove(owner: BareJid, contact: BareJid): string | undefined {
     const o = this.#owners.get(owner);
-    if (!o?.items.delete(contact)) return Promise.resolve(undefined);
+    if (!o?.items.delete(contact)) return undefined;
     o.version++;
     o.log.delete(contact);
     o.log.set(contact, { version: o.version });
-    return Promise.resolve(String(o.version));
+    return String(o.version);
+  }
+
+  apply(ops: readonly RosterOp[]): Promise<RosterOpResult[]> {
+    // Synchronous from the first change to the last: nothing can see a half-applied batch.
+    return Promise.resolve(ops.map((op): RosterOpResult => {
+      switch (op.op) {
+        case "set":
+          return { changed: true, version: this.#set(op.owner, op.item) };
+        case "remove": {
+          const version = this.#remove(op.owner, op.contact);
+          return version === undefined ? { changed: false } : { changed: true, version };
+        }
+        case "addPending":
+          this.#addPending(op.owner, op.pending);
+          return { changed: true };
+        case "removePending":
+          return { changed: this.#removePending(op.owner, op.from) };
+      }
+    }));
   }
 
   changesSince(owner: BareJid, version: string): Promise<RosterDelta | undefined> {
@@ -78,14 +116,22 @@ export class MemoryRosterStore implements RosterStore {
   }
 
   addPending(owner: BareJid, pending: PendingSubscription): Promise<void> {
-    const o = this.#owner(owner);
-    o.pending.delete(pending.from);
-    o.pending.set(pending.from, pending);
+    this.#addPending(owner, pending);
     return Promise.resolve();
   }
 
+  #addPending(owner: BareJid, pending: PendingSubscription): void {
+    const o = this.#owner(owner);
+    o.pending.delete(pending.from);
+    o.pending.set(pending.from, pending);
+  }
+
   removePending(owner: BareJid, from: BareJid): Promise<boolean> {
-    return Promise.resolve(this.#owners.get(owner)?.pending.delete(from) ?? false);
+    return Promise.resolve(this.#removePending(owner, from));
+  }
+
+  #removePending(owner: BareJid, from: BareJid): boolean {
+    return this.#owners.get(owner)?.pending.delete(from) ?? false;
   }
 
   listPending(owner: BareJid): Promise<PendingSubscription[]> {

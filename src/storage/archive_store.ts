@@ -1,5 +1,7 @@
 /**
- * The message archive of XEP-0313 (per user now, per room later).
+ * Message archives (XEP-0313): a user's archive (owner: the user's bare JID) or a room's
+ * (owner: the room's bare JID), append-only but for moderation, paged with XEP-0059 result set
+ * management in both directions.
  *
  * @module
  */
@@ -11,9 +13,13 @@ export interface ArchivedMessage {
   readonly id: string;
   /** When it was archived. */
   readonly stamp: Date;
-  /** The bare JID of the other party. */
-  readonly with: BareJid;
-  /** Whether the owner sent or received it. */
+  /**
+   * Who the message was exchanged with, as the archive's `with` filter matches it (exactly):
+   * the other party's bare JID in a user's archive, the sender's occupant JID
+   * (`room@service/nick`) in a room's archive (XEP-0313 §4.1.1).
+   */
+  readonly with: string;
+  /** Whether the owner sent or received it (a room's archive: "in"). */
   readonly direction: "in" | "out";
   /** The message (serialized XML). */
   readonly stanza: string;
@@ -21,18 +27,25 @@ export interface ArchivedMessage {
 
 /** A page request (XEP-0313 §4 with XEP-0059 result set management). */
 export interface ArchiveQuery {
-  /** Only messages with this bare JID. */
-  readonly with?: BareJid;
+  /** Only messages whose {@linkcode ArchivedMessage.with} is this. */
+  readonly with?: string;
   /** Only messages at or after. */
   readonly start?: Date;
   /** Only messages at or before. */
   readonly end?: Date;
-  /** Only messages after this id. */
+  /** Only these ids (the `ids` field of `urn:xmpp:mam:2#extended`), in archive order. */
+  readonly ids?: readonly string[];
+  /** Only messages after this id (RSM `<after/>`). */
   readonly after?: string;
-  /** Only messages before this id (`""`: the last page). */
+  /**
+   * Only messages before this id (RSM `<before/>`); `""`: the last page. Given (even with
+   * `after`), the page is the last `max` messages of what matches: paging backwards.
+   */
   readonly before?: string;
-  /** Page size. */
+  /** Page size (0: none, for a count alone). */
   readonly max: number;
+  /** Also count the messages that match without `after`, `before` and `max` (RSM `<count/>`). */
+  readonly count?: boolean;
 }
 
 /** A page of the archive. */
@@ -41,16 +54,43 @@ export interface ArchivePage {
   readonly messages: readonly ArchivedMessage[];
   /** Whether this page reaches the end of the result set in the direction of paging. */
   readonly complete: boolean;
-  /** How many messages match the query without paging, when cheap to tell. */
+  /** How many messages match the query without paging: when `count` was asked for. */
   readonly count?: number;
 }
 
-/** Stores archives, keyed by owner (a user's or, later, a room's bare JID). */
+/** The id and time of one archived message. */
+export interface ArchiveBound {
+  /** The stanza id. */
+  readonly id: string;
+  /** When it was archived. */
+  readonly stamp: Date;
+}
+
+/** The archive's extent (XEP-0313 archive metadata: `<start/>` and `<end/>`). */
+export interface ArchiveMetadata {
+  /** The oldest message, or `undefined` when the archive is empty. */
+  readonly first?: ArchiveBound;
+  /** The newest message, or `undefined` when the archive is empty. */
+  readonly last?: ArchiveBound;
+}
+
+/** Stores archives, keyed by owner (a user's or a room's bare JID). */
 export interface ArchiveStore {
-  /** Appends a message; durable when it resolves. */
+  /** Appends a message; durable when it resolves. Fails when the owner has its id already. */
   append(owner: BareJid, message: ArchivedMessage): Promise<void>;
   /** One page of the archive. */
   query(owner: BareJid, query: ArchiveQuery): Promise<ArchivePage>;
+  /** One message by id, or `undefined`. */
+  get(owner: BareJid, id: string): Promise<ArchivedMessage | undefined>;
+  /**
+   * Replaces a message's stanza, keeping its id, time, `with` and place: a retraction or
+   * moderation tombstone (XEP-0424, XEP-0425). @returns `false` when there is no such message.
+   */
+  replace(owner: BareJid, id: string, stanza: string): Promise<boolean>;
+  /** Removes one message. @returns `false` when there was none. */
+  remove(owner: BareJid, id: string): Promise<boolean>;
+  /** The first and last message of the archive. */
+  metadata(owner: BareJid): Promise<ArchiveMetadata>;
   /** Removes everything of an owner. */
   removeAll(owner: BareJid): Promise<void>;
 }

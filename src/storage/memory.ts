@@ -6,14 +6,16 @@
 import type { BareJid } from "../jid/jid.ts";
 import type { AccountStore, Credentials } from "./account_store.ts";
 import type { Storage } from "./storage.ts";
-import { MemoryArchiveStore, MemoryPubsubStore } from "./_memory_archive_pubsub.ts";
+import { MemoryArchiveStore } from "./_memory_archive.ts";
+import { MemoryDocumentStore } from "./_memory_documents.ts";
+import { MemoryOfflineStore } from "./_memory_offline.ts";
+import { MemoryPubsubStore } from "./_memory_pubsub.ts";
+import { MemoryRosterStore } from "./_memory_roster.ts";
 import {
   MemoryBlocklistStore,
-  MemoryOfflineStore,
   MemoryPrivateStore,
   MemoryVcardStore,
-} from "./_memory_misc.ts";
-import { MemoryRosterStore } from "./_memory_roster.ts";
+} from "./_memory_xml_stores.ts";
 
 class MemoryAccountStore implements AccountStore {
   readonly #accounts = new Map<BareJid, Credentials>();
@@ -63,6 +65,7 @@ export function memoryStorage(): Storage {
     blocklist: new MemoryBlocklistStore(),
     archive: new MemoryArchiveStore(),
     pubsub: new MemoryPubsubStore(),
+    documents: new MemoryDocumentStore(),
     close: () => Promise.resolve(),
   };
 }

@@ -20,6 +20,18 @@ export interface PubsubItem {
   readonly stamp: Date;
 }
 
+/** The newest item of a node, with the node's configuration (for its access model). */
+export interface LastPublished {
+  /** The service owner. */
+  readonly owner: BareJid;
+  /** The node. */
+  readonly node: string;
+  /** The node's configuration. */
+  readonly config: NodeConfig;
+  /** The newest item. */
+  readonly item: PubsubItem;
+}
+
 /** Stores nodes and items, keyed by the service owner (an account for PEP). */
 export interface PubsubStore {
   /** The names of the owner's nodes, sorted. */
@@ -40,6 +52,12 @@ export interface PubsubStore {
     node: string,
     options?: { readonly ids?: readonly string[]; readonly max?: number },
   ): Promise<PubsubItem[]>;
+  /**
+   * The newest item of each of `nodes` of each of `owners`, in one query (XEP-0163 §4.3.2:
+   * the last items a new resource gets at login). Nodes that do not exist or have no items are
+   * left out; no particular order.
+   */
+  lastItems(owners: readonly BareJid[], nodes: readonly string[]): Promise<LastPublished[]>;
   /** Removes an item. @returns `false` when it did not exist. */
   retract(owner: BareJid, node: string, id: string): Promise<boolean>;
   /** Removes everything of an owner. */

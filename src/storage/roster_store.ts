@@ -50,12 +50,38 @@ export interface PendingSubscription {
   readonly stanza: string;
 }
 
+/**
+ * One change of {@linkcode RosterStore.apply}: what `setItem`, `removeItem`, `addPending` and
+ * `removePending` do, as data.
+ */
+export type RosterOp =
+  | { readonly op: "set"; readonly owner: BareJid; readonly item: RosterItem }
+  | { readonly op: "remove"; readonly owner: BareJid; readonly contact: BareJid }
+  | { readonly op: "addPending"; readonly owner: BareJid; readonly pending: PendingSubscription }
+  | { readonly op: "removePending"; readonly owner: BareJid; readonly from: BareJid };
+
+/** The outcome of one {@linkcode RosterOp}. */
+export interface RosterOpResult {
+  /**
+   * Whether it changed something: always for `set` and `addPending`; for `remove` and
+   * `removePending`, whether there was something to remove.
+   */
+  readonly changed: boolean;
+  /** The owner's new roster version, after a `set` or a `remove` that changed the roster. */
+  readonly version?: string;
+}
+
 /** Stores rosters, keyed by the owner's bare JID. Every write is durable when it resolves. */
 export interface RosterStore {
   /** The owner's roster (an empty roster with version "0" when there is none). */
   get(owner: BareJid): Promise<Roster>;
   /** One item, or `undefined`. */
   getItem(owner: BareJid, contact: BareJid): Promise<RosterItem | undefined>;
+  /**
+   * What each of `owners` has on its roster about `contact`, in one query (a login's probes,
+   * PEP access checks). Owners with no such item are left out.
+   */
+  itemsAbout(contact: BareJid, owners: readonly BareJid[]): Promise<Map<BareJid, RosterItem>>;
   /** Adds or replaces an item. @returns The new roster version. */
   setItem(owner: BareJid, item: RosterItem): Promise<string>;
   /** Removes an item. @returns The new roster version, or `undefined` when there was none. */
@@ -73,6 +99,12 @@ export interface RosterStore {
   removePending(owner: BareJid, from: BareJid): Promise<boolean>;
   /** The pending requests, oldest first. */
   listPending(owner: BareJid): Promise<PendingSubscription[]>;
+  /**
+   * Applies changes to one or more rosters in one transaction: all or none (both sides of a
+   * subscription change, RFC 6121 §3). Changes of one owner apply in the given order.
+   * @returns One result per op, in the same order.
+   */
+  apply(ops: readonly RosterOp[]): Promise<RosterOpResult[]>;
   /** Removes everything of an owner (account deletion). */
   removeAll(owner: BareJid): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 import type { AccountStore } from "./account_store.ts";
 import type { ArchiveStore } from "./archive_store.ts";
+import type { DocumentStore } from "./document_store.ts";
 import type { OfflineStore } from "./offline_store.ts";
 import type { PubsubStore } from "./pubsub_store.ts";
 import type { RosterStore } from "./roster_store.ts";
@@ -28,6 +29,11 @@ export interface Storage {
   readonly archive: ArchiveStore;
   /** PEP / pubsub nodes and items. */
   readonly pubsub: PubsubStore;
+  /**
+   * Modules' own documents, one namespace per concern (MUC rooms, push registrations, tokens…);
+   * see `documentCollection()` for a typed view of one namespace.
+   */
+  readonly documents: DocumentStore;
   /** Releases connections and files; the server calls it on close. */
   close(): Promise<void>;
 }

@@ -28,6 +28,11 @@ export interface PrivateStore {
 export interface BlocklistStore {
   /** The blocked JIDs, sorted. */
   list(owner: BareJid): Promise<string[]>;
+  /**
+   * The block lists of many owners in one query (a login checking which contacts block the
+   * user). Every owner given is in the map, with `[]` when it blocks nobody.
+   */
+  listMany(owners: readonly BareJid[]): Promise<Map<BareJid, string[]>>;
   /** Adds JIDs. @returns Those that were not blocked before. */
   add(owner: BareJid, jids: readonly string[]): Promise<string[]>;
   /** Removes JIDs, or all of them when `jids` is `undefined`. @returns Those that were removed. */

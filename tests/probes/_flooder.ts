@@ -23,6 +23,11 @@ export interface FloodPlan {
   /** Account for the modes that log in. */
   readonly user?: string;
   readonly password?: string;
+  /**
+   * For "tls-auth": what to send over and over once bound (default whitespace), e.g.
+   * `<presence/>` or messages to an offline user (the backlog probe).
+   */
+  readonly payload?: string;
 }
 
 /** What the flooder reports. */
@@ -157,11 +162,14 @@ async function openStream(plan: FloodPlan): Promise<Link> {
 /** Writes whitespace until the time is up; a write still blocked then is abandoned. */
 async function floodStream(plan: FloodPlan): Promise<FloodResult> {
   const link = await openStream(plan);
+  const chunk = plan.payload
+    ? encoder.encode(plan.payload.repeat(Math.max(1, Math.floor(65536 / plan.payload.length))))
+    : CHUNK;
   let sent = 0;
   const deadline = Date.now() + plan.seconds * 1000;
   const stop = setTimeout(() => link.close(), plan.seconds * 1000);
   try {
-    while (Date.now() < deadline && !link.closed) sent += await link.conn.write(CHUNK);
+    while (Date.now() < deadline && !link.closed) sent += await link.conn.write(chunk);
   } catch { /* closed by the deadline or by the server */ }
   clearTimeout(stop);
   const closedByServer = link.closed && Date.now() < deadline;

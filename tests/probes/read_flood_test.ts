@@ -11,8 +11,7 @@
 // the real figure is printed). A flood that blows the memory bound is stopped early, so the
 // probe stays bounded even against a server without flow control.
 import assert from "node:assert/strict";
-import { xml } from "@xmpp/client";
-import { connect, type LtxElement, type TestClient } from "../scenarios/_harness.ts";
+import { connect, type TestClient } from "../scenarios/_harness.ts";
 import { denoRun, type ServerProcess, startProcess } from "../adapters/_server_process.ts";
 import type { FloodPlan, FloodResult } from "./_flooder.ts";
 import { chat, kernelBufferMax, percentile, rssOf, sampleRss } from "./_probe.ts";

@@ -28,3 +28,51 @@ Deno.test({
 
 const SCRAM = { salt: "c2FsdA==", iterations: 4096, storedKey: "a2V5", serverKey: "a2V5" };
 const CREDENTIALS: Credentials = { sha1: SCRAM, sha256: SCRAM };
+
+Deno.test({
+  name: "pgliteStorage() lets other sockets in while one caller runs query after query",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // PGlite never waits for the event loop: without a gate, a caller awaiting query after
+    // query (a pipelined flood) holds the thread until it is done, and a socket echo beside it
+    // gets no answer at all (issue #10).
+    const storage = await pgliteStorage();
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const server = await listener.accept();
+    // Round trips counted are those begun and ended while the flood runs.
+    let phase = "warm-up" as "warm-up" | "flood" | "done";
+    let warm = 0;
+    let echoes = 0;
+    const pong = (async () => {
+      const b = new Uint8Array(1);
+      while (await server.read(b) !== null) await server.write(b);
+    })();
+    const ping = (async () => {
+      const b = new Uint8Array(1);
+      while (phase !== "done") {
+        const during = phase === "flood";
+        await client.write(b);
+        if (await client.read(b) === null) return;
+        if (during && phase === "flood") echoes++;
+        else warm++;
+      }
+    })();
+    try {
+      while (warm === 0) await new Promise((r) => setTimeout(r, 0));
+      phase = "flood";
+      for (let i = 0; i < 2000; i++) await storage.accounts.exists(`u${i}@pglite.test` as BareJid);
+      phase = "done";
+      assert.ok(echoes > 0, "no socket round trip during 2,000 queries");
+    } finally {
+      phase = "done";
+      client.close();
+      await ping.catch(() => {});
+      server.close();
+      await pong.catch(() => {});
+      listener.close();
+      await storage.close();
+    }
+  },
+});

@@ -1,52 +1,9 @@
-// OfflineStore, VcardStore, PrivateStore and BlocklistStore on the drizzle schema.
-import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
+// VcardStore, PrivateStore and BlocklistStore on the drizzle schema.
+import { and, eq, inArray } from "drizzle-orm";
 import type { BareJid } from "../../src/jid/jid.ts";
-import type { OfflineMessage, OfflineStore } from "../../src/storage/offline_store.ts";
 import type { BlocklistStore, PrivateStore, VcardStore } from "../../src/storage/xml_stores.ts";
-import { byteOrder, type Db, rowsOf } from "./_db.ts";
-import { blocklist, offlineMessages, privateXml, vcards } from "./schema.ts";
-
-export class PgOfflineStore implements OfflineStore {
-  readonly #db: Db;
-  readonly #list;
-
-  constructor(db: Db) {
-    this.#db = db;
-    this.#list = db.select().from(offlineMessages)
-      .where(eq(offlineMessages.owner, sql.placeholder("owner")))
-      .orderBy(asc(offlineMessages.id))
-      .prepare("parley_list_offline");
-  }
-
-  async push(owner: BareJid, stanza: string, stamp: Date, limit: number) {
-    // One statement: the limit check and the insert.
-    const result = await this.#db.execute(sql`
-      insert into ${offlineMessages} (owner, stamp, stanza)
-      select ${owner}, ${stamp.toISOString()}::timestamptz, ${stanza}
-      where (select count(*) from ${offlineMessages} where owner = ${owner}) < ${limit}
-      returning id`);
-    const [row] = rowsOf<{ id: number | string }>(result);
-    return row ? { id: String(row.id), stamp, stanza } : undefined;
-  }
-  async list(owner: BareJid): Promise<OfflineMessage[]> {
-    const rows = await this.#list.execute({ owner });
-    return rows.map((r) => ({ id: String(r.id), stamp: r.stamp, stanza: r.stanza }));
-  }
-  async count(owner: BareJid) {
-    const [row] = await this.#db.select({ n: count() }).from(offlineMessages)
-      .where(eq(offlineMessages.owner, owner));
-    return Number(row.n);
-  }
-  async remove(owner: BareJid, ids: readonly string[]) {
-    const numeric = ids.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
-    if (numeric.length === 0) return;
-    await this.#db.delete(offlineMessages)
-      .where(and(eq(offlineMessages.owner, owner), inArray(offlineMessages.id, numeric)));
-  }
-  async removeAll(owner: BareJid) {
-    await this.#db.delete(offlineMessages).where(eq(offlineMessages.owner, owner));
-  }
-}
+import { byteOrder, type Db } from "./_db.ts";
+import { blocklist, privateXml, vcards } from "./schema.ts";
 
 export class PgVcardStore implements VcardStore {
   constructor(private readonly db: Db) {}
@@ -109,6 +66,15 @@ export class PgBlocklistStore implements BlocklistStore {
     const rows = await this.db.select({ jid: blocklist.jid }).from(blocklist)
       .where(eq(blocklist.owner, owner)).orderBy(byteOrder(blocklist.jid));
     return rows.map((r) => r.jid);
+  }
+  async listMany(owners: readonly BareJid[]) {
+    const lists = new Map(owners.map((o) => [o, [] as string[]]));
+    if (lists.size === 0) return lists;
+    const rows = await this.db.select().from(blocklist)
+      .where(inArray(blocklist.owner, [...lists.keys()]))
+      .orderBy(byteOrder(blocklist.owner), byteOrder(blocklist.jid));
+    for (const r of rows) lists.get(r.owner as BareJid)!.push(r.jid);
+    return lists;
   }
   async add(owner: BareJid, jids: readonly string[]) {
     const unique = [...new Set(jids)];

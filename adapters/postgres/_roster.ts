@@ -1,92 +1,19 @@
-// AccountStore and RosterStore on the drizzle schema.
-import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+// RosterStore on the drizzle schema: versions, the removal log for roster versioning, pending
+// requests, and batches of changes in one transaction.
+import { and, asc, count, eq, gt, inArray, sql } from "drizzle-orm";
 import type { BareJid } from "../../src/jid/jid.ts";
-import type { AccountStore, Credentials } from "../../src/storage/account_store.ts";
 import type {
   PendingSubscription,
   Roster,
   RosterDelta,
   RosterItem,
+  RosterOp,
+  RosterOpResult,
   RosterStore,
   Subscription,
 } from "../../src/storage/roster_store.ts";
-import { byteOrder, type Db } from "./_db.ts";
-import { accounts, rosterItems, rosterPending, rosterRemovals, rosterVersions } from "./schema.ts";
-
-type AccountRow = typeof accounts.$inferSelect;
-
-function credentialColumns(c: Credentials) {
-  return {
-    sha1Salt: c.sha1.salt,
-    sha1Iterations: c.sha1.iterations,
-    sha1StoredKey: c.sha1.storedKey,
-    sha1ServerKey: c.sha1.serverKey,
-    sha256Salt: c.sha256.salt,
-    sha256Iterations: c.sha256.iterations,
-    sha256StoredKey: c.sha256.storedKey,
-    sha256ServerKey: c.sha256.serverKey,
-  };
-}
-
-function toCredentials(r: AccountRow): Credentials {
-  return {
-    sha1: {
-      salt: r.sha1Salt,
-      iterations: r.sha1Iterations,
-      storedKey: r.sha1StoredKey,
-      serverKey: r.sha1ServerKey,
-    },
-    sha256: {
-      salt: r.sha256Salt,
-      iterations: r.sha256Iterations,
-      storedKey: r.sha256StoredKey,
-      serverKey: r.sha256ServerKey,
-    },
-  };
-}
-
-export class PgAccountStore implements AccountStore {
-  readonly #db: Db;
-  // The credential lookup of every login: a prepared statement.
-  readonly #getCredentials;
-
-  constructor(db: Db) {
-    this.#db = db;
-    this.#getCredentials = db.select().from(accounts)
-      .where(eq(accounts.jid, sql.placeholder("jid")))
-      .prepare("parley_get_credentials");
-  }
-
-  async create(jid: BareJid, credentials: Credentials): Promise<boolean> {
-    const rows = await this.#db.insert(accounts).values({ jid, ...credentialColumns(credentials) })
-      .onConflictDoNothing().returning({ jid: accounts.jid });
-    return rows.length > 0;
-  }
-  async getCredentials(jid: BareJid): Promise<Credentials | undefined> {
-    const rows = await this.#getCredentials.execute({ jid });
-    return rows[0] ? toCredentials(rows[0]) : undefined;
-  }
-  async setCredentials(jid: BareJid, credentials: Credentials): Promise<boolean> {
-    const rows = await this.#db.update(accounts).set(credentialColumns(credentials))
-      .where(eq(accounts.jid, jid)).returning({ jid: accounts.jid });
-    return rows.length > 0;
-  }
-  async exists(jid: BareJid): Promise<boolean> {
-    const rows = await this.#db.select({ jid: accounts.jid }).from(accounts)
-      .where(eq(accounts.jid, jid));
-    return rows.length > 0;
-  }
-  async remove(jid: BareJid): Promise<boolean> {
-    const rows = await this.#db.delete(accounts).where(eq(accounts.jid, jid))
-      .returning({ jid: accounts.jid });
-    return rows.length > 0;
-  }
-  async list(): Promise<BareJid[]> {
-    const rows = await this.#db.select({ jid: accounts.jid }).from(accounts)
-      .orderBy(byteOrder(accounts.jid));
-    return rows.map((r) => r.jid as BareJid);
-  }
-}
+import type { Db } from "./_db.ts";
+import { rosterItems, rosterPending, rosterRemovals, rosterVersions } from "./schema.ts";
 
 type ItemRow = typeof rosterItems.$inferSelect;
 
@@ -139,39 +66,91 @@ export class PgRosterStore implements RosterStore {
     return rows[0] ? toItem(rows[0]) : undefined;
   }
 
+  async itemsAbout(
+    contact: BareJid,
+    owners: readonly BareJid[],
+  ): Promise<Map<BareJid, RosterItem>> {
+    const found = new Map<BareJid, RosterItem>();
+    if (owners.length === 0) return found;
+    const rows = await this.#db.select().from(rosterItems)
+      .where(and(eq(rosterItems.jid, contact), inArray(rosterItems.owner, [...new Set(owners)])));
+    for (const r of rows) found.set(r.owner as BareJid, toItem(r));
+    return found;
+  }
+
   setItem(owner: BareJid, item: RosterItem): Promise<string> {
-    return this.#db.transaction(async (tx) => {
-      const version = await PgRosterStore.#bump(tx, owner);
-      const values = {
-        name: item.name ?? null,
-        groups: [...item.groups],
-        subscription: item.subscription,
-        ask: item.ask,
-        approved: item.approved,
-        version,
-      };
-      await tx.insert(rosterItems).values({ owner, jid: item.jid, ...values })
-        .onConflictDoUpdate({ target: [rosterItems.owner, rosterItems.jid], set: values });
-      await tx.delete(rosterRemovals)
-        .where(and(eq(rosterRemovals.owner, owner), eq(rosterRemovals.jid, item.jid)));
-      return String(version);
-    });
+    return this.#db.transaction((tx) => PgRosterStore.#set(tx, owner, item));
+  }
+
+  static async #set(tx: Db, owner: BareJid, item: RosterItem): Promise<string> {
+    const version = await PgRosterStore.#bump(tx, owner);
+    const values = {
+      name: item.name ?? null,
+      groups: [...item.groups],
+      subscription: item.subscription,
+      ask: item.ask,
+      approved: item.approved,
+      version,
+    };
+    await tx.insert(rosterItems).values({ owner, jid: item.jid, ...values })
+      .onConflictDoUpdate({ target: [rosterItems.owner, rosterItems.jid], set: values });
+    await tx.delete(rosterRemovals)
+      .where(and(eq(rosterRemovals.owner, owner), eq(rosterRemovals.jid, item.jid)));
+    return String(version);
   }
 
   removeItem(owner: BareJid, contact: BareJid): Promise<string | undefined> {
+    return this.#db.transaction((tx) => PgRosterStore.#remove(tx, owner, contact));
+  }
+
+  static async #remove(tx: Db, owner: BareJid, contact: BareJid): Promise<string | undefined> {
+    const gone = await tx.delete(rosterItems)
+      .where(and(eq(rosterItems.owner, owner), eq(rosterItems.jid, contact)))
+      .returning({ jid: rosterItems.jid });
+    if (gone.length === 0) return undefined;
+    const version = await PgRosterStore.#bump(tx, owner);
+    await tx.insert(rosterRemovals).values({ owner, jid: contact, version })
+      .onConflictDoUpdate({
+        target: [rosterRemovals.owner, rosterRemovals.jid],
+        set: { version },
+      });
+    return String(version);
+  }
+
+  apply(ops: readonly RosterOp[]): Promise<RosterOpResult[]> {
+    if (ops.length === 0) return Promise.resolve([]);
+    // Every batch locks its owners' version rows first, in one order, then works owner by
+    // owner: two subscription changes between the same users cannot deadlock.
+    const owners = [...new Set(ops.map((op) => op.owner))].sort();
+    const order = ops.map((op, i) => ({ op, i }))
+      .sort((a, b) => a.op.owner < b.op.owner ? -1 : a.op.owner > b.op.owner ? 1 : a.i - b.i);
     return this.#db.transaction(async (tx) => {
-      const gone = await tx.delete(rosterItems)
-        .where(and(eq(rosterItems.owner, owner), eq(rosterItems.jid, contact)))
-        .returning({ jid: rosterItems.jid });
-      if (gone.length === 0) return undefined;
-      const version = await PgRosterStore.#bump(tx, owner);
-      await tx.insert(rosterRemovals).values({ owner, jid: contact, version })
-        .onConflictDoUpdate({
-          target: [rosterRemovals.owner, rosterRemovals.jid],
-          set: { version },
+      for (const owner of owners) {
+        await tx.insert(rosterVersions).values({ owner, version: 0 }).onConflictDoUpdate({
+          target: rosterVersions.owner,
+          set: { version: sql`${rosterVersions.version}` },
         });
-      return String(version);
+      }
+      const results: RosterOpResult[] = new Array(ops.length);
+      for (const { op, i } of order) results[i] = await PgRosterStore.#applyOne(tx, op);
+      return results;
     });
+  }
+
+  static async #applyOne(tx: Db, op: RosterOp): Promise<RosterOpResult> {
+    switch (op.op) {
+      case "set":
+        return { changed: true, version: await PgRosterStore.#set(tx, op.owner, op.item) };
+      case "remove": {
+        const version = await PgRosterStore.#remove(tx, op.owner, op.contact);
+        return version === undefined ? { changed: false } : { changed: true, version };
+      }
+      case "addPending":
+        await PgRosterStore.#addPending(tx, op.owner, op.pending);
+        return { changed: true };
+      case "removePending":
+        return { changed: await PgRosterStore.#removePending(tx, op.owner, op.from) };
+    }
   }
 
   async changesSince(owner: BareJid, version: string): Promise<RosterDelta | undefined> {
@@ -202,9 +181,13 @@ export class PgRosterStore implements RosterStore {
     return Number(row.n);
   }
 
-  async addPending(owner: BareJid, pending: PendingSubscription): Promise<void> {
+  addPending(owner: BareJid, pending: PendingSubscription): Promise<void> {
+    return PgRosterStore.#addPending(this.#db, owner, pending);
+  }
+
+  static async #addPending(db: Db, owner: BareJid, pending: PendingSubscription): Promise<void> {
     // Replacing a request moves it to the end, like a new one.
-    await this.#db.insert(rosterPending)
+    await db.insert(rosterPending)
       .values({ owner, fromJid: pending.from, stanza: pending.stanza })
       .onConflictDoUpdate({
         target: [rosterPending.owner, rosterPending.fromJid],
@@ -215,8 +198,12 @@ export class PgRosterStore implements RosterStore {
       });
   }
 
-  async removePending(owner: BareJid, from: BareJid): Promise<boolean> {
-    const rows = await this.#db.delete(rosterPending)
+  removePending(owner: BareJid, from: BareJid): Promise<boolean> {
+    return PgRosterStore.#removePending(this.#db, owner, from);
+  }
+
+  static async #removePending(db: Db, owner: BareJid, from: BareJid): Promise<boolean> {
+    const rows = await db.delete(rosterPending)
       .where(and(eq(rosterPending.owner, owner), eq(rosterPending.fromJid, from)))
       .returning({ from: rosterPending.fromJid });
     return rows.length > 0;

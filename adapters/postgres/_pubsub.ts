@@ -1,87 +1,14 @@
-// ArchiveStore and PubsubStore on the drizzle schema.
-import { and, asc, desc, eq, gte, inArray, lte, notInArray, type SQL, sql } from "drizzle-orm";
+// PubsubStore on the drizzle schema.
+import { and, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { BareJid } from "../../src/jid/jid.ts";
 import type {
-  ArchivedMessage,
-  ArchivePage,
-  ArchiveQuery,
-  ArchiveStore,
-} from "../../src/storage/archive_store.ts";
-import type { NodeConfig, PubsubItem, PubsubStore } from "../../src/storage/pubsub_store.ts";
+  LastPublished,
+  NodeConfig,
+  PubsubItem,
+  PubsubStore,
+} from "../../src/storage/pubsub_store.ts";
 import { byteOrder, type Db } from "./_db.ts";
-import { archive, pubsubItems, pubsubNodes } from "./schema.ts";
-
-type ArchiveRow = typeof archive.$inferSelect;
-
-function toArchived(r: ArchiveRow): ArchivedMessage {
-  return {
-    id: r.id,
-    stamp: r.stamp,
-    with: r.withJid as BareJid,
-    direction: r.direction as "in" | "out",
-    stanza: r.stanza,
-  };
-}
-
-export class PgArchiveStore implements ArchiveStore {
-  constructor(private readonly db: Db) {}
-
-  async append(owner: BareJid, m: ArchivedMessage): Promise<void> {
-    await this.db.insert(archive).values({
-      owner,
-      id: m.id,
-      stamp: m.stamp,
-      withJid: m.with,
-      direction: m.direction,
-      stanza: m.stanza,
-    });
-  }
-
-  /** Appends many messages with multi-row inserts (imports, benchmarks). */
-  async appendMany(owner: BareJid, messages: readonly ArchivedMessage[]): Promise<void> {
-    for (let i = 0; i < messages.length; i += 5000) {
-      await this.db.insert(archive).values(
-        messages.slice(i, i + 5000).map((m) => ({
-          owner,
-          id: m.id,
-          stamp: m.stamp,
-          withJid: m.with,
-          direction: m.direction,
-          stanza: m.stanza,
-        })),
-      );
-    }
-  }
-
-  async query(owner: BareJid, q: ArchiveQuery): Promise<ArchivePage> {
-    const where: SQL[] = [eq(archive.owner, owner)];
-    if (q.with !== undefined) where.push(eq(archive.withJid, q.with));
-    if (q.start !== undefined) where.push(gte(archive.stamp, q.start));
-    if (q.end !== undefined) where.push(lte(archive.stamp, q.end));
-    // XEP-0059 paging by (stamp, seq), the order of the (owner, stamp, seq) index.
-    const position = (id: string) =>
-      sql`(select a.stamp, a.seq from ${archive} a where a.owner = ${owner} and a.id = ${id})`;
-    if (q.after !== undefined) {
-      where.push(sql`(${archive.stamp}, ${archive.seq}) > ${position(q.after)}`);
-    }
-    if (q.before !== undefined && q.before !== "") {
-      where.push(sql`(${archive.stamp}, ${archive.seq}) < ${position(q.before)}`);
-    }
-    const backwards = q.before !== undefined;
-    const order = backwards
-      ? [desc(archive.stamp), desc(archive.seq)]
-      : [asc(archive.stamp), asc(archive.seq)];
-    const rows = await this.db.select().from(archive).where(and(...where))
-      .orderBy(...order).limit(q.max + 1);
-    const page = rows.slice(0, q.max).map(toArchived);
-    if (backwards) page.reverse();
-    return { messages: page, complete: rows.length <= q.max };
-  }
-
-  async removeAll(owner: BareJid): Promise<void> {
-    await this.db.delete(archive).where(eq(archive.owner, owner));
-  }
-}
+import { pubsubItems, pubsubNodes } from "./schema.ts";
 
 type ItemRow = typeof pubsubItems.$inferSelect;
 
@@ -155,6 +82,39 @@ export class PgPubsubStore implements PubsubStore {
       .orderBy(desc(pubsubItems.seq));
     const rows = options?.max === undefined ? await query : await query.limit(options.max);
     return rows.map(toItem);
+  }
+  async lastItems(owners: readonly BareJid[], nodes: readonly string[]) {
+    if (owners.length === 0 || nodes.length === 0) return [];
+    // One query: each node asked for, joined with its newest item by the (owner, node, seq)
+    // index: a lookup per node, however many items the nodes keep.
+    const newest = this.db.select({
+      id: pubsubItems.id,
+      payload: pubsubItems.payload,
+      publisher: pubsubItems.publisher,
+      stamp: pubsubItems.stamp,
+    }).from(pubsubItems)
+      .where(and(eq(pubsubItems.owner, pubsubNodes.owner), eq(pubsubItems.node, pubsubNodes.node)))
+      .orderBy(desc(pubsubItems.seq)).limit(1).as("newest");
+    const rows = await this.db.select({
+      owner: pubsubNodes.owner,
+      node: pubsubNodes.node,
+      config: pubsubNodes.config,
+      id: newest.id,
+      payload: newest.payload,
+      publisher: newest.publisher,
+      stamp: newest.stamp,
+    }).from(pubsubNodes)
+      .crossJoinLateral(newest)
+      .where(and(
+        inArray(pubsubNodes.owner, [...new Set(owners)]),
+        inArray(pubsubNodes.node, [...new Set(nodes)]),
+      ));
+    return rows.map((r): LastPublished => ({
+      owner: r.owner as BareJid,
+      node: r.node,
+      config: r.config,
+      item: { id: r.id, payload: r.payload, publisher: r.publisher, stamp: r.stamp },
+    }));
   }
   async retract(owner: BareJid, node: string, id: string) {
     const rows = await this.db.delete(pubsubItems)

@@ -1,50 +1,6 @@
-// In-memory message archive and pubsub stores.
+// In-memory PubsubStore.
 import type { BareJid } from "../jid/jid.ts";
-import type { ArchivedMessage, ArchivePage, ArchiveQuery, ArchiveStore } from "./archive_store.ts";
-import type { NodeConfig, PubsubItem, PubsubStore } from "./pubsub_store.ts";
-
-export class MemoryArchiveStore implements ArchiveStore {
-  readonly #archives = new Map<BareJid, ArchivedMessage[]>();
-
-  append(owner: BareJid, message: ArchivedMessage) {
-    const list = this.#archives.get(owner) ?? [];
-    list.push(message);
-    this.#archives.set(owner, list);
-    return Promise.resolve();
-  }
-
-  query(owner: BareJid, q: ArchiveQuery): Promise<ArchivePage> {
-    let all = (this.#archives.get(owner) ?? []).filter((m) =>
-      (q.with === undefined || m.with === q.with) &&
-      (q.start === undefined || m.stamp >= q.start) &&
-      (q.end === undefined || m.stamp <= q.end)
-    );
-    const count = all.length;
-    if (q.after !== undefined) {
-      const i = all.findIndex((m) => m.id === q.after);
-      all = i === -1 ? [] : all.slice(i + 1);
-    }
-    if (q.before !== undefined && q.before !== "") {
-      const i = all.findIndex((m) => m.id === q.before);
-      all = i === -1 ? [] : all.slice(0, i);
-    }
-    if (q.before !== undefined) {
-      // Paging backwards: the last `max` messages.
-      const messages = all.slice(Math.max(0, all.length - q.max));
-      return Promise.resolve({ messages, complete: all.length <= q.max, count });
-    }
-    return Promise.resolve({
-      messages: all.slice(0, q.max),
-      complete: all.length <= q.max,
-      count,
-    });
-  }
-
-  removeAll(owner: BareJid) {
-    this.#archives.delete(owner);
-    return Promise.resolve();
-  }
-}
+import type { LastPublished, NodeConfig, PubsubItem, PubsubStore } from "./pubsub_store.ts";
 
 interface Node {
   config: NodeConfig;
@@ -87,6 +43,16 @@ export class MemoryPubsubStore implements PubsubStore {
       return Promise.resolve(items.filter((i) => ids.has(i.id)));
     }
     return Promise.resolve(items.slice(0, options?.max ?? items.length));
+  }
+  lastItems(owners: readonly BareJid[], nodes: readonly string[]) {
+    const found: LastPublished[] = [];
+    for (const owner of new Set(owners)) {
+      for (const node of new Set(nodes)) {
+        const n = this.#nodes.get(owner)?.get(node);
+        if (n?.items[0]) found.push({ owner, node, config: { ...n.config }, item: n.items[0] });
+      }
+    }
+    return Promise.resolve(found);
   }
   retract(owner: BareJid, node: string, id: string) {
     const n = this.#nodes.get(owner)?.get(node);

@@ -1,0 +1,160 @@
+// ArchiveStore on the drizzle schema. Appends arriving together are written as one statement
+// (see _batcher.ts); pages follow the (owner, stamp, seq) index in either direction.
+import { and, asc, count, desc, eq, gte, inArray, lte, type SQL, sql } from "drizzle-orm";
+import type { BareJid } from "../../src/jid/jid.ts";
+import type {
+  ArchivedMessage,
+  ArchiveMetadata,
+  ArchivePage,
+  ArchiveQuery,
+  ArchiveStore,
+} from "../../src/storage/archive_store.ts";
+import { Batcher, isDataError, type WriteBatching } from "./_batcher.ts";
+import type { Db } from "./_db.ts";
+import { archive } from "./schema.ts";
+
+type ArchiveRow = typeof archive.$inferSelect;
+
+function toArchived(r: ArchiveRow): ArchivedMessage {
+  return {
+    id: r.id,
+    stamp: r.stamp,
+    with: r.withJid,
+    direction: r.direction as "in" | "out",
+    stanza: r.stanza,
+  };
+}
+
+interface Append {
+  readonly owner: BareJid;
+  readonly message: ArchivedMessage;
+}
+
+export class PgArchiveStore implements ArchiveStore {
+  readonly #db: Db;
+  readonly #appends: Batcher<Append, void>;
+
+  constructor(db: Db, batching: WriteBatching) {
+    this.#db = db;
+    this.#appends = new Batcher((items) => this.#insert(items), {
+      ...batching,
+      retryAlone: isDataError,
+      laneKey: (a) => a.owner,
+    });
+  }
+
+  append(owner: BareJid, message: ArchivedMessage): Promise<void> {
+    return this.#appends.submit({ owner, message });
+  }
+
+  /** Appends many messages with multi-row inserts (imports, benchmarks). */
+  async appendMany(owner: BareJid, messages: readonly ArchivedMessage[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 5000) {
+      await this.#insert(messages.slice(i, i + 5000).map((message) => ({ owner, message })));
+    }
+  }
+
+  async #insert(items: readonly Append[]): Promise<void[]> {
+    if (items.length === 1) {
+      const { owner, message: m } = items[0];
+      await this.#db.insert(archive).values({
+        owner,
+        id: m.id,
+        stamp: m.stamp,
+        withJid: m.with,
+        direction: m.direction,
+        stanza: m.stanza,
+      });
+      return [undefined];
+    }
+    // One parameter, one statement: the rows as a JSON array, inserted in order (so `seq`
+    // follows the order of arrival).
+    const rows = JSON.stringify(items.map(({ owner, message: m }) => ({
+      owner,
+      id: m.id,
+      stamp: m.stamp.toISOString(),
+      with: m.with,
+      direction: m.direction,
+      stanza: m.stanza,
+    })));
+    await this.#db.execute(sql`
+      insert into ${archive} (owner, id, stamp, with_jid, direction, stanza)
+      select r->>'owner', r->>'id', (r->>'stamp')::timestamptz, r->>'with', r->>'direction',
+        r->>'stanza'
+      from json_array_elements(${rows}::json) with ordinality as t(r, n) order by n`);
+    return items.map(() => undefined);
+  }
+
+  #filters(owner: BareJid, q: ArchiveQuery): SQL[] {
+    const where: SQL[] = [eq(archive.owner, owner)];
+    if (q.with !== undefined) where.push(eq(archive.withJid, q.with));
+    if (q.start !== undefined) where.push(gte(archive.stamp, q.start));
+    if (q.end !== undefined) where.push(lte(archive.stamp, q.end));
+    if (q.ids !== undefined) {
+      where.push(q.ids.length === 0 ? sql`false` : inArray(archive.id, [...new Set(q.ids)]));
+    }
+    return where;
+  }
+
+  async query(owner: BareJid, q: ArchiveQuery): Promise<ArchivePage> {
+    const where = this.#filters(owner, q);
+    const counted = q.count
+      ? this.#db.select({ n: count() }).from(archive).where(and(...where))
+      : undefined;
+    // XEP-0059 paging by (stamp, seq), the order of the (owner, stamp, seq) index; an id that
+    // is not in the archive has no position, and nothing is after or before it.
+    const position = (id: string) =>
+      sql`(select a.stamp, a.seq from ${archive} a where a.owner = ${owner} and a.id = ${id})`;
+    if (q.after !== undefined) {
+      where.push(sql`(${archive.stamp}, ${archive.seq}) > ${position(q.after)}`);
+    }
+    if (q.before !== undefined && q.before !== "") {
+      where.push(sql`(${archive.stamp}, ${archive.seq}) < ${position(q.before)}`);
+    }
+    const backwards = q.before !== undefined;
+    const order = backwards
+      ? [desc(archive.stamp), desc(archive.seq)]
+      : [asc(archive.stamp), asc(archive.seq)];
+    const [rows, n] = await Promise.all([
+      this.#db.select().from(archive).where(and(...where)).orderBy(...order).limit(q.max + 1),
+      counted,
+    ]);
+    const messages = rows.slice(0, q.max).map(toArchived);
+    if (backwards) messages.reverse();
+    const page = { messages, complete: rows.length <= q.max };
+    return n === undefined ? page : { ...page, count: Number(n[0].n) };
+  }
+
+  async get(owner: BareJid, id: string): Promise<ArchivedMessage | undefined> {
+    const rows = await this.#db.select().from(archive)
+      .where(and(eq(archive.owner, owner), eq(archive.id, id)));
+    return rows[0] && toArchived(rows[0]);
+  }
+
+  async replace(owner: BareJid, id: string, stanza: string): Promise<boolean> {
+    const rows = await this.#db.update(archive).set({ stanza })
+      .where(and(eq(archive.owner, owner), eq(archive.id, id))).returning({ id: archive.id });
+    return rows.length > 0;
+  }
+
+  async remove(owner: BareJid, id: string): Promise<boolean> {
+    const rows = await this.#db.delete(archive)
+      .where(and(eq(archive.owner, owner), eq(archive.id, id))).returning({ id: archive.id });
+    return rows.length > 0;
+  }
+
+  async metadata(owner: BareJid): Promise<ArchiveMetadata> {
+    const end = (order: SQL[]) =>
+      this.#db.select({ id: archive.id, stamp: archive.stamp }).from(archive)
+        .where(eq(archive.owner, owner)).orderBy(...order).limit(1);
+    const [first, last] = await Promise.all([
+      end([asc(archive.stamp), asc(archive.seq)]),
+      end([desc(archive.stamp), desc(archive.seq)]),
+    ]);
+    return first[0] && last[0] ? { first: first[0], last: last[0] } : {};
+  }
+
+  async removeAll(owner: BareJid): Promise<void> {
+    await this.#db.delete(archive).where(eq(archive.owner, owner));
+  }
+}
