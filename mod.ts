@@ -48,6 +48,7 @@ export { HANDLED } from "./src/hooks/hook_registry.ts";
 export type { Handled } from "./src/hooks/hook_registry.ts";
 export type { HookHandler, HookOptions, HookResult } from "./src/hooks/hook_registry.ts";
 export type {
+  AccountEvent,
   DelegateEvent,
   InboundEvent,
   NonzaEvent,

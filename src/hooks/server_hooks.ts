@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Jid } from "../jid/jid.ts";
+import type { BareJid, Jid } from "../jid/jid.ts";
 import type { Session, StreamHandle } from "../base/session.ts";
 import type { StreamError } from "../base/stream_error.ts";
 import type { Element } from "../xml/element.ts";
@@ -81,6 +81,12 @@ export interface SessionEndingEvent extends SessionEvent {
 export interface SessionClosedEvent extends SessionEvent {
   /** Whether the client ended the stream itself (`</stream:stream>` after unavailable presence). */
   readonly clean: boolean;
+}
+
+/** An account that was removed with everything the core stores for it. */
+export interface AccountEvent {
+  /** The account's bare JID. */
+  readonly jid: BareJid;
 }
 
 /** A non-stanza top-level element from a bound client (e.g. XEP-0198 `<r/>`). */
@@ -156,6 +162,11 @@ export interface ServerHooks {
   "session/closed": SessionClosedEvent;
   /** A top-level element that is not a stanza, from a bound client. */
   "nonza": NonzaEvent;
+  /**
+   * An account was removed (XEP-0077, an admin command, `XmppServer.removeUser`): modules that
+   * keep data of their own for accounts (documents) remove it here.
+   */
+  "account/removed": AccountEvent;
   /** An element of a module's stream feature during negotiation. */
   "stream/delegate": DelegateEvent;
 }

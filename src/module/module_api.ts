@@ -146,6 +146,13 @@ export interface ModuleApi {
   discoAccountItems(owner: BareJid, requester: BareJid): Promise<readonly DiscoItem[]>;
   /** Whether an account exists. */
   accountExists(jid: BareJid): Promise<boolean>;
+  /**
+   * Removes an account and everything stored for it, then runs `account/removed` so that every
+   * module removes its own data of the account.
+   *
+   * @returns `false` when there was no such account.
+   */
+  removeAccount(jid: BareJid): Promise<boolean>;
   /** Runs when the module is unloaded or the server closes. */
   onUnload(fn: () => void | Promise<void>): void;
   /** The current time (a parameter, so tests can set it). */

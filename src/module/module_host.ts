@@ -45,6 +45,8 @@ export interface ModuleHostDeps {
   readonly software: ServerIdentity;
   /** Whether an account exists. */
   accountExists(jid: string): Promise<boolean>;
+  /** Removes an account with its data, modules' included. */
+  removeAccount(jid: BareJid): Promise<boolean>;
   /** The clock. */
   now(): Date;
   /** New unique, unguessable ids. */
@@ -152,6 +154,7 @@ export class ModuleHost {
       discoItems: () => [...this.#items],
       discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),
       accountExists: (jid) => d.accountExists(jid),
+      removeAccount: (jid) => d.removeAccount(jid),
       onUnload: (fn) => disposers.push(fn),
       now: () => d.now(),
       randomId: () => d.randomId(),

@@ -7,7 +7,6 @@
 import type { XmppModule } from "../module/module_api.ts";
 import { StanzaError } from "../base/stanza_error.ts";
 import { deriveCredentials } from "../sasl/credentials.ts";
-import { removeAccount } from "../storage/remove_account.ts";
 import { StreamError } from "../base/stream_error.ts";
 import { child, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -61,7 +60,7 @@ export function account(options: AccountOptions = {}): XmppModule {
         if (child(payload, "remove", NS.REGISTER)) {
           // XEP-0077 §3.2: remove the account and everything stored for it, answer, then end
           // its sessions (as Prosody does, with <not-authorized/>).
-          await removeAccount(api.storage, from.bare);
+          await api.removeAccount(from.bare);
           api.logger.info("Account removed by its user", { jid: from.bare });
           ev.afterReply(async () => {
             for (const ref of await api.router.sessions(from.bare)) {

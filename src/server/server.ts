@@ -10,7 +10,7 @@ import { randomId } from "../util/random_id.ts";
 import { HookRegistry } from "../hooks/hook_registry.ts";
 import { IqRegistry } from "../hooks/iq_registry.ts";
 import type { ServerHooks } from "../hooks/server_hooks.ts";
-import { parseJid } from "../jid/jid.ts";
+import { type BareJid, parseJid } from "../jid/jid.ts";
 import type { XmppModule } from "../module/module_api.ts";
 import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
@@ -18,6 +18,7 @@ import { DomainTable } from "../router/domains.ts";
 import { LocalRouter, type Router } from "../router/router.ts";
 import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
 import { deriveCredentials } from "../sasl/credentials.ts";
+import { removeAccount } from "../storage/remove_account.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
@@ -63,6 +64,11 @@ export interface XmppServer {
   addUser(jid: string, password: string): Promise<boolean>;
   /** Changes an account's password; `false` when there is no such account. */
   setPassword(jid: string, password: string): Promise<boolean>;
+  /**
+   * Removes an account with everything stored for it, modules' data included
+   * (`account/removed`); `false` when there is no such account.
+   */
+  removeUser(jid: string): Promise<boolean>;
   /**
    * Closes every stream with `<system-shutdown/>` and ends hibernated sessions (their modules
    * hand what they kept to offline storage), stops transports, modules and storage.
@@ -142,6 +148,12 @@ export async function createServer(
     logger,
   });
   const hub: SessionHub = new SessionHub({ node, directory, router, hooks, logger });
+  // Everything stored for the account, then every module's own data of it.
+  const removeUser = async (jid: BareJid) => {
+    const removed = await removeAccount(storage, jid);
+    await hooks.run("account/removed", { jid });
+    return removed;
+  };
   const modules = new ModuleHost({
     domains: resolved.domains,
     domainTable,
@@ -155,6 +167,7 @@ export async function createServer(
       (await router.sessions(parseJid(jid).bare)).length > 0 || await accountExists(jid),
     now: () => new Date(),
     randomId,
+    removeAccount: removeUser,
   });
   const upsertUser = accountManager(resolved, storage);
   const connections = new Connections({
@@ -204,6 +217,7 @@ export async function createServer(
     },
     addUser: (jid, password) => upsertUser(jid, password, true),
     setPassword: (jid, password) => upsertUser(jid, password, false),
+    removeUser: (jid) => removeUser(parseJid(jid).bare),
     async close() {
       if (closing) return;
       closing = true;

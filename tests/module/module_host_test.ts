@@ -20,6 +20,7 @@ function host(): ModuleHost {
     iqs: new IqRegistry(),
     software: { name: "Parley", version: "0" },
     accountExists: () => Promise.resolve(true),
+    removeAccount: () => Promise.resolve(true),
     now: () => new Date(0),
     randomId: () => "id",
   });

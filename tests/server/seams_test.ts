@@ -289,3 +289,38 @@ Deno.test("a module that closes a session ends it for good (no hibernation)", as
     await t.close();
   }
 });
+
+Deno.test("account/removed runs when a user removes the account, for modules' own data", async () => {
+  const removed: string[] = [];
+  const keeper: XmppModule = {
+    name: "keeper",
+    async setup(api) {
+      await api.storage.documents.put("keeper", "a@localhost", { note: "mine" });
+      api.hook("account/removed", async ({ jid }) => {
+        removed.push(jid);
+        await api.storage.documents.delete("keeper", jid);
+      });
+    },
+  };
+  const t = await testServer({ users: ["a@localhost"], modules: [keeper] });
+  try {
+    const a = await t.connect("a@localhost/r");
+    // XEP-0077 §3.2: the user removes the account.
+    await a.iq(
+      xml(
+        "iq",
+        { type: "set" },
+        xml("query", { xmlns: "jabber:iq:register" }, xml("remove", null)),
+      ),
+    );
+    await a.peer.closed;
+    assert.deepEqual(removed, ["a@localhost"]);
+    assert.equal(await t.server.storage.documents.get("keeper", "a@localhost"), undefined);
+    assert.equal(await t.server.storage.accounts.exists("a@localhost" as never), false);
+    // The server's API does the same.
+    assert.equal(await t.server.removeUser("a@localhost"), false);
+    assert.deepEqual(removed, ["a@localhost", "a@localhost"]);
+  } finally {
+    await t.close();
+  }
+});
