@@ -6,6 +6,7 @@ import type { RosterItem } from "../storage/roster_store.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { pushToInterested } from "./_push.ts";
+import { forgetRoster } from "./_session_roster.ts";
 import { rosterItemElement } from "./roster_item_xml.ts";
 
 /** session.data key: the session requested the roster (an "interested resource", §2.2). */
@@ -15,12 +16,13 @@ export const INTERESTED = "roster:interested";
  * Sends a roster push to every interested resource of `owner` (RFC 6121 §2.1.6), carrying the
  * new version (§2.6.3).
  */
-export function pushItem(
+export async function pushItem(
   api: ModuleApi,
   owner: BareJid,
   item: Element,
   version: string | undefined,
 ): Promise<void> {
+  await forgetRoster(api, owner);
   return pushToInterested(
     api,
     owner,

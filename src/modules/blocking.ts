@@ -13,6 +13,7 @@ import { NS } from "../xml/ns.ts";
 import { hasFrom } from "./subscription_states.ts";
 import { setBounded } from "../util/bounded_map.ts";
 import { pushToInterested } from "./_push.ts";
+import { sessionRoster } from "./_session_roster.ts";
 
 const REQUESTED = "blocking:requested";
 const MAX_CACHED = 10_000;
@@ -157,6 +158,19 @@ export function blocking(): XmppModule {
       });
 
       api.hook("stanza/route", (ev) => enforce(api, ev, list), { priority: 100 });
+      // A login's broadcast and probes reach every contact: their block lists are read with
+      // one query (the user's roster is the one the presence module reads too).
+      api.hook("presence/server", async ({ origin, stanza, previous }) => {
+        if (!origin || stanza.attrs.type !== undefined || previous.presence) return;
+        const { items } = await sessionRoster(api, origin);
+        const owners = [origin.bare, ...items.map((i) => i.jid)].filter((jid) =>
+          !cache.has(jid) && api.router.isLocal(jid.slice(jid.indexOf("@") + 1))
+        );
+        if (owners.length === 0) return;
+        for (const [jid, blocked] of await api.storage.blocklist.listMany(owners)) {
+          setBounded(cache, jid, new Set(blocked), MAX_CACHED);
+        }
+      }, { priority: 10 });
       // A login re-reads the list, so changes made elsewhere (account removal and re-creation,
       // an import, another node) are picked up.
       api.hook("session/bound", ({ session }) => {

@@ -16,6 +16,7 @@ import { hasFrom, hasTo } from "./subscription_states.ts";
 import type { RosterItem } from "../storage/roster_store.ts";
 import { loadXml } from "../storage/stored_xml.ts";
 import { availableSessions } from "./_roster_common.ts";
+import { sessionRoster } from "./_session_roster.ts";
 
 // session.data key: full JIDs that got directed presence (§4.6).
 const DIRECTED = "presence:directed";
@@ -44,7 +45,7 @@ async function broadcast(
 ): Promise<void> {
   const user = session.bare;
   const sent = new Set<string>();
-  const items = roster ?? (await api.storage.roster.get(user)).items;
+  const items = roster ?? (await sessionRoster(api, session)).items;
   for (const jid of contacts(items, "from")) {
     sent.add(jid);
     await api.router.route(withAttrs(stanza, { from: session.jid, to: jid }));
@@ -80,7 +81,7 @@ async function onBroadcast(api: ModuleApi, ev: PresenceEvent): Promise<void> {
   // The session's presence is the one record of its availability (the router keeps it).
   const wasAvailable = ev.previous.presence !== undefined;
   if (type === undefined) {
-    const { items } = await api.storage.roster.get(session.bare);
+    const { items } = await sessionRoster(api, session);
     await broadcast(api, session, ev.stanza, items);
     if (wasAvailable) return;
     // §4.2.2: the user is implicitly subscribed to itself: the new resource learns of the
@@ -90,14 +91,7 @@ async function onBroadcast(api: ModuleApi, ev: PresenceEvent): Promise<void> {
         await session.send(withAttrs(s.presence!, { from: s.jid, to: session.jid }));
       }
     }
-    // §4.2.2: initial presence: probe the contacts the user is subscribed to, from the full
-    // JID of the new resource, so that the answers (§4.3.2) go to it alone and the user's
-    // other resources, which already know, do not get the contacts' presence again.
-    for (const jid of contacts(items, "to")) {
-      await api.router.route(
-        xml("presence", { xmlns: NS.CLIENT, type: "probe", from: session.jid, to: jid }),
-      );
-    }
+    await probe(api, session, contacts(items, "to"));
     // §3.1.3: subscription requests still unanswered are delivered again.
     for (const p of await api.storage.roster.listPending(session.bare)) {
       const request = readPending(api, session.bare, p.stanza);
@@ -114,6 +108,45 @@ async function onBroadcast(api: ModuleApi, ev: PresenceEvent): Promise<void> {
   }
 }
 
+/**
+ * §4.2.2: initial presence probes the contacts the user is subscribed to, from the full JID of
+ * the new resource, so that the answers (§4.3.2) go to it alone and the user's other resources,
+ * which already know, do not get the contacts' presence again. Local contacts are answered at
+ * once, with one roster query for all of them; the answers are routed (blocking applies).
+ */
+async function probe(api: ModuleApi, session: Session, jids: readonly BareJid[]): Promise<void> {
+  const local: BareJid[] = [];
+  for (const jid of jids) {
+    if (api.router.isLocal(jid.slice(jid.indexOf("@") + 1))) local.push(jid);
+    else {
+      await api.router.route(
+        xml("presence", { xmlns: NS.CLIENT, type: "probe", from: session.jid, to: jid }),
+      );
+    }
+  }
+  if (local.length === 0) return;
+  const about = await api.storage.roster.itemsAbout(session.bare, local);
+  for (const contact of local) {
+    // Not a subscriber (or no such account): presence is not revealed.
+    if (hasFrom(about.get(contact)?.subscription)) await answer(api, contact, session.jid);
+  }
+}
+
+/** §4.3.2: the contact's available presences, or unavailable, to the prober. */
+async function answer(api: ModuleApi, contact: BareJid, prober: string): Promise<void> {
+  const available = await availableSessions(api, contact);
+  if (available.length === 0) {
+    // §4.3.2: to the probing resource (or the account, when the probe came from a bare JID).
+    await api.router.route(
+      xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: contact, to: prober }),
+    );
+    return;
+  }
+  for (const s of available) {
+    await api.router.route(withAttrs(s.presence!, { from: s.jid, to: prober }));
+  }
+}
+
 /** §4.3.2: the contact's server answers a probe from a subscriber. */
 async function answerProbe(api: ModuleApi, ev: StanzaEvent): Promise<void> {
   const prober = ev.from.bare;
@@ -122,19 +155,9 @@ async function answerProbe(api: ModuleApi, ev: StanzaEvent): Promise<void> {
     if (!await api.accountExists(contact)) return;
     const item = await api.storage.roster.getItem(contact, prober);
     // Not a subscriber: presence is not revealed.
-    if (item?.subscription !== "from" && item?.subscription !== "both") return;
+    if (!hasFrom(item?.subscription)) return;
   }
-  const available = await availableSessions(api, contact);
-  if (available.length === 0) {
-    // §4.3.2: to the probing resource (or the account, when the probe came from a bare JID).
-    await api.router.route(
-      xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: contact, to: ev.from.full }),
-    );
-    return;
-  }
-  for (const s of available) {
-    await api.router.route(withAttrs(s.presence!, { from: s.jid, to: ev.from.full }));
-  }
+  await answer(api, contact, ev.from.full);
 }
 
 async function onDirected(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED | void> {

@@ -11,7 +11,7 @@ import { HANDLED } from "../hooks/hook_registry.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { BareJid } from "../jid/jid.ts";
-import type { RosterItem } from "../storage/roster_store.ts";
+import type { RosterItem, RosterOp } from "../storage/roster_store.ts";
 import { type Element, withAttrs, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { storeXml } from "../storage/stored_xml.ts";
@@ -41,24 +41,34 @@ async function load(
   return { item, state };
 }
 
-/** Stores the new state and pushes the roster item when it changed. */
-async function save(
-  api: ModuleApi,
+/** What one side of a subscription change writes, and the roster item it pushes. */
+interface SidePlan {
+  readonly ops: RosterOp[];
+  /** The item to push once written (its op is the last of `ops`). */
+  readonly push?: { readonly owner: BareJid; readonly item: RosterItem };
+}
+
+/** The writes of one side: the pending request and the roster item, when they changed. */
+function plan(
   user: BareJid,
   contact: BareJid,
   item: RosterItem | undefined,
   old: SubscriptionState,
   o: SubscriptionOutcome,
   request?: Element,
-): Promise<void> {
-  const { roster } = api.storage;
+): SidePlan {
+  const ops: RosterOp[] = [];
   if (o.state.pendingIn && request) {
     // §3.1.3: kept, with its extensions, until the user answers.
-    await roster.addPending(user, { from: contact, stanza: storeXml(request) });
+    ops.push({
+      op: "addPending",
+      owner: user,
+      pending: { from: contact, stanza: storeXml(request) },
+    });
   } else if (!o.state.pendingIn && old.pendingIn) {
-    await roster.removePending(user, contact);
+    ops.push({ op: "removePending", owner: user, from: contact });
   }
-  if (!o.push) return;
+  if (!o.push) return { ops };
   const next: RosterItem = {
     jid: contact,
     name: item?.name,
@@ -67,8 +77,26 @@ async function save(
     ask: o.state.pendingOut,
     approved: o.state.approved,
   };
-  const version = await roster.setItem(user, next);
-  await pushRosterItem(api, user, next, version);
+  ops.push({ op: "set", owner: user, item: next });
+  return { ops, push: { owner: user, item: next } };
+}
+
+/**
+ * Writes both sides of a change in one transaction (a local contact's side too), then pushes
+ * the changed roster items (RFC 6121 §2.1.6) with their new versions.
+ */
+async function commit(api: ModuleApi, sides: readonly SidePlan[]): Promise<void> {
+  const ops = sides.flatMap((side) => side.ops);
+  if (ops.length === 0) return;
+  const results = await api.storage.roster.apply(ops);
+  let at = 0;
+  for (const side of sides) {
+    at += side.ops.length;
+    const version = results[at - 1]?.version;
+    if (side.push && version !== undefined) {
+      await pushRosterItem(api, side.push.owner, side.push.item, version);
+    }
+  }
 }
 
 /** Sends the user's presence (available or unavailable) from each available resource. */
@@ -93,31 +121,43 @@ function stanzaOf(type: string, from: BareJid, to: BareJid, base?: Element): Ele
     : xml("presence", { xmlns: NS.CLIENT, type, from, to });
 }
 
-async function handleInbound(
+/** The contact's side of a subscription stanza: what it writes, then what it sends. */
+interface InboundPlan {
+  readonly side: SidePlan;
+  effects(): Promise<void>;
+}
+
+async function planInbound(
   api: ModuleApi,
   stanza: Element,
   from: BareJid,
   user: BareJid,
-): Promise<void> {
+): Promise<InboundPlan> {
   const event = stanza.attrs.type as SubscriptionEvent;
   if (!await api.accountExists(user)) {
     // RFC 6121 §3.1.3 and §8.5.1: a request to an account that does not exist is answered
     // with unsubscribed; the rest is dropped.
-    if (event === "subscribe") {
-      await api.router.route(stanzaOf("unsubscribed", user, from));
-    }
-    return;
+    return {
+      side: { ops: [] },
+      effects: async () => {
+        if (event === "subscribe") await api.router.route(stanzaOf("unsubscribed", user, from));
+      },
+    };
   }
   const { item, state } = await load(api, user, from);
   const o = inbound(state, event);
-  await save(api, user, from, item, state, o, event === "subscribe" ? stanza : undefined);
-  if (o.forward) {
-    for (const s of await availableSessions(api, user)) {
-      await api.router.local(s)?.send(withAttrs(stanza, { to: user }));
-    }
-  }
-  if (o.reply) await api.router.route(stanzaOf(o.reply, user, from));
-  if (o.presence) await sendPresence(api, user, from, o.presence);
+  return {
+    side: plan(user, from, item, state, o, event === "subscribe" ? stanza : undefined),
+    async effects() {
+      if (o.forward) {
+        for (const s of await availableSessions(api, user)) {
+          await api.router.local(s)?.send(withAttrs(stanza, { to: user }));
+        }
+      }
+      if (o.reply) await api.router.route(stanzaOf(o.reply, user, from));
+      if (o.presence) await sendPresence(api, user, from, o.presence);
+    },
+  };
 }
 
 async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED | undefined> {
@@ -127,7 +167,9 @@ async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED |
   const contact = ev.to.bare;
   const user = ev.from.bare;
   if (!ev.origin) {
-    await handleInbound(api, ev.stanza, user, contact);
+    const inboundSide = await planInbound(api, ev.stanza, user, contact);
+    await commit(api, [inboundSide.side]);
+    await inboundSide.effects();
     return HANDLED;
   }
   if (contact === user) {
@@ -140,17 +182,21 @@ async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED |
   }
   const { item, state } = await load(api, user, contact);
   const o = outbound(state, event);
-  await save(api, user, contact, item, state, o);
+  const stamped = stanzaOf(type, user, contact, ev.stanza);
+  // Both rosters change in one transaction when the contact is local too.
+  const local = o.forward && api.router.isLocal(ev.to.domain)
+    ? await planInbound(api, stamped, user, contact)
+    : undefined;
+  await commit(
+    api,
+    local ? [plan(user, contact, item, state, o), local.side] : [
+      plan(user, contact, item, state, o),
+    ],
+  );
   if (o.presence === "unavailable") await sendPresence(api, user, contact, "unavailable");
-  if (o.forward) {
-    const stamped = stanzaOf(type, user, contact, ev.stanza);
-    if (api.router.isLocal(ev.to.domain)) {
-      await handleInbound(api, stamped, user, contact);
-    } else {
-      // Federation: the remote server runs the inbound part.
-      await api.router.route(stamped);
-    }
-  }
+  if (local) await local.effects();
+  // Federation: the remote server runs the inbound part.
+  else if (o.forward) await api.router.route(stamped);
   // §3.1.5: after approving, the contact gets the user's current presence.
   if (o.presence === "available") await sendPresence(api, user, contact, "available");
   return HANDLED;
