@@ -109,25 +109,21 @@ async function loadModules(
   for (const m of config.modules ?? []) await modules.load(m);
 }
 
-/**
- * Creates a server from a configuration.
- *
- * @param config The configuration; everything is optional.
- * @returns The server, with its modules loaded and seed users created.
- * @throws {TypeError} When a configuration value has the wrong type.
- * @throws {RangeError} When a configuration value is out of range.
- * @example
- * ```ts
- * import { createServer } from "./server.ts";
- * const server = await createServer({ domain: "example.com" });
- * if (server.domain !== "example.com") throw new Error();
- * await server.close();
- * ```
- */
-export async function createServer(
-  config: ServerConfig & ServerParts = {},
-): Promise<XmppServer> {
-  const resolved = resolveConfig(config);
+/** The parts a server is wired from. */
+interface Parts {
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  readonly router: LocalRouter;
+  readonly hub: SessionHub;
+  readonly modules: ModuleHost;
+  readonly connections: Connections;
+  upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
+  removeUser(jid: BareJid): Promise<boolean>;
+}
+
+/** Builds the parts: storage, domains, directory, router, sessions, modules, connections. */
+function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Parts {
   const logger: Logger = config.logger ?? silentLogger;
   const storage = config.storage ?? memoryStorage();
   const node = config.node ?? randomId();
@@ -135,8 +131,8 @@ export async function createServer(
   const directory = config.directory ?? memoryDirectory();
   const hooks = new HookRegistry<ServerHooks>();
   const iqs = new IqRegistry();
-  const locals = { get: (id: string) => hub.get(id) };
   const accountExists = (jid: string) => storage.accounts.exists(parseJid(jid).bare);
+  const locals = { get: (id: string) => hub.get(id) };
   const router = new LocalRouter({
     node,
     domains: domainTable,
@@ -187,12 +183,27 @@ export async function createServer(
       })
       : undefined,
   });
+  return {
+    config: resolved,
+    logger,
+    storage,
+    router,
+    hub,
+    modules,
+    connections,
+    upsertUser,
+    removeUser,
+  };
+}
+
+/** The server's public face over its parts. */
+function serverOf(parts: Parts): XmppServer {
+  const { config, logger, storage, router, hub, modules, connections, upsertUser } = parts;
   const listeners = new Set<Listening>();
   let closing = false;
-
-  const server: XmppServer = {
-    domain: resolved.domains[0],
-    config: resolved,
+  return {
+    domain: config.domains[0],
+    config,
     router,
     storage,
     get connectionCount() {
@@ -217,7 +228,7 @@ export async function createServer(
     },
     addUser: (jid, password) => upsertUser(jid, password, true),
     setPassword: (jid, password) => upsertUser(jid, password, false),
-    removeUser: (jid) => removeUser(parseJid(jid).bare),
+    removeUser: (jid) => parts.removeUser(parseJid(jid).bare),
     async close() {
       if (closing) return;
       closing = true;
@@ -230,12 +241,33 @@ export async function createServer(
       await storage.close();
     },
   };
+}
 
-  await loadModules(modules, config, resolved);
+/**
+ * Creates a server from a configuration.
+ *
+ * @param config The configuration; everything is optional.
+ * @returns The server, with its modules loaded and seed users created.
+ * @throws {TypeError} When a configuration value has the wrong type.
+ * @throws {RangeError} When a configuration value is out of range.
+ * @example
+ * ```ts
+ * import { createServer } from "./server.ts";
+ * const server = await createServer({ domain: "example.com" });
+ * if (server.domain !== "example.com") throw new Error();
+ * await server.close();
+ * ```
+ */
+export async function createServer(
+  config: ServerConfig & ServerParts = {},
+): Promise<XmppServer> {
+  const resolved = resolveConfig(config);
+  const parts = wire(config, resolved);
+  await loadModules(parts.modules, config, resolved);
   for (const user of config.users ?? []) {
-    if (!await storage.accounts.exists(parseJid(user.jid).bare)) {
-      await upsertUser(user.jid, user.password, true);
+    if (!await parts.storage.accounts.exists(parseJid(user.jid).bare)) {
+      await parts.upsertUser(user.jid, user.password, true);
     }
   }
-  return server;
+  return serverOf(parts);
 }
