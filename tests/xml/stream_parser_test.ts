@@ -172,6 +172,58 @@ Deno.test("StreamParser.push() accepts an XML declaration and a byte order mark 
   ]);
 });
 
+// go-xmpp (mattn/go-xmpp, under Debian's go-sendxmpp) as it writes its PLAIN login and the
+// stream restart: a newline after </auth>, and one after the XML declaration.
+const GO_XMPP_HEADER =
+  "<?xml version='1.0'?>\n<stream:stream to='localhost' xmlns='jabber:client'" +
+  " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\n";
+const GO_XMPP_AUTH = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+  "AGFsaWNlAGFsaWNlLXB3</auth>\n";
+const GO_XMPP_OPEN: StreamEvent = {
+  kind: "open",
+  header: {
+    name: "stream",
+    xmlns: NS.STREAM,
+    contentNs: NS.CLIENT,
+    attrs: { to: "localhost", version: "1.0" },
+  },
+};
+
+Deno.test("StreamParser.push() accepts whitespace before the XML declaration", () => {
+  for (const ws of ["\n", " ", "\r\n\t  "]) {
+    assert.deepStrictEqual(parse(ws + GO_XMPP_HEADER), [GO_XMPP_OPEN]);
+    assert.deepStrictEqual(parse(ws + GO_XMPP_HEADER, {}, oneByte), [GO_XMPP_OPEN]);
+  }
+  // After a byte order mark too (XML 1.0 §4.3.3).
+  assert.deepStrictEqual(parse(concat(new Uint8Array([0xEF, 0xBB, 0xBF]), "\n", GO_XMPP_HEADER)), [
+    GO_XMPP_OPEN,
+  ]);
+});
+
+Deno.test("StreamParser.rest() after go-xmpp's </auth>\\n starts a stream the next parser reads", () => {
+  // RFC 6120 §6.4.6: after <success/> the bytes left over belong to the restarted stream.
+  const first = enc.encode(GO_XMPP_HEADER + GO_XMPP_AUTH);
+  for (let cut = GO_XMPP_HEADER.length; cut <= first.length; cut++) {
+    const parser = new StreamParser();
+    const seen: string[] = [];
+    let rest: Uint8Array | undefined;
+    for (const chunk of [first.subarray(0, cut), first.subarray(cut)]) {
+      for (const event of parser.push(chunk)) {
+        seen.push(event.kind === "element" ? event.element.name : event.kind);
+        if (event.kind === "element") break; // the session restarts after <auth/> succeeds
+      }
+      if (seen.length === 2) {
+        rest = parser.rest();
+        break;
+      }
+    }
+    assert.deepStrictEqual(seen, ["open", "auth"], `cut at ${cut}`);
+    const restarted = new StreamParser();
+    const events = [...restarted.push(rest!), ...restarted.push(enc.encode(GO_XMPP_HEADER))];
+    assert.deepStrictEqual(events, [GO_XMPP_OPEN], `cut at ${cut}`);
+  }
+});
+
 Deno.test("StreamParser.push() reports </stream:stream> as a close event", () => {
   assert.deepStrictEqual(parse(HEADER + "<presence/></stream:stream>\n").map((e) => e.kind), [
     "open",
