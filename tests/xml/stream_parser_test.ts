@@ -61,7 +61,8 @@ const VALID: [string, string, Element[]][] = [
           "b",
           "urn:1",
           { "xmlns:q": "urn:2", "xmlns:p2": "urn:1" },
-          el("c", "urn:2", { "p:x": "1" }),
+          // The prefix of p:x was declared on <a>: <c> carries the declaration itself.
+          el("c", "urn:2", { "p:x": "1", "xmlns:p": "urn:1" }),
           el("d", "urn:1"),
         ),
         el("e", "urn:3", { "xmlns:p": "urn:3" }),
@@ -155,6 +156,25 @@ for (const [what, body, expected] of VALID) {
     }
   });
 }
+
+Deno.test("StreamParser.push() gives an attribute prefix declared on the stream header its declaration", () => {
+  // Namespaces in XML 1.0 §5.3: x:z is in urn:example:x; the element carries xmlns:x so that
+  // it serializes on its own. xml:lang needs no declaration.
+  const header = HEADER.replace(">", " xmlns:x='urn:example:x'>");
+  const body = "<message x:z='1'><body x:z='2' xml:lang='en'>Hi</body><x:y/></message>";
+  const events = parse(header + body);
+  assert.deepStrictEqual(events.slice(1), [{
+    kind: "element",
+    element: el(
+      "message",
+      C,
+      { "x:z": "1", "xmlns:x": "urn:example:x" },
+      el("body", C, { "x:z": "2", "xml:lang": "en", "xmlns:x": "urn:example:x" }, "Hi"),
+      el("y", "urn:example:x"),
+    ),
+  }]);
+  assert.deepStrictEqual(parse(header + body, {}, oneByte), events);
+});
 
 Deno.test("StreamParser.push() reports the stream header as an open event", () => {
   assert.deepStrictEqual(parse(HEADER), [HEADER_EVENT]);
