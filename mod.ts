@@ -59,6 +59,8 @@ export { child, elements, is, text, withAttrs, xml } from "./src/xml/element.ts"
 export type { Element, XmlAttrs, XmlChild, XmlNode } from "./src/xml/element.ts";
 export { NS } from "./src/xml/ns.ts";
 export { serialize } from "./src/xml/serializer.ts";
+export { parseXmlDocument } from "./src/xml/document.ts";
+export type { XmlDocumentOptions } from "./src/xml/document.ts";
 export { bareJid, fullJid, JidError, parseJid, toBare, tryParseJid } from "./src/jid/jid.ts";
 export type { BareJid, FullJid, Jid } from "./src/jid/jid.ts";
 export { memoryStorage } from "./src/storage/memory.ts";
