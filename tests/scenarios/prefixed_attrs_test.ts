@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import tls from "node:tls";
 import { Buffer } from "node:buffer";
-import { xml } from "@xmpp/client";
 import { connect, startServer, type TestClient, withTimeout } from "./_harness.ts";
 import { unboundAttrPrefixes } from "./_raw.ts";
 
