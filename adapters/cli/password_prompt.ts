@@ -22,6 +22,11 @@ export interface Terminal {
  *
  * @returns The terminal.
  * @throws {TypeError} Standard input is not a terminal (a pipe, a file).
+ * @example
+ * ```ts ignore
+ * import { askNewPassword, processTerminal } from "./password_prompt.ts";
+ * const password = await askNewPassword(processTerminal(), "alice@localhost");
+ * ```
  */
 export function processTerminal(): Terminal {
   if (!Deno.stdin.isTerminal()) {

@@ -94,7 +94,7 @@ Deno.test({
     const data = await Deno.makeTempDir({ prefix: "parley-user-" });
     try {
       const added = await userOnTerminal(
-        ["add", "alice@localhost", "--data", data],
+        ["add", "alice@localhost", "--storage", "pglite", "--data", data],
         ["s3cr3t-Ph0ne", "s3cr3t-Ph0ne"],
       );
       assert.equal(added.code, 0, added.shown);
@@ -103,7 +103,7 @@ Deno.test({
       assert.ok(!added.shown.includes("s3cr3t"), added.shown); // never echoed
 
       const differ = await userOnTerminal(
-        ["passwd", "alice@localhost", "--data", data],
+        ["passwd", "alice@localhost", "--storage", "pglite", "--data", data],
         ["n3w-one", "n3w-two"],
       );
       assert.equal(differ.code, 1, differ.shown);

@@ -17,6 +17,8 @@ Deno.test({
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "parley-cli-" });
     const args = [
+      "--storage", // PGlite in `data`, even when DATABASE_URL names a shared database
+      "pglite",
       "--data",
       data,
       "--user",
