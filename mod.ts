@@ -82,6 +82,8 @@ export { NS } from "./src/xml/ns.ts";
 export { serialize } from "./src/xml/serializer.ts";
 export { StreamParser } from "./src/xml/stream_parser.ts";
 export type { StreamParserOptions } from "./src/xml/stream_parser.ts";
+export { parseXmlDocument } from "./src/xml/document.ts";
+export type { XmlDocumentOptions } from "./src/xml/document.ts";
 export { bareJid, fullJid, JidError, parseJid, toBare, tryParseJid } from "./src/jid/jid.ts";
 export type { BareJid, FullJid, Jid } from "./src/jid/jid.ts";
 export { memoryStorage } from "./src/storage/memory.ts";

@@ -23,9 +23,35 @@ import { parleyFactory } from "./peers/parley.ts";
 import { type PeerFactory, run, type ServerUnderTest } from "./peers/peer.ts";
 import { prosodyFactory } from "./peers/prosody.ts";
 
+const HELP = `Parley against Prosody and ejabberd (where installed) on loopback
+
+Usage: deno task bench:compare [options]
+
+Options (defaults in brackets):
+  --servers LIST             parley,prosody,ejabberd [all three]
+  --scenarios LIST           login,login-plain,messages,idle,fanout [all]
+  --rounds N                 interleaved rounds; medians are reported [3]
+  --idle-rounds N            rounds of the idle scenario [--rounds]
+  --duration S               seconds per login and messages run [5]
+  --users N                  accounts for login [100]
+  --concurrency N            login workers [16]
+  --pairs N                  messages: sender/receiver pairs [20]
+  --window N                 messages in flight per pair [10]
+  --idle-sizes LIST          idle connection counts [1000,5000,10000]
+  --fanout-users N           fanout: users [200]
+  --fanout-contacts N        fanout: contacts per user [20]
+  --fanout-concurrency N     fanout: logins at a time [50]
+  --fanout-timeout S         fanout: seconds to wait for presences [30]
+  --out DIR                  where the JSON and Markdown results go [bench/results/]
+  --label TEXT               appended to the result file names
+  --help                     Show this help
+
+See bench/README.md for the scenarios and how each server is configured.`;
+
 const { values } = parseArgs({
   args: Deno.args,
   options: {
+    help: { type: "boolean", short: "h", default: false },
     rounds: { type: "string", default: "3" },
     "idle-rounds": { type: "string" },
     duration: { type: "string", default: "5" },
@@ -45,6 +71,10 @@ const { values } = parseArgs({
   },
 });
 
+if (values.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
 const rounds = Number(values.rounds);
 const idleRounds = Number(values["idle-rounds"] ?? values.rounds);
 const users = Number(values.users);

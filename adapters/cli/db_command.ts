@@ -13,12 +13,14 @@ export const DB_HELP = `Usage: deno task db <command> [options]
 Commands:
   migrate        Apply pending migrations (the server also does it at start)
   export FILE    Write every account and its data as XEP-0227 XML
-  import FILE    Read a XEP-0227 file (Parley, Prosody or ejabberd export)
+  import FILE    Read a XEP-0227 file (Parley, Prosody or ejabberd export); comments are
+                 fine, a file with a DTD (<!DOCTYPE>) is refused
 
 Options:
   --storage KIND       pglite (default), postgres (default with a database URL)
   --database-url URL   PostgreSQL URL (default: $DATABASE_URL)
-  --data DIR           Data directory of PGlite (default: ./data)`;
+  --data DIR           Data directory of PGlite (default: ./data)
+  --help               Show this help`;
 
 /**
  * Runs `deno task db`.
@@ -27,11 +29,11 @@ Options:
  * @returns The exit code.
  */
 export async function dbCommand(args: string[]): Promise<number> {
-  const { choice, positionals } = parseCommandArgs(args);
+  const { help, choice, positionals } = parseCommandArgs(args);
   const [command, file] = positionals;
-  if (!command || command === "help") {
+  if (help || !command || command === "help") {
     console.log(DB_HELP);
-    return command ? 0 : 2;
+    return help || command ? 0 : 2;
   }
   if (!["migrate", "export", "import"].includes(command)) {
     throw new TypeError(`Cannot run "db ${command}": unknown`);

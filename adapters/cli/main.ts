@@ -7,8 +7,16 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createServer } from "../../src/server/server.ts";
-import type { ServerConfig } from "../../src/server/config.ts";
-import { loadCertificate, loadOrCreateSelfSigned } from "../deno_tcp/certificate.ts";
+import type { ServerConfig, UserSeed } from "../../src/server/config.ts";
+import type { Logger } from "../../src/base/logger.ts";
+import { type BareJid, parseJid } from "../../src/jid/jid.ts";
+import type { Storage } from "../../src/storage/storage.ts";
+import {
+  certificateFingerprint,
+  loadCertificate,
+  loadOrCreateSelfSigned,
+  type TlsCredentials,
+} from "../deno_tcp/certificate.ts";
 import { tcpTransport } from "../deno_tcp/transport.ts";
 import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
@@ -26,6 +34,47 @@ async function loadConfigFile(path: string): Promise<ServerConfig> {
     throw new TypeError(`Cannot use config file "${path}": it has no default export object`);
   }
   return mod.default as ServerConfig;
+}
+
+/** The seed accounts that do not exist yet (a JID that does not parse is left to createServer). */
+async function missingAccounts(storage: Storage, users: readonly UserSeed[]): Promise<BareJid[]> {
+  const missing: BareJid[] = [];
+  for (const user of users) {
+    let jid: BareJid;
+    try {
+      jid = parseJid(user.jid).bare;
+    } catch {
+      continue;
+    }
+    if (!await storage.accounts.exists(jid)) missing.push(jid);
+  }
+  return missing;
+}
+
+/** The configured certificate, or the self-signed one; the log says which, and its fingerprint. */
+async function tlsCredentials(
+  config: ServerConfig,
+  dataDir: string,
+  domain: string,
+  logger: Logger,
+): Promise<TlsCredentials> {
+  if (config.tls?.cert && config.tls.key) {
+    const tls = await loadCertificate(config.tls.cert, config.tls.key);
+    const sha256 = await certificateFingerprint(tls.certPem);
+    logger.info("Using the TLS certificate", { path: resolve(config.tls.cert), sha256 });
+    return tls;
+  }
+  const path = resolve(dataDir, `${domain}.crt`);
+  const before = await Deno.readTextFile(path).catch(() => undefined);
+  const tls = await loadOrCreateSelfSigned(dataDir, domain);
+  // A client asked to trust it shows this fingerprint: the user can compare the two.
+  const sha256 = await certificateFingerprint(tls.certPem);
+  const what = tls.certPem === before ? "Using the" : "Created a";
+  logger.info(`${what} self-signed certificate (clients must be told to trust it)`, {
+    path,
+    sha256,
+  });
+  return tls;
 }
 
 /**
@@ -64,10 +113,15 @@ export async function main(args: string[]): Promise<number> {
   });
   const storage = config.storage ?? await openStorage(choice);
   logger.info("Storage opened", { driver: config.storage ? "config" : choice.kind });
+  const missing = await missingAccounts(storage, config.users ?? []);
   const server = await createServer({ ...config, storage });
-  const tls = config.tls?.cert && config.tls.key
-    ? await loadCertificate(config.tls.cert, config.tls.key)
-    : await loadOrCreateSelfSigned(dataDir, server.domain);
+  for (const user of config.users ?? []) {
+    const jid = parseJid(user.jid).bare;
+    // Never the password: only which account, and whether it was created.
+    if (missing.includes(jid)) logger.info("Account created", { jid });
+    else logger.info("Account exists, password left unchanged", { jid });
+  }
+  const tls = await tlsCredentials(config, dataDir, server.domain, logger);
   const hostname = config.listen?.hostname ?? "0.0.0.0";
   const c2sPort = config.listen?.c2sPort ?? 5222;
   const tlsPort = config.listen?.tlsPort ?? 5223;

@@ -103,6 +103,8 @@ export async function openStorage(choice: StorageChoice): Promise<Storage> {
 
 /** The storage flags of the `user` and `db` commands, and what is left. */
 export interface CommandArgs {
+  /** `--help` (or `-h`) was given. */
+  readonly help: boolean;
   /** The storage to open. */
   readonly choice: StorageChoice;
   /** The arguments that are not flags. */
@@ -110,8 +112,8 @@ export interface CommandArgs {
 }
 
 /**
- * Parses `--storage`, `--database-url` and `--data` of a command; `DATABASE_URL` applies when
- * `--database-url` is not given.
+ * Parses `--storage`, `--database-url`, `--data` and `--help` of a command; `DATABASE_URL`
+ * applies when `--database-url` is not given.
  *
  * @param args The command's arguments.
  * @returns The storage choice and the other arguments.
@@ -132,6 +134,7 @@ export function parseCommandArgs(args: string[]): CommandArgs {
       storage: { type: "string" },
       "database-url": { type: "string" },
       data: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
   const choice = chooseStorage({
@@ -139,5 +142,5 @@ export function parseCommandArgs(args: string[]): CommandArgs {
     databaseUrl: values["database-url"] ?? (Deno.env.get("DATABASE_URL") || undefined),
     dataDir: values.data ?? "./data",
   });
-  return { choice, positionals };
+  return { help: values.help ?? false, choice, positionals };
 }

@@ -9,30 +9,26 @@
 import { parseJid } from "../../src/jid/jid.ts";
 import { deriveCredentials } from "../../src/sasl/credentials.ts";
 import { removeAccount } from "../../src/storage/remove_account.ts";
+import { askNewPassword, processTerminal } from "./password_prompt.ts";
 import { openStorage, parseCommandArgs } from "./storage_select.ts";
 
 /** The help text of `deno task user`. */
 export const USER_HELP = `Usage: deno task user <command> [options]
 
 Commands:
-  add JID [PASSWORD]     Create an account (the password is read from stdin when left out)
-  passwd JID [PASSWORD]  Set an account's password
+  add JID [PASSWORD]     Create an account (without PASSWORD, asks for it twice on the
+                         terminal, without echoing it)
+  passwd JID [PASSWORD]  Set an account's password (asks the same way)
   remove JID             Remove an account and all its data
   list                   List the accounts
 
 Options:
   --storage KIND         pglite (default), postgres (default with a database URL) or memory
   --database-url URL     PostgreSQL URL (default: $DATABASE_URL)
-  --data DIR             Data directory of PGlite (default: ./data)`;
+  --data DIR             Data directory of PGlite (default: ./data)
+  --help                 Show this help
 
-async function readPassword(given: string | undefined): Promise<string> {
-  if (given !== undefined) return given;
-  if (Deno.stdin.isTerminal()) return prompt("Password:") ?? "";
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of Deno.stdin.readable) chunks.push(chunk);
-  const all = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
-  return all.split(/\r?\n/)[0];
-}
+Stop the server first when it uses PGlite: one process at a time may open its data.`;
 
 /**
  * Runs `deno task user`.
@@ -41,16 +37,20 @@ async function readPassword(given: string | undefined): Promise<string> {
  * @returns The exit code.
  */
 export async function userCommand(args: string[]): Promise<number> {
-  const { choice, positionals } = parseCommandArgs(args);
+  const { help, choice, positionals } = parseCommandArgs(args);
   const [command, target, password] = positionals;
-  if (!command || command === "help") {
+  if (help || !command || command === "help") {
     console.log(USER_HELP);
-    return command ? 0 : 2;
+    return help || command ? 0 : 2;
   }
   const needsJid = command === "add" || command === "passwd" || command === "remove";
   if (!needsJid && command !== "list") throw new TypeError(`Cannot run "user ${command}": unknown`);
   const jid = needsJid ? parseJid(target ?? "") : undefined;
   if (jid && !jid.local) throw new TypeError(`Cannot use "${target}": not a user JID`);
+  // Asked before the storage opens, which takes a while with PGlite.
+  const secret = command === "add" || command === "passwd"
+    ? password ?? await askNewPassword(processTerminal(), jid!.bare)
+    : undefined;
   const storage = await openStorage(choice);
   try {
     switch (command) {
@@ -59,7 +59,7 @@ export async function userCommand(args: string[]): Promise<number> {
         return 0;
       case "add":
       case "passwd": {
-        const credentials = await deriveCredentials(await readPassword(password));
+        const credentials = await deriveCredentials(secret!);
         const done = command === "add"
           ? await storage.accounts.create(jid!.bare, credentials)
           : await storage.accounts.setCredentials(jid!.bare, credentials);

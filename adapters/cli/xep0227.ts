@@ -15,7 +15,7 @@ import type { Storage } from "../../src/storage/storage.ts";
 import { child, type Element, elements, text, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
 import { serialize } from "../../src/xml/serializer.ts";
-import { StreamParser } from "../../src/xml/stream_parser.ts";
+import { parseXmlDocument } from "../../src/xml/document.ts";
 import { loadXml, STORED_XML_LIMITS, storeXml } from "../../src/storage/stored_xml.ts";
 
 const PIE = "urn:xmpp:pie:0";
@@ -49,19 +49,19 @@ function parse(stored: string): Element {
   return el;
 }
 
-/** The `<server-data/>` element of a document: any stored value nests inside it. */
+/**
+ * The `<server-data/>` element of a document. A file is a document, not a stream: comments
+ * that a person added are fine, a DTD is refused (it could declare external entities).
+ */
 function parseDocument(document: string): Element {
-  const bytes = new TextEncoder().encode(document);
-  const parser = new StreamParser({
-    framed: true,
-    maxStanzaBytes: Math.max(bytes.length, 1),
-    // server-data/host/user/… wraps stored values in at most a few levels.
-    maxDepth: STORED_XML_LIMITS.maxDepth + 16,
-  });
-  for (const event of parser.push(bytes)) {
-    if (event.kind === "element") return event.element;
+  // server-data/host/user/… wraps stored values in at most a few levels.
+  const root = parseXmlDocument(document, { maxDepth: STORED_XML_LIMITS.maxDepth + 16 });
+  if (root.name !== "server-data" || root.xmlns !== PIE) {
+    throw new SyntaxError(
+      `Cannot import: the root element is <${root.name}> in "${root.xmlns}", not <server-data/> in "${PIE}"`,
+    );
   }
-  throw new SyntaxError("Cannot import: no <server-data/> element");
+  return root;
 }
 
 function scramElement(mechanism: string, c: ScramCredential): Element {
@@ -360,9 +360,7 @@ async function importUser(storage: Storage, user: Element, domain: string, warni
  * ```
  */
 export async function importXep0227(storage: Storage, document: string): Promise<ImportSummary> {
-  const start = document.indexOf("<server-data");
-  if (start === -1) throw new SyntaxError("Cannot import: no <server-data/> element");
-  const root = parseDocument(document.slice(start).trim());
+  const root = parseDocument(document);
   const warnings: string[] = [];
   let accounts = 0;
   for (const host of elements(root, "host", PIE)) {

@@ -62,6 +62,35 @@ export async function loadCertificate(certPath: string, keyPath: string): Promis
   return { certPem, keyPem, tlsServerEndPoint: await tlsServerEndPoint(first) };
 }
 
+/**
+ * The SHA-256 fingerprint of the first certificate of a PEM chain, written as clients show it
+ * in their trust dialogs and as `openssl x509 -noout -fingerprint -sha256` prints it:
+ * upper-case hex bytes separated by colons.
+ *
+ * @param certPem The certificate chain in PEM, the server certificate first.
+ * @returns The fingerprint, 95 characters.
+ * @throws {SyntaxError} When the text holds no PEM certificate.
+ * @example
+ * ```ts
+ * import { certificateFingerprint, loadOrCreateSelfSigned } from "./certificate.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const tls = await loadOrCreateSelfSigned(dir, "localhost");
+ *   if (!/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(await certificateFingerprint(tls.certPem))) {
+ *     throw new Error("Expected a SHA-256 fingerprint");
+ *   }
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function certificateFingerprint(certPem: string): Promise<string> {
+  const der = firstCertificate(certPem);
+  if (!der) throw new SyntaxError("Cannot compute a fingerprint: no PEM certificate found");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  return Array.from(digest, (b) => b.toString(16).toUpperCase().padStart(2, "0")).join(":");
+}
+
 /** The DER bytes of the first CERTIFICATE block of a PEM text, if any. */
 function firstCertificate(pem: string): Uint8Array<ArrayBuffer> | undefined {
   const block = x509.PemConverter.decodeWithHeaders(pem)

@@ -54,7 +54,8 @@ export function readBang(buf: Uint8Array, tok: number, stop: number, base: numbe
 
 /**
  * Reads the markup that starts with "<?" at `buf[tok]`, looking no further than `stop`: it
- * must be the XML declaration, and at `declAt` (the start of the stream).
+ * must be the XML declaration, where one is still allowed (`declAllowed`: only whitespace
+ * came before it in the stream).
  *
  * @returns The index after "<?xml", or NEED_MORE.
  * @throws {RestrictedXmlError} A processing instruction.
@@ -65,7 +66,7 @@ export function readQuestion(
   tok: number,
   stop: number,
   base: number,
-  declAt: number,
+  declAllowed: boolean,
 ): number {
   if (tok + 5 >= stop) return NEED_MORE;
   const isXml = (buf[tok + 2] | 0x20) === 0x78 && (buf[tok + 3] | 0x20) === 0x6D &&
@@ -76,7 +77,7 @@ export function readQuestion(
       base + tok,
     );
   }
-  if (base + tok !== declAt) {
+  if (!declAllowed) {
     throw new XmlSyntaxError(
       "The XML declaration is only allowed at the start of the stream",
       base + tok,

@@ -68,7 +68,11 @@ export class Scanner implements Tag {
   #state = TEXT;
   #quote = 0;
   #slash = false; // the last byte of the start tag so far is "/"
-  #declAt = 0; // the only stream offset where the XML declaration may start
+  // The XML declaration may still come: nothing but whitespace (or a byte order mark) has been
+  // read. XML 1.0 §2.8 wants it at the very first byte, but go-xmpp (go-sendxmpp) restarts its
+  // stream with "\n<?xml …?>" (the newline follows its "</auth>"), and Prosody and ejabberd
+  // accept that, so the scanner does too.
+  #declAllowed = true;
 
   constructor(options: ScannerOptions, build: ElementBuilder) {
     this.#maxBytes = options.maxStanzaBytes;
@@ -163,7 +167,6 @@ export class Scanner implements Tag {
                 if (end - pos < 3) break;
                 if (buf[pos + 1] === 0xBB && buf[pos + 2] === 0xBF) {
                   pos += 2;
-                  this.#declAt = 3;
                   continue;
                 }
               }
@@ -198,6 +201,7 @@ export class Scanner implements Tag {
           const stop = this.#stop(end);
           if (pos >= stop) return this.#more(pos, stop, end);
           const b = buf[pos];
+          if (b !== QUESTION) this.#declAllowed = false;
           if (b === SLASH) {
             this.nameStart = ++pos;
             this.#state = END;
@@ -331,7 +335,7 @@ export class Scanner implements Tag {
         case PI: {
           // "<?": restricted unless it is the XML declaration.
           const stop = this.#stop(end);
-          const after = readQuestion(buf, this.tok, stop, this.#in.base, this.#declAt);
+          const after = readQuestion(buf, this.tok, stop, this.#in.base, this.#declAllowed);
           if (after === NEED_MORE) return this.#more(this.tok, stop, end);
           pos = after;
           this.#state = DECL;
@@ -344,7 +348,7 @@ export class Scanner implements Tag {
           if (gt === -1 || gt >= stop) return this.#more(stop, stop, end);
           pos = gt + 1;
           checkXmlDecl(this.#in.decode(this.tok, pos), this.#in.base + this.tok);
-          this.#declAt = -1;
+          this.#declAllowed = false;
           this.elem = -1;
           this.#in.start = pos;
           this.#state = TEXT;

@@ -217,22 +217,37 @@ function resolve(
   return uri;
 }
 
-function checkPrefixedAttrs(
+/**
+ * Checks the prefixed attributes of the tag just read, and adds to `attrs` the declaration of
+ * each prefix they use that the tag does not declare itself (it was declared on an ancestor
+ * or on the stream header). An element then carries every namespace its attributes need, so
+ * it and any of its descendants serialize to namespace-well-formed XML on their own, wherever
+ * they are written (Namespaces in XML 1.0 §5). The `xml` prefix is bound by definition.
+ */
+function bindPrefixedAttrs(
   attrs: Record<string, string>,
   scope: Scope,
   s: string,
   i: number,
   offset: number,
 ): void {
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined;
+  let missing: string[] | undefined;
   for (const name in attrs) {
     const colon = name.indexOf(":");
     if (colon === -1 || name.startsWith("xmlns:")) continue;
-    const expanded = resolve(name, colon, scope, s, i, offset) + " " + name.slice(colon + 1);
+    const uri = resolve(name, colon, scope, s, i, offset);
+    const expanded = uri + " " + name.slice(colon + 1);
     // Namespaces in XML 1.0 §6.3: no two attributes with the same expanded name.
+    seen ??= new Set();
     if (seen.has(expanded)) throw syntax(`Duplicate attribute "${name}"`, s, i, offset);
     seen.add(expanded);
+    if (uri === NS.XML) continue;
+    const decl = "xmlns:" + name.slice(0, colon);
+    if (!Object.hasOwn(attrs, decl)) (missing ??= []).push(decl, uri);
   }
+  if (missing === undefined) return;
+  for (let k = 0; k < missing.length; k += 2) attrs[missing[k]] = missing[k + 1];
 }
 
 function localName(q: string, colon: number): string {
@@ -307,7 +322,7 @@ export function parseElement(s: string, offset: number, scope: Scope): Element {
       ? topScope
       : declare(topScope, attrs, s, i, offset);
     const xmlns = resolve(tagName, tagColon, sc, s, i, offset);
-    if (tagPrefixedAttrs) checkPrefixedAttrs(attrs, sc, s, i, offset);
+    if (tagPrefixedAttrs) bindPrefixedAttrs(attrs, sc, s, i, offset);
     const el: Building = { name: localName(tagName, tagColon), xmlns, attrs, children: [] };
     if (top !== undefined) top.children.push(el);
     if (tagSelfClosing) {
@@ -339,7 +354,7 @@ export function parseHeader(s: string, offset: number): HeaderInfo & { selfClosi
     ? ROOT_SCOPE
     : declare(ROOT_SCOPE, all, s, 0, offset);
   const xmlns = resolve(tagName, tagColon, scope, s, 0, offset);
-  if (tagPrefixedAttrs) checkPrefixedAttrs(all, scope, s, 0, offset);
+  if (tagPrefixedAttrs) bindPrefixedAttrs(all, scope, s, 0, offset);
   const attrs: Record<string, string> = {};
   for (const name in all) if (!name.startsWith("xmlns:")) setAttr(attrs, name, all[name]);
   return {

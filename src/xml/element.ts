@@ -14,7 +14,11 @@ export type XmlNode = Element | string;
  * means "the namespace of the parent" and only occurs on elements built with {@linkcode xml}
  * without an `xmlns`; the parser always resolves namespaces. `attrs` holds every attribute by
  * its qualified name (`xml:lang` stays `xml:lang`) except the default namespace declaration,
- * which is `xmlns`.
+ * which is `xmlns`. An attribute prefix other than `xml` comes with its declaration
+ * (`xmlns:p`) in the same `attrs`: the parser adds it when the prefix was declared on an
+ * ancestor or on the stream header, so that any element serializes to namespace-well-formed
+ * XML on its own. Elements built with {@linkcode xml} that use a prefixed attribute must
+ * declare it the same way.
  */
 export interface Element {
   /** Local name of the element. */

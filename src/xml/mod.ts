@@ -1,7 +1,7 @@
 /**
  * The XML layer of Parley: the plain {@linkcode Element} data type and its helpers, the
  * namespace constants, the incremental {@linkcode StreamParser} for XMPP streams (TCP and
- * RFC 7395 WebSocket framing), the serializer, and the parse errors with the stream error
+ * RFC 7395 WebSocket framing), {@linkcode parseXmlDocument} for whole files, the serializer, and the parse errors with the stream error
  * condition each maps to.
  *
  * ```ts
@@ -29,5 +29,7 @@ export type { Namespace } from "./ns.ts";
 export { StreamParser } from "./stream_parser.ts";
 export type { StreamEvent, StreamHeader, StreamParserOptions } from "./stream_parser.ts";
 export { escapeAttr, escapeText, serialize, streamClose, streamOpen } from "./serializer.ts";
+export { parseXmlDocument } from "./document.ts";
+export type { XmlDocumentOptions } from "./document.ts";
 export { RestrictedXmlError, XmlLimitError, XmlSyntaxError } from "./errors.ts";
 export type { XmlLimit, XmlLimitErrorOptions } from "./errors.ts";

@@ -40,8 +40,8 @@ function limit(name: string, value: number | undefined, fallback: number): numbe
 /**
  * Parses an XMPP stream incrementally (RFC 6120 §4, §11).
  *
- * In stream mode the first element is the stream header (after an optional XML declaration),
- * reported as "open"; each complete child of the stream is an "element" event, with
+ * In stream mode the first element is the stream header (after an optional XML declaration,
+ * which may follow whitespace, as go-xmpp sends it after a restart), reported as "open"; each complete child of the stream is an "element" event, with
  * namespaces resolved (stanzas inherit the stream's default namespace); `</stream:stream>` is
  * "close". In framed mode (RFC 7395) every complete top-level element is an "element".
  *

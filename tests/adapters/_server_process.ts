@@ -4,8 +4,10 @@ import { withTimeout } from "../scenarios/_harness.ts";
 /** The standalone server's entry point. */
 export const MAIN = new URL("../../adapters/cli/main.ts", import.meta.url).pathname;
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
+/** The config of `deno task start`, `user` and `db`: the server's packages only. */
+const SERVER_CONFIG = new URL("../../deno.server.json", import.meta.url).pathname;
 
-/** `deno run` of `script` with the permissions `deno task start` grants. */
+/** `deno run` of `script` with the config and permissions `deno task start` uses. */
 export function denoRun(
   script: string,
   args: string[],
@@ -13,7 +15,7 @@ export function denoRun(
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     ...options,
-    args: ["run", ...PERMISSIONS, script, ...args],
+    args: ["run", "--config", SERVER_CONFIG, ...PERMISSIONS, script, ...args],
   });
 }
 

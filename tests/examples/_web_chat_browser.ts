@@ -106,7 +106,7 @@ async function chat(transport: "websocket" | "bosh"): Promise<void> {
   // Nothing leaves the machine: the client is served by the app, never by a CDN.
   await page.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (r) => r.abort());
   try {
-    page.setDefaultTimeout(8_000);
+    page.setDefaultTimeout(20_000); // a loaded CI machine starts Chromium and Converse.js slowly
     await page.goto(
       `http://127.0.0.1:${http.addr.port}/chat${transport === "bosh" ? "?bosh" : ""}`,
     );

@@ -25,3 +25,26 @@ export function framedProperly(raw: string): boolean {
   const close = raw.lastIndexOf("</stream:stream>");
   return open !== -1 && open < error && error < close;
 }
+
+/**
+ * The prefixed attributes of `xml` whose prefix no enclosing start tag declares (Namespaces in
+ * XML 1.0 §5: a namespace-aware parser such as expat rejects them). `xml` is bound by
+ * definition. Independent of our parser: txml builds the tree, the scopes are tracked here.
+ */
+export function unboundAttrPrefixes(xml: string): string[] {
+  const unbound: string[] = [];
+  const walk = (node: TNode, scope: ReadonlySet<string>) => {
+    const inner = new Set(scope);
+    for (const name in node.attributes) if (name.startsWith("xmlns:")) inner.add(name.slice(6));
+    for (const name in node.attributes) {
+      const colon = name.indexOf(":");
+      const prefix = name.slice(0, colon);
+      if (colon !== -1 && prefix !== "xmlns" && !inner.has(prefix)) unbound.push(name);
+    }
+    for (const c of node.children) if (typeof c !== "string") walk(c, inner);
+  };
+  for (const node of parse(xml) as (TNode | string)[]) {
+    if (typeof node !== "string") walk(node, new Set(["xml"]));
+  }
+  return unbound;
+}

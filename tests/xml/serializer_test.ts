@@ -10,6 +10,7 @@ import {
 } from "../../src/xml/serializer.ts";
 import { StreamParser } from "../../src/xml/stream_parser.ts";
 import { clientStream } from "../../bench/fixtures/client_stream.ts";
+import { unboundAttrPrefixes } from "../scenarios/_raw.ts";
 
 const enc = new TextEncoder();
 
@@ -171,6 +172,49 @@ function reparse(body: string): Element[] {
   assert.equal(events.at(-1)?.kind, "close");
   return events.flatMap((e) => e.kind === "element" ? [e.element] : []);
 }
+
+Deno.test("serialize() declares attribute prefixes that the stream header declared", () => {
+  // A client declares a prefix on its stream header and uses it in stanza attributes; the
+  // stanza is relayed to a stream whose header does not declare it (#10 item 5).
+  const parser = new StreamParser();
+  const header =
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'" +
+    " xmlns:x='urn:example:x' to='localhost' version='1.0'>";
+  const input = header + "<message to='bob@localhost' x:z='1'><body x:z='2' xml:lang='en'>Hi" +
+    "</body></message>";
+  const [, event] = [...parser.push(enc.encode(input))];
+  assert.equal(event.kind, "element");
+  const message = (event as { element: Element }).element;
+  const out = serialize(message);
+  assert.equal(
+    out,
+    '<message to="bob@localhost" x:z="1" xmlns:x="urn:example:x">' +
+      '<body x:z="2" xml:lang="en" xmlns:x="urn:example:x">Hi</body></message>',
+  );
+  assert.deepEqual(unboundAttrPrefixes(out), []);
+  // A child taken out of its stanza (a PEP payload, a forwarded body) stays well-formed.
+  const body = serialize(message.children[0] as Element);
+  assert.deepEqual(unboundAttrPrefixes(body), []);
+  // Read back by a parser that knows nothing of the first stream's header.
+  const stored = serialize(message, ""); // with xmlns="jabber:client", as stores write it
+  const framed = [...new StreamParser({ framed: true }).push(enc.encode(stored))];
+  assert.deepStrictEqual(framed, [{ kind: "element", element: message }]);
+});
+
+Deno.test("serialize() declares a prefix declared on an ancestor inside the stanza where it is used", () => {
+  const parser = new StreamParser({ framed: true });
+  const input = "<iq xmlns='jabber:client' xmlns:p='urn:p' type='set'><pubsub xmlns='urn:ps'>" +
+    "<item p:a='1'><payload xmlns='urn:payload' p:b='2'/></item></pubsub></iq>";
+  const [event] = [...parser.push(enc.encode(input))];
+  const iq = (event as { element: Element }).element;
+  const item = ((iq.children[0] as Element).children[0]) as Element;
+  const out = serialize(item, "urn:ps");
+  assert.equal(
+    out,
+    '<item p:a="1" xmlns:p="urn:p"><payload xmlns="urn:payload" p:b="2" xmlns:p="urn:p"/></item>',
+  );
+  assert.deepEqual(unboundAttrPrefixes(out), []);
+});
 
 Deno.test("serialize() round-trips every stanza of the recorded client stream", () => {
   const { text, stanzas } = clientStream();

@@ -116,7 +116,13 @@ const ERRORS: [string, string | Uint8Array, ErrorClass, StreamParserOptions?][] 
   ["a CDATA section between stanzas", HEADER + "<![CDATA[x]]>", XmlSyntaxError],
   ["'<!' followed by junk", HEADER + "<message><!x></message>", XmlSyntaxError],
   ["'<!-' not starting a comment", HEADER + "<message><!-x></message>", XmlSyntaxError],
-  ["an XML declaration after whitespace", " <?xml version='1.0'?>" + HEADER, XmlSyntaxError],
+  ["an XML declaration after text", "x<?xml version='1.0'?>" + HEADER, XmlSyntaxError],
+  ["a second XML declaration", "<?xml version='1.0'?>\n<?xml version='1.0'?>", XmlSyntaxError],
+  [
+    "an XML declaration after a whitespace run and a header",
+    " " + HEADER + "<?xml version='1.0'?>",
+    XmlSyntaxError,
+  ],
   ["an XML declaration after the header", HEADER + "<?xml version='1.0'?>", XmlSyntaxError],
   ["a malformed XML declaration", "<?xml version='2.0'?>" + HEADER, XmlSyntaxError],
   [
@@ -132,6 +138,12 @@ const ERRORS: [string, string | Uint8Array, ErrorClass, StreamParserOptions?][] 
   ["a comment in a stanza", HEADER + "<message><!-- hi --></message>", RestrictedXmlError],
   ["a comment between stanzas", HEADER + "<presence/><!-- hi -->", RestrictedXmlError],
   ["a comment before the header", "<!-- hi -->" + HEADER, RestrictedXmlError],
+  [
+    "a comment before the XML declaration",
+    "\n<!-- hi --><?xml version='1.0'?>",
+    RestrictedXmlError,
+  ],
+  ["a processing instruction after leading whitespace", "\n<?go x?>" + HEADER, RestrictedXmlError],
   [
     "a processing instruction in a stanza",
     HEADER + "<message><?php echo 1 ?></message>",

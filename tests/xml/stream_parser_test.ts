@@ -61,7 +61,8 @@ const VALID: [string, string, Element[]][] = [
           "b",
           "urn:1",
           { "xmlns:q": "urn:2", "xmlns:p2": "urn:1" },
-          el("c", "urn:2", { "p:x": "1" }),
+          // The prefix of p:x was declared on <a>: <c> carries the declaration itself.
+          el("c", "urn:2", { "p:x": "1", "xmlns:p": "urn:1" }),
           el("d", "urn:1"),
         ),
         el("e", "urn:3", { "xmlns:p": "urn:3" }),
@@ -156,6 +157,25 @@ for (const [what, body, expected] of VALID) {
   });
 }
 
+Deno.test("StreamParser.push() gives an attribute prefix declared on the stream header its declaration", () => {
+  // Namespaces in XML 1.0 §5.3: x:z is in urn:example:x; the element carries xmlns:x so that
+  // it serializes on its own. xml:lang needs no declaration.
+  const header = HEADER.replace(">", " xmlns:x='urn:example:x'>");
+  const body = "<message x:z='1'><body x:z='2' xml:lang='en'>Hi</body><x:y/></message>";
+  const events = parse(header + body);
+  assert.deepStrictEqual(events.slice(1), [{
+    kind: "element",
+    element: el(
+      "message",
+      C,
+      { "x:z": "1", "xmlns:x": "urn:example:x" },
+      el("body", C, { "x:z": "2", "xml:lang": "en", "xmlns:x": "urn:example:x" }, "Hi"),
+      el("y", "urn:example:x"),
+    ),
+  }]);
+  assert.deepStrictEqual(parse(header + body, {}, oneByte), events);
+});
+
 Deno.test("StreamParser.push() reports the stream header as an open event", () => {
   assert.deepStrictEqual(parse(HEADER), [HEADER_EVENT]);
 });
@@ -170,6 +190,58 @@ Deno.test("StreamParser.push() accepts an XML declaration and a byte order mark 
   assert.deepStrictEqual(parse("<?xml version=\"1.0\" standalone='yes' ?>" + HEADER), [
     HEADER_EVENT,
   ]);
+});
+
+// go-xmpp (mattn/go-xmpp, under Debian's go-sendxmpp) as it writes its PLAIN login and the
+// stream restart: a newline after </auth>, and one after the XML declaration.
+const GO_XMPP_HEADER =
+  "<?xml version='1.0'?>\n<stream:stream to='localhost' xmlns='jabber:client'" +
+  " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\n";
+const GO_XMPP_AUTH = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+  "AGFsaWNlAGFsaWNlLXB3</auth>\n";
+const GO_XMPP_OPEN: StreamEvent = {
+  kind: "open",
+  header: {
+    name: "stream",
+    xmlns: NS.STREAM,
+    contentNs: NS.CLIENT,
+    attrs: { to: "localhost", version: "1.0" },
+  },
+};
+
+Deno.test("StreamParser.push() accepts whitespace before the XML declaration", () => {
+  for (const ws of ["\n", " ", "\r\n\t  "]) {
+    assert.deepStrictEqual(parse(ws + GO_XMPP_HEADER), [GO_XMPP_OPEN]);
+    assert.deepStrictEqual(parse(ws + GO_XMPP_HEADER, {}, oneByte), [GO_XMPP_OPEN]);
+  }
+  // After a byte order mark too (XML 1.0 §4.3.3).
+  assert.deepStrictEqual(parse(concat(new Uint8Array([0xEF, 0xBB, 0xBF]), "\n", GO_XMPP_HEADER)), [
+    GO_XMPP_OPEN,
+  ]);
+});
+
+Deno.test("StreamParser.rest() after go-xmpp's </auth>\\n starts a stream the next parser reads", () => {
+  // RFC 6120 §6.4.6: after <success/> the bytes left over belong to the restarted stream.
+  const first = enc.encode(GO_XMPP_HEADER + GO_XMPP_AUTH);
+  for (let cut = GO_XMPP_HEADER.length; cut <= first.length; cut++) {
+    const parser = new StreamParser();
+    const seen: string[] = [];
+    let rest: Uint8Array | undefined;
+    for (const chunk of [first.subarray(0, cut), first.subarray(cut)]) {
+      for (const event of parser.push(chunk)) {
+        seen.push(event.kind === "element" ? event.element.name : event.kind);
+        if (event.kind === "element") break; // the session restarts after <auth/> succeeds
+      }
+      if (seen.length === 2) {
+        rest = parser.rest();
+        break;
+      }
+    }
+    assert.deepStrictEqual(seen, ["open", "auth"], `cut at ${cut}`);
+    const restarted = new StreamParser();
+    const events = [...restarted.push(rest!), ...restarted.push(enc.encode(GO_XMPP_HEADER))];
+    assert.deepStrictEqual(events, [GO_XMPP_OPEN], `cut at ${cut}`);
+  }
 });
 
 Deno.test("StreamParser.push() reports </stream:stream> as a close event", () => {

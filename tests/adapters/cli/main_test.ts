@@ -1,7 +1,12 @@
 // The standalone server as a user runs it: a real process, real clients, SIGTERM to stop.
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
-import { connect, type TestClient, withTimeout } from "../../scenarios/_harness.ts";
+import {
+  connect,
+  testCertificate,
+  type TestClient,
+  withTimeout,
+} from "../../scenarios/_harness.ts";
 import { MAIN, type ServerProcess, startProcess } from "../_server_process.ts";
 
 Deno.test({
@@ -12,6 +17,8 @@ Deno.test({
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "parley-cli-" });
     const args = [
+      "--storage", // PGlite in `data`, even when DATABASE_URL names a shared database
+      "pglite",
       "--data",
       data,
       "--user",
@@ -35,9 +42,22 @@ Deno.test({
       assert.equal(got.getChildText("body"), "hello");
       assert.equal(got.attrs.from, "alice@localhost/a");
 
-      // A self-signed certificate for the domain was created in the data directory.
+      // A self-signed certificate for the domain was created in the data directory; the log
+      // gives its path and SHA-256 fingerprint (for the client's trust dialog), and the
+      // accounts --user created.
       const cert = await Deno.readTextFile(`${data}/localhost.crt`);
       assert.match(cert, /^-----BEGIN CERTIFICATE-----/);
+      const sha256 = await fingerprint(cert);
+      assert.ok(
+        run.log.some((l) =>
+          l.includes(" INFO Created a self-signed certificate ") &&
+          l.endsWith(` path=${data}/localhost.crt sha256=${sha256}`)
+        ),
+        run.log.join("\n"),
+      );
+      for (const jid of ["alice@localhost", "bob@localhost"]) {
+        assert.ok(run.log.some((l) => l.endsWith(` INFO Account created jid=${jid}`)), jid);
+      }
       // No secret in the log.
       assert.ok(
         !run.log.some((l) => l.includes("alice-pw") || l.includes("bob-pw")),
@@ -51,9 +71,22 @@ Deno.test({
       await withTimeout(down, "Alice to be disconnected");
       assert.equal((alice.errors[0] as { condition?: string }).condition, "system-shutdown");
 
-      // The second start reuses the certificate.
+      // The second start reuses the certificate and the accounts, and says so.
       run = await startProcess(args);
       assert.equal(await Deno.readTextFile(`${data}/localhost.crt`), cert);
+      assert.ok(
+        run.log.some((l) =>
+          l.includes(" INFO Using the self-signed certificate ") &&
+          l.endsWith(` path=${data}/localhost.crt sha256=${sha256}`)
+        ),
+        run.log.join("\n"),
+      );
+      assert.ok(
+        run.log.some((l) =>
+          l.endsWith(" INFO Account exists, password left unchanged jid=alice@localhost")
+        ),
+      );
+      assert.ok(!run.log.some((l) => l.includes("Account created")), run.log.join("\n"));
       run.child.kill("SIGINT");
       assert.equal(
         (await withTimeout(run.child.status, "the second server to exit", 15_000)).code,
@@ -66,6 +99,44 @@ Deno.test({
         run?.child.kill("SIGKILL");
       } catch { /* exited */ }
       await Deno.remove(data, { recursive: true });
+    }
+  },
+});
+
+/** SHA-256 of the DER certificate in `pem`, as colon-separated upper-case hex. */
+async function fingerprint(pem: string): Promise<string> {
+  const base64 = pem.split("-----")[2].replace(/\s+/g, "");
+  const der = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join(":").toUpperCase();
+}
+
+Deno.test({
+  name: "deno task start --cert --key logs the certificate's path and SHA-256 fingerprint",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const tls = `${Deno.env.get("TMPDIR") ?? "/tmp"}/parley-test-tls`;
+    await testCertificate(); // creates the pair once per machine
+    const run = await startProcess([
+      "--storage",
+      "memory",
+      "--cert",
+      `${tls}/localhost.crt`,
+      "--key",
+      `${tls}/localhost.key`,
+    ]);
+    try {
+      const sha256 = await fingerprint(await Deno.readTextFile(`${tls}/localhost.crt`));
+      assert.ok(
+        run.log.some((l) =>
+          l.endsWith(` INFO Using the TLS certificate path=${tls}/localhost.crt sha256=${sha256}`)
+        ),
+        run.log.join("\n"),
+      );
+      assert.ok(!run.log.some((l) => l.includes("self-signed")), run.log.join("\n"));
+    } finally {
+      await run.kill();
     }
   },
 });

@@ -7,7 +7,10 @@ import { postgresStorage } from "../../../adapters/postgres/postgres_js.ts";
 import type { BareJid } from "../../../src/jid/jid.ts";
 import { deriveCredentials } from "../../../src/sasl/credentials.ts";
 import type { Storage } from "../../../src/storage/storage.ts";
-import { xml } from "../../../src/xml/element.ts";
+import { child, text, xml } from "../../../src/xml/element.ts";
+import { RestrictedXmlError } from "../../../src/xml/errors.ts";
+import { loadXml } from "../../../src/storage/stored_xml.ts";
+import { memoryStorage } from "../../../src/storage/memory.ts";
 import { serialize } from "../../../src/xml/serializer.ts";
 import { databaseUrl, dropSchema, testSchema } from "../postgres/_database_url.ts";
 
@@ -204,4 +207,72 @@ Deno.test("importXep0227() reads a Prosody export: SCRAM-SHA-1 only, or a passwo
   } finally {
     await storage.close();
   }
+});
+
+Deno.test("importXep0227() reads a Prosody-style export that a person annotated with comments", async () => {
+  const storage = await pgliteStorage();
+  try {
+    const doc = `<?xml version='1.0' encoding='utf-8'?>
+<!-- Exported from Prosody 0.12 with mod_migrate; mallory removed by hand -->
+<server-data xmlns='urn:xmpp:pie:0' xmlns:x='urn:example:x'>
+  <host jid='localhost'>
+    <!-- juliet: keep her roster -->
+    <user name='juliet'>
+      <scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'>
+        <iter-count>4096</iter-count>
+        <salt>QSXCR+Q6sek8bf92</salt>
+        <server-key>D+CSWLOshSulAsxiupA+qs2/fTE=</server-key>
+        <stored-key>6dlGYMOdZcOPutkcNY8U2g7vK9Y=</stored-key>
+      </scram-credentials>
+      <query xmlns='jabber:iq:roster'>
+        <!-- <item jid='mallory@evil.example' subscription='both'/> -->
+        <item jid='romeo@montague.net' name='Romeo' subscription='both'><group>Friends</group></item>
+      </query>
+      <offline-messages>
+        <message xmlns='jabber:client' from='romeo@montague.net/orchard' to='juliet@localhost'
+          type='chat' x:z='1'><body><![CDATA[<3 & more]]></body><delay xmlns='urn:xmpp:delay'
+          from='localhost' stamp='2026-01-01T10:00:00Z'/></message>
+      </offline-messages>
+    </user>
+  </host>
+</server-data>
+<!-- end of export -->
+`;
+    const summary = await importXep0227(storage, doc);
+    assert.equal(summary.accounts, 1);
+    assert.equal(summary.warnings.length, 1); // SHA-1 only, as in the Prosody test above
+    const juliet = jid("juliet@localhost");
+    assert.equal((await storage.accounts.getCredentials(juliet))?.sha1?.iterations, 4096);
+    assert.deepEqual((await storage.roster.get(juliet)).items.map((i) => i.jid), [
+      "romeo@montague.net",
+    ]);
+    // The stored message reads back: its body, and the prefix that the root element declared.
+    const [offline] = await storage.offline.list(juliet);
+    const message = loadXml(offline.stanza)!;
+    assert.equal(message.name, "message");
+    assert.equal(message.xmlns, "jabber:client");
+    assert.equal(message.attrs["x:z"], "1");
+    assert.equal(message.attrs["xmlns:x"], "urn:example:x");
+    assert.equal(text(child(message, "body")), "<3 & more");
+    assert.equal(offline.stamp.toISOString(), "2026-01-01T10:00:00.000Z");
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("importXep0227() refuses a file with a DTD, before writing anything", async () => {
+  const storage = memoryStorage();
+  const doc = `<?xml version='1.0'?>
+<!DOCTYPE server-data [<!ENTITY pw SYSTEM "file:///etc/passwd">]>
+<server-data xmlns='urn:xmpp:pie:0'><host jid='localhost'>
+  <user name='eve' password='&pw;'/></host></server-data>`;
+  await assert.rejects(
+    importXep0227(storage, doc),
+    (e: Error) => e instanceof RestrictedXmlError && /document type declaration/.test(e.message),
+  );
+  assert.deepEqual(await storage.accounts.list(), []);
+  await assert.rejects(
+    importXep0227(storage, "<server-data xmlns='urn:example:other'/>"),
+    /not <server-data\/> in "urn:xmpp:pie:0"/,
+  );
 });
