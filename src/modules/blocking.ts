@@ -73,111 +73,117 @@ export function blocking(): XmppModule {
     name: "blocking",
     specs: ["XEP-0191"],
     setup(api) {
-      const cache = new Map<BareJid, ReadonlySet<string>>();
-
-      async function list(owner: BareJid): Promise<ReadonlySet<string>> {
-        const hit = cache.get(owner);
-        if (hit) return hit;
-        const loaded = new Set(await api.storage.blocklist.list(owner));
-        // Evict the oldest, not everything: stanzas to many JIDs must not flush every list.
-        setBounded(cache, owner, loaded, MAX_CACHED);
-        return loaded;
-      }
-
-      /** Sends presence of the owner's available resources straight to the contact's sessions. */
-      async function presenceTo(owner: BareJid, contact: string, available: boolean) {
-        const jid = tryParseJid(contact);
-        if (!jid?.local || !api.router.isLocal(jid.domain)) return;
-        const item = await api.storage.roster.getItem(owner, jid.bare);
-        if (!hasFrom(item?.subscription)) return;
-        const targets = (await api.router.sessions(jid.bare)).filter((s) =>
-          jid.resource === "" || s.jid === jid.full
-        );
-        for (const mine of await api.router.sessions(owner)) {
-          if (!mine.presence) continue;
-          for (const t of targets) {
-            await api.router.local(t)?.send(
-              available
-                ? { ...mine.presence, attrs: { ...mine.presence.attrs, from: mine.jid, to: t.jid } }
-                : xml("presence", {
-                  xmlns: NS.CLIENT,
-                  type: "unavailable",
-                  from: mine.jid,
-                  to: t.jid,
-                }),
-            );
-          }
-        }
-      }
-
-      function owner(ev: StanzaEvent): BareJid {
-        if (!ev.from.local) throw new StanzaError("service-unavailable", "cancel");
-        return ev.from.bare;
-      }
-
+      const lists = new BlockLists(api);
       api.feature(NS.BLOCKING);
       api.iq("get", NS.BLOCKING, "blocklist", async (ev) => {
         const me = owner(ev);
         ev.origin?.data.set(REQUESTED, true);
-        return xml("blocklist", { xmlns: NS.BLOCKING }, items([...await list(me)].sort()));
+        return xml("blocklist", { xmlns: NS.BLOCKING }, items([...await lists.get(me)].sort()));
       });
-      api.iq("set", NS.BLOCKING, "block", async (ev) => {
-        const me = owner(ev);
-        const jids = itemJids(ev.payload);
-        // XEP-0191 §3.3: a block without items is a bad request.
-        if (jids.length === 0) throw new StanzaError("bad-request", "modify");
-        const added = await api.storage.blocklist.add(me, jids);
-        cache.set(me, new Set(await api.storage.blocklist.list(me)));
-        // XEP-0191 §3.3: pushed to every resource that requested the block list.
-        if (added.length > 0) {
-          await pushToInterested(
-            api,
-            me,
-            REQUESTED,
-            xml("block", { xmlns: NS.BLOCKING }, items(added)),
-          );
-        }
-        // XEP-0191 §3.3: the contact sees the user go offline.
-        for (const jid of added) await presenceTo(me, jid, false);
+      api.iq("set", NS.BLOCKING, "block", (ev) => lists.block(owner(ev), itemJids(ev.payload)));
+      api.iq("set", NS.BLOCKING, "unblock", (ev) => lists.unblock(owner(ev), itemJids(ev.payload)));
+      api.hook("stanza/route", (ev) => enforce(api, ev, (jid) => lists.get(jid)), {
+        priority: 100,
       });
-      api.iq("set", NS.BLOCKING, "unblock", async (ev) => {
-        const me = owner(ev);
-        const jids = itemJids(ev.payload);
-        // XEP-0191 §3.5: no items unblocks everyone.
-        const removed = await api.storage.blocklist.remove(me, jids.length ? jids : undefined);
-        cache.set(me, new Set(await api.storage.blocklist.list(me)));
-        if (removed.length > 0) {
-          await pushToInterested(
-            api,
-            me,
-            REQUESTED,
-            xml("unblock", { xmlns: NS.BLOCKING }, jids.length ? items(removed) : undefined),
-          );
-        }
-        for (const jid of removed) await presenceTo(me, jid, true);
-      });
-
-      api.hook("stanza/route", (ev) => enforce(api, ev, list), { priority: 100 });
       // A login's broadcast and probes reach every contact: their block lists are read with
       // one query (the user's roster is the one the presence module reads too).
       api.hook("presence/server", async ({ origin, stanza, previous }) => {
         if (!origin || stanza.attrs.type !== undefined || previous.presence) return;
         const { items } = await sessionRoster(api, origin);
-        const owners = [origin.bare, ...items.map((i) => i.jid)].filter((jid) =>
-          !cache.has(jid) && api.router.isLocal(jid.slice(jid.indexOf("@") + 1))
-        );
-        if (owners.length === 0) return;
-        for (const [jid, blocked] of await api.storage.blocklist.listMany(owners)) {
-          setBounded(cache, jid, new Set(blocked), MAX_CACHED);
-        }
+        await lists.preload([origin.bare, ...items.map((i) => i.jid)]);
       }, { priority: 10 });
       // A login re-reads the list, so changes made elsewhere (account removal and re-creation,
       // an import, another node) are picked up.
-      api.hook("session/bound", ({ session }) => {
-        cache.delete(session.bare);
-      });
+      api.hook("session/bound", ({ session }) => lists.forget(session.bare));
     },
   };
+}
+
+function owner(ev: StanzaEvent): BareJid {
+  if (!ev.from.local) throw new StanzaError("service-unavailable", "cancel");
+  return ev.from.bare;
+}
+
+/** The block lists of local accounts, cached (the oldest evicted past MAX_CACHED). */
+class BlockLists {
+  readonly #api: ModuleApi;
+  readonly #cache = new Map<BareJid, ReadonlySet<string>>();
+
+  constructor(api: ModuleApi) {
+    this.#api = api;
+  }
+
+  async get(owner: BareJid): Promise<ReadonlySet<string>> {
+    const hit = this.#cache.get(owner);
+    if (hit) return hit;
+    const loaded = new Set(await this.#api.storage.blocklist.list(owner));
+    // Evict the oldest, not everything: stanzas to many JIDs must not flush every list.
+    setBounded(this.#cache, owner, loaded, MAX_CACHED);
+    return loaded;
+  }
+
+  /** Reads the lists of local accounts not cached yet, in one query. */
+  async preload(jids: readonly BareJid[]): Promise<void> {
+    const owners = jids.filter((jid) =>
+      !this.#cache.has(jid) && this.#api.router.isLocal(jid.slice(jid.indexOf("@") + 1))
+    );
+    if (owners.length === 0) return;
+    for (const [jid, blocked] of await this.#api.storage.blocklist.listMany(owners)) {
+      setBounded(this.#cache, jid, new Set(blocked), MAX_CACHED);
+    }
+  }
+
+  forget(owner: BareJid): void {
+    this.#cache.delete(owner);
+  }
+
+  async block(me: BareJid, jids: readonly string[]): Promise<undefined> {
+    // XEP-0191 §3.3: a block without items is a bad request.
+    if (jids.length === 0) throw new StanzaError("bad-request", "modify");
+    const added = await this.#api.storage.blocklist.add(me, jids);
+    this.#cache.set(me, new Set(await this.#api.storage.blocklist.list(me)));
+    // XEP-0191 §3.3: pushed to every resource that requested the block list.
+    if (added.length > 0) {
+      const push = xml("block", { xmlns: NS.BLOCKING }, items(added));
+      await pushToInterested(this.#api, me, REQUESTED, push);
+    }
+    // XEP-0191 §3.3: the contact sees the user go offline.
+    for (const jid of added) await presenceTo(this.#api, me, jid, false);
+    return undefined;
+  }
+
+  async unblock(me: BareJid, jids: readonly string[]): Promise<undefined> {
+    // XEP-0191 §3.5: no items unblocks everyone.
+    const removed = await this.#api.storage.blocklist.remove(me, jids.length ? jids : undefined);
+    this.#cache.set(me, new Set(await this.#api.storage.blocklist.list(me)));
+    if (removed.length > 0) {
+      const push = xml("unblock", { xmlns: NS.BLOCKING }, jids.length ? items(removed) : undefined);
+      await pushToInterested(this.#api, me, REQUESTED, push);
+    }
+    for (const jid of removed) await presenceTo(this.#api, me, jid, true);
+    return undefined;
+  }
+}
+
+/** Sends presence of the owner's available resources straight to the contact's sessions. */
+async function presenceTo(api: ModuleApi, owner: BareJid, contact: string, available: boolean) {
+  const jid = tryParseJid(contact);
+  if (!jid?.local || !api.router.isLocal(jid.domain)) return;
+  const item = await api.storage.roster.getItem(owner, jid.bare);
+  if (!hasFrom(item?.subscription)) return;
+  const targets = (await api.router.sessions(jid.bare)).filter((s) =>
+    jid.resource === "" || s.jid === jid.full
+  );
+  for (const mine of await api.router.sessions(owner)) {
+    if (!mine.presence) continue;
+    for (const t of targets) {
+      await api.router.local(t)?.send(
+        available
+          ? { ...mine.presence, attrs: { ...mine.presence.attrs, from: mine.jid, to: t.jid } }
+          : xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: mine.jid, to: t.jid }),
+      );
+    }
+  }
 }
 
 async function enforce(
