@@ -13,6 +13,8 @@ export interface Handled {
 /** Returned by a hook handler to stop the chain: the event is dealt with. */
 export const HANDLED: Handled = Object.freeze({}) as Handled;
 
+const NOT_HANDLED: Promise<boolean> = Promise.resolve(false);
+
 /** What a hook handler may return. */
 export type HookResult = Handled | void | undefined;
 
@@ -114,12 +116,17 @@ export class HookRegistry<M> {
    * @param data The event data.
    * @returns `true` when a handler returned {@linkcode HANDLED}.
    */
-  async run<K extends keyof M>(event: K, data: M[K]): Promise<boolean> {
+  run<K extends keyof M>(event: K, data: M[K]): Promise<boolean> {
     const list = this.#hooks.get(event);
-    if (!list) return false;
-    for (const entry of list) {
-      if (await (entry.fn as HookHandler<M[K]>)(data) === HANDLED) return true;
-    }
-    return false;
+    // No handler: no promise of its own (this runs for several events of every stanza).
+    if (!list) return NOT_HANDLED;
+    return runList(list as Entry<unknown>[] as Entry<M[K]>[], data);
   }
+}
+
+async function runList<E>(list: readonly Entry<E>[], data: E): Promise<boolean> {
+  for (const entry of list) {
+    if (await entry.fn(data) === HANDLED) return true;
+  }
+  return false;
 }

@@ -218,11 +218,10 @@ export class LocalRouter implements Router {
     return (await this.sessions(jid)).length > 0 || await this.#deps.accountExists(jid);
   }
 
-  async #toSession(ref: SessionRef | undefined, stanza: Element): Promise<boolean> {
+  /** Sends to the live session a reference names; `undefined` when it is not here. */
+  #toSession(ref: SessionRef | undefined, stanza: Element): Promise<void> | undefined {
     const session = ref && this.local(ref);
-    if (!session) return false;
-    await session.send(stanza);
-    return true;
+    return session?.send(stanza);
   }
 
   async #toComponent(ev: StanzaEvent): Promise<void> {
@@ -261,7 +260,8 @@ export class LocalRouter implements Router {
         }
         return dispatchIq(this.#iq, ev, ev.origin?.bare === dest.jid.bare ? "self" : "account");
       case "full": {
-        if (await this.#toSession(await this.session(dest.jid.full as FullJid), stanza)) return;
+        const sent = this.#toSession(await this.session(dest.jid.full as FullJid), stanza);
+        if (sent) return sent;
         // RFC 6120 §10.5.3.1: no such resource.
         if (request) await this.bounce(stanza, new StanzaError("service-unavailable", "cancel"));
         return;
@@ -307,7 +307,8 @@ export class LocalRouter implements Router {
         return this.#toBare(ev, dest.jid);
       case "full": {
         if (await this.#deps.hooks.run("message/full", ev)) return;
-        if (await this.#toSession(await this.session(dest.jid.full as FullJid), stanza)) return;
+        const sent = this.#toSession(await this.session(dest.jid.full as FullJid), stanza);
+        if (sent) return sent;
         if (missingFullMessage(messageType(stanza)) === "as-bare") {
           return this.#toBare(ev, dest.jid);
         }

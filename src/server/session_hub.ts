@@ -153,8 +153,12 @@ export class SessionHub implements SessionHost {
   }
 
   /** @inheritdoc */
-  outbound(event: OutboundEvent): boolean {
-    return this.#deps.hooks.runSync("stanza/out", event, this.#logOutError);
+  outbound(session: Session, stanza: Element): Element | undefined {
+    const { hooks } = this.#deps;
+    // Most stanzas meet no handler: no event object for them.
+    if (!hooks.has("stanza/out")) return stanza;
+    const event: OutboundEvent = { session, stanza };
+    return hooks.runSync("stanza/out", event, this.#logOutError) ? undefined : event.stanza;
   }
 
   /** @inheritdoc */

@@ -9,7 +9,6 @@ import type { Logger } from "../base/logger.ts";
 import type { Session, SessionState } from "../base/session.ts";
 import type { StreamError } from "../base/stream_error.ts";
 import type { TransportInfo } from "../base/transport.ts";
-import type { OutboundEvent } from "../hooks/server_hooks.ts";
 import type { BareJid, FullJid } from "../jid/jid.ts";
 import type { Element } from "../xml/element.ts";
 import type { Attachment, Connection } from "./connection.ts";
@@ -20,8 +19,13 @@ export interface SessionHost {
   readonly node: string;
   /** Where to log. */
   readonly logger: Logger;
-  /** Runs `stanza/out`; `true` when a module held or dropped the stanza. */
-  outbound(event: OutboundEvent): boolean;
+  /**
+   * Runs `stanza/out`.
+   *
+   * @returns The stanza to write (a module may have replaced it), or `undefined` when a module
+   * held or dropped it.
+   */
+  outbound(session: Session, stanza: Element): Element | undefined;
   /** A stanza the session took but cannot write: `stanza/undeliverable`, then RFC 6121 §8.5. */
   undeliverable(session: Session, stanza: Element): void;
   /** The session leaves the directory (it is closing). */
@@ -95,14 +99,14 @@ export class ClientSession implements Session, Attachment {
       this.#host.undeliverable(this, stanza);
       return RESOLVED;
     }
-    const ev: OutboundEvent = { session: this, stanza };
-    if (this.#host.outbound(ev)) return RESOLVED;
+    const out = this.#host.outbound(this, stanza);
+    if (out === undefined) return RESOLVED;
     const conn = this.#conn;
-    if (conn && !conn.closing && conn.writeStanza(ev.stanza)) return conn.drained();
+    if (conn && !conn.closing && conn.writeStanza(out)) return conn.drained();
     // Hibernated: the module that keeps the session counted the stanza in `stanza/out`.
     if (this.#state === "hibernated") return RESOLVED;
     // The connection is ending: decided once the session's fate is.
-    (this.#limbo ??= []).push(ev.stanza);
+    (this.#limbo ??= []).push(out);
     return RESOLVED;
   }
 

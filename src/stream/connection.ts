@@ -53,6 +53,9 @@ export const READ_BURST_BYTES = 1024 * 1024;
 /** The longest a sender waits for a slow reader's queue to drain, per stanza. */
 export const DRAIN_WAIT_MS = 100;
 
+/** How long a closing connection waits for its last writes to be taken. */
+const FLUSH_GRACE_MS = 5000;
+
 /** Processing time after which a connection lets the others run (a macrotask turn). */
 const FAIR_SLICE_MS = 4;
 
@@ -130,6 +133,43 @@ function oneElement(parser: StreamParser, input: Uint8Array): StreamEvent[] {
 }
 
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+// Which event-loop turn (macrotask) this is, told by a timer armed at most once per turn: a
+// connection that sees the same turn after FAIR_SLICE_MS of work has kept the others waiting.
+let turn = 0;
+let armed = false;
+function currentTurn(): number {
+  if (!armed) {
+    armed = true;
+    setTimeout(() => {
+      turn++;
+      armed = false;
+    }, 0);
+  }
+  return turn;
+}
+
+/**
+ * Tells a connection when to give the others a turn: only after FAIR_SLICE_MS of work within
+ * one event-loop turn, which happens when its work never waits on I/O (an in-process store
+ * answers at once) and its input is already buffered.
+ */
+class FairShare {
+  #turn = -1;
+  #since = 0;
+
+  /** Whether to yield now. */
+  due(): boolean {
+    const now = performance.now();
+    const t = currentTurn();
+    if (t !== this.#turn) {
+      this.#turn = t;
+      this.#since = now;
+      return false;
+    }
+    return now - this.#since > FAIR_SLICE_MS;
+  }
+}
 
 /** One client connection. */
 export class Connection {
@@ -297,8 +337,12 @@ export class Connection {
     }
     if (error) this.#output.pushFinal(this.#framing.element(error.toElement()));
     this.#output.pushFinal(this.#framing.close());
+    // What was queued, the error and our stream end get a while to reach a client that reads
+    // slowly (a full queue over TLS takes a second or more); a dead peer does not hold us longer.
     const output = this.#output.lastWrite.catch(() => {});
-    await Promise.race([output, new Promise((r) => setTimeout(r, 1000))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([output, new Promise((r) => timer = setTimeout(r, FLUSH_GRACE_MS))]);
+    clearTimeout(timer);
     try {
       await this.#reader.cancel();
     } catch { /* the transport is gone already */ }
@@ -346,7 +390,7 @@ export class Connection {
   /** Reads, rate limited; yields to the other connections after a slice of work. */
   async #loop(): Promise<void> {
     let parser = this.#newParser();
-    let slice = performance.now();
+    const fair = new FairShare();
     while (!this.#closing) {
       let read: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -403,9 +447,8 @@ export class Connection {
           }
           // A client whose work never waits on I/O (an in-process store answers at once)
           // must not keep the others from reading: give them a turn now and then.
-          if (performance.now() - slice > FAIR_SLICE_MS) {
+          if (fair.due()) {
             await macrotask();
-            slice = performance.now();
             if (this.#closing) return;
           }
         }

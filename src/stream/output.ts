@@ -16,6 +16,7 @@ export interface OutputSink {
 export type PushResult = "queued" | "overflow" | "closed";
 
 const encoder = new TextEncoder();
+const RESOLVED: Promise<void> = Promise.resolve();
 
 // Writes of one event-loop turn leave together: the stanzas routed to a session while reads
 // are processed (several in one chunk for the same recipient, a broadcast) become one socket
@@ -179,7 +180,7 @@ export class OutputQueue<T> {
    * @param ms The longest wait.
    */
   drained(ms: number): Promise<void> {
-    if (this.#queued <= this.#maxBytes / 2 || this.closed) return Promise.resolve();
+    if (this.#queued <= this.#maxBytes / 2 || this.closed) return RESOLVED;
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.#drainWaiters.push(() => {
