@@ -77,10 +77,14 @@ function check(state: NegotiationState, header: StreamHeader, hosted: string | u
   // RFC 6120 §4.9.3.25
   if (!versionOk(header.attrs.version)) return { condition: "unsupported-version" };
   // RFC 6120 §4.7.1, §4.9.3.9: after authentication 'from', when present, must be the
-  // authenticated account (a resource, if any, is ignored: none is bound yet).
+  // authenticated account (a resource, if any, is ignored: none is bound yet). Perl's
+  // Net::XMPP (sendxmpp) puts the server's own domain there; that names no other account, and
+  // Prosody and ejabberd accept it, so it is ignored.
   const from = header.attrs.from;
-  if (state.jid !== undefined && from !== undefined && tryParseJid(from)?.bare !== state.jid) {
-    return { condition: "invalid-from" };
+  if (state.jid !== undefined && from !== undefined) {
+    const jid = tryParseJid(from);
+    const ourDomain = jid !== undefined && !jid.local && !jid.resource && jid.domain === state.domain;
+    if (!ourDomain && jid?.bare !== state.jid) return { condition: "invalid-from" };
   }
   return undefined;
 }

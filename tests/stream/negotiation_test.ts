@@ -462,6 +462,34 @@ const conversations: Conversation[] = [
     ],
   },
   {
+    name: "negotiate() ignores the server's own domain as 'from' after SASL (Net::XMPP does that)",
+    config: { requireTls: false, canStartTls: false, allowPlainWithoutTls: true },
+    info: TCP,
+    exchanges: [
+      {
+        input: open(),
+        outputs: [
+          header("id-1"),
+          `<features xmlns=STREAM>${
+            mechanisms("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN")
+          }</features>`,
+        ],
+        phase: "negotiating",
+      },
+      {
+        input: auth("PLAIN", PLAIN_OK),
+        outputs: ["<success xmlns=SASL/>"],
+        effects: ["authenticated alice@localhost PLAIN", "restart"],
+        phase: "await-open",
+      },
+      {
+        input: open({ from: "localhost" }),
+        outputs: [header("id-2"), BIND_FEATURES],
+        phase: "negotiating",
+      },
+    ],
+  },
+  {
     name: "negotiate() counts only wrong credentials toward maxAuthFailures and closes at it",
     exchanges: [
       loggedIn[0],
