@@ -83,7 +83,8 @@ function check(state: NegotiationState, header: StreamHeader, hosted: string | u
   const from = header.attrs.from;
   if (state.jid !== undefined && from !== undefined) {
     const jid = tryParseJid(from);
-    const ourDomain = jid !== undefined && !jid.local && !jid.resource && jid.domain === state.domain;
+    const ourDomain = jid !== undefined && !jid.local && !jid.resource &&
+      jid.domain === state.domain;
     if (!ourDomain && jid?.bare !== state.jid) return { condition: "invalid-from" };
   }
   return undefined;
