@@ -142,3 +142,17 @@ export type { VcardOptions } from "./src/modules/vcard.ts";
 export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
+export { carbons, clientState, streamManagement } from "./src/modules/mod.ts";
+export {
+  enableStreamManagement,
+  requestAck,
+  STREAM_MANAGEMENT_PRIORITY,
+  withdrawUnsent,
+} from "./src/modules/stream_management.ts";
+export type {
+  StreamManagementModule,
+  StreamManagementOptions,
+} from "./src/modules/stream_management.ts";
+export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
+export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
+export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";

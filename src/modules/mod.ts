@@ -19,10 +19,14 @@ import { offline } from "./offline.ts";
 import { presence } from "./presence.ts";
 import { roster } from "./roster.ts";
 import { subscriptions } from "./subscriptions.ts";
+import { streamManagement } from "./stream_management.ts";
+import { carbons } from "./carbons.ts";
+import { clientState } from "./client_state.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
+export { carbons, clientState, streamManagement };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -34,6 +38,20 @@ export interface BuiltinLimits {
   readonly maxVcardBytes?: number;
   /** Largest PEP item (XEP-0163), in bytes of serialized XML; default 64 KiB. */
   readonly maxPepItemBytes?: number;
+  /**
+   * Longest a session whose connection was lost waits for XEP-0198 resumption (advertised as
+   * `max`); default 300,000 ms (5 minutes).
+   */
+  readonly resumptionTimeoutMs?: number;
+  /**
+   * Stanzas a client may leave unacknowledged (XEP-0198), connected or waiting for
+   * resumption, before its session is ended and they are redelivered; default 1000.
+   */
+  readonly maxUnackedStanzas?: number;
+  /** Their size in bytes (roughly, as XML) before the same happens; default 1 MiB. */
+  readonly maxUnackedBytes?: number;
+  /** Stanzas held for an inactive client (XEP-0352) before all are released; default 256. */
+  readonly maxHeldStanzas?: number;
 }
 
 /** What the built-in modules take from the server's configuration. */
@@ -72,5 +90,12 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     privateStorage({ maxBytes: limits.maxVcardBytes }),
     account({ scramIterations: options.scramIterations }),
     pep({ maxItemBytes: limits.maxPepItemBytes }),
+    streamManagement({
+      resumptionTimeoutMs: limits.resumptionTimeoutMs,
+      maxUnackedStanzas: limits.maxUnackedStanzas,
+      maxUnackedBytes: limits.maxUnackedBytes,
+    }),
+    carbons(),
+    clientState({ maxHeld: limits.maxHeldStanzas }),
   ];
 }

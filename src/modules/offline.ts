@@ -65,6 +65,13 @@ function readStored(api: ModuleApi, owner: BareJid, m: OfflineMessage): Element 
 }
 
 function stamped(api: ModuleApi, message: Element, stamp: Date): Element {
+  // XEP-0203 §3: one delay per entity; a message the server delayed before (XEP-0198
+  // redelivery) keeps the earlier stamp.
+  const ours = message.children.some((c) =>
+    typeof c !== "string" && c.name === "delay" && c.xmlns === NS.DELAY &&
+    c.attrs.from === api.domain
+  );
+  if (ours) return message;
   // XEP-0203 §3; XEP-0160 §3: the delay's 'from' is the server.
   const delay = xml("delay", { xmlns: NS.DELAY, from: api.domain, stamp: xep82DateTime(stamp) });
   return { ...message, children: [...message.children, delay] };

@@ -179,6 +179,10 @@ export const DEFAULT_LIMITS: Required<ServerLimits> = {
   maxOfflineMessages: 500,
   maxVcardBytes: 65_536,
   maxPepItemBytes: 65_536,
+  resumptionTimeoutMs: 300_000,
+  maxUnackedStanzas: 1000,
+  maxUnackedBytes: 1024 * 1024,
+  maxHeldStanzas: 256,
 };
 
 // RFC 6120 §13.12: a server must accept stanzas of at least 10,000 bytes.
@@ -202,6 +206,10 @@ const RANGES: Record<keyof ServerLimits, [number, number]> = {
   maxOfflineMessages: [0, 1_000_000],
   maxVcardBytes: [1024, 16 * 1024 * 1024],
   maxPepItemBytes: [1024, 16 * 1024 * 1024],
+  resumptionTimeoutMs: [1000, 86_400_000],
+  maxUnackedStanzas: [10, 1_000_000],
+  maxUnackedBytes: [65_536, 1024 * 1024 * 1024],
+  maxHeldStanzas: [1, 100_000],
 };
 
 /**

@@ -599,9 +599,10 @@ export class Connection {
       this.#end(new StreamError("connection-timeout"));
       return;
     } else if (!this.#pingSent && now - this.#lastRead >= limits.idleTimeoutMs) {
-      // XEP-0199 §4.2: the server checks that an idle client is still there.
+      // XEP-0199 §4.2: the server checks that an idle client is still there. The ping is a
+      // stanza the client counts (XEP-0198 §4): it passes `stanza/out` like any other.
       this.#pingSent = now;
-      this.writeElement(xml(
+      void attached.session.send(xml(
         "iq",
         {
           xmlns: NS.CLIENT,

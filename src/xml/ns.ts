@@ -43,6 +43,18 @@ export const NS = {
   CAPS: "http://jabber.org/protocol/caps",
   REGISTER: "jabber:iq:register",
   REGISTER_FEATURE: "http://jabber.org/features/iq-register",
+  // Phones and several devices (#12): XEP-0198, XEP-0280 with XEP-0297, XEP-0352, and the
+  // payloads XEP-0352 tells apart.
+  SM: "urn:xmpp:sm:3",
+  CARBONS: "urn:xmpp:carbons:2",
+  FORWARD: "urn:xmpp:forward:0",
+  CSI: "urn:xmpp:csi:0",
+  HINTS: "urn:xmpp:hints",
+  CHATSTATES: "http://jabber.org/protocol/chatstates",
+  RECEIPTS: "urn:xmpp:receipts",
+  CHAT_MARKERS: "urn:xmpp:chat-markers:0",
+  STANZA_ID: "urn:xmpp:sid:0",
+  MUC_USER: "http://jabber.org/protocol/muc#user",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */

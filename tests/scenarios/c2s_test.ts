@@ -154,6 +154,7 @@ Deno.test({
           NS.VCARD,
           NS.PRIVATE,
           NS.REGISTER,
+          NS.CARBONS,
         ].sort(),
       );
 

@@ -64,7 +64,9 @@ Deno.test({
   name: "presence: a dropped connection is broadcast as unavailable (RFC 6121 §4.5.2)",
   ...opts,
   async fn() {
-    const t = await startServer();
+    // xmpp.js enables XEP-0198 resumption: its session outlives the connection (available,
+    // routable) until it expires, here after a second; then it is gone.
+    const t = await startServer({ limits: { resumptionTimeoutMs: 1000 } });
     await friends(t);
     let alice: TestClient | undefined, bob: TestClient | undefined, carol: TestClient | undefined;
     try {

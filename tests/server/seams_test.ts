@@ -324,3 +324,28 @@ Deno.test("account/removed runs when a user removes the account, for modules' ow
     await t.close();
   }
 });
+
+Deno.test("the server's idle ping passes stanza/out like every stanza to a session", async () => {
+  const seen: string[] = [];
+  const counter: XmppModule = {
+    name: "counter",
+    setup(api) {
+      api.hook("stanza/out", ({ stanza }) => {
+        if (child(stanza, "ping", NS.PING)) seen.push(stanza.attrs.to!);
+      });
+    },
+  };
+  const t = await testServer({
+    users: ["a@localhost"],
+    modules: [counter],
+    limits: { idleTimeoutMs: 50 },
+  });
+  try {
+    const a = await t.connect("a@localhost/phone");
+    await a.next((el) => el.name === "iq" && child(el, "ping", NS.PING) !== undefined);
+    // XEP-0198 §4: a client counts every stanza it gets; a module that counts must see it.
+    assert.deepEqual(seen, ["a@localhost/phone"]);
+  } finally {
+    await t.close();
+  }
+});

@@ -895,14 +895,14 @@ const conversations: Conversation[] = [
         input: open(),
         outputs: [
           header("id-2"),
-          "<features xmlns=STREAM><bind xmlns=BIND/><session xmlns=SESSION><optional/></session><sm xmlns=urn:xmpp:sm:3/></features>",
+          "<features xmlns=STREAM><bind xmlns=BIND/><session xmlns=SESSION><optional/></session><sm xmlns=SM/></features>",
         ],
         phase: "negotiating",
       },
       {
         input: el(xml("resume", { xmlns: "urn:xmpp:sm:3", previd: "x", h: "0" })),
         outputs: [],
-        effects: ["delegate <resume xmlns=urn:xmpp:sm:3 previd='x' h='0'/>"],
+        effects: ["delegate <resume xmlns=SM previd='x' h='0'/>"],
         phase: "negotiating",
       },
       {
