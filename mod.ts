@@ -22,6 +22,7 @@ export type {
 } from "./src/server/server.ts";
 export { DEFAULT_LIMITS, defineConfig, resolveConfig, VERSION } from "./src/server/config.ts";
 export type {
+  FastConfig,
   ListenConfig,
   RegistrationConfig,
   ResolvedConfig,
@@ -34,11 +35,13 @@ export { randomId } from "./src/util/random_id.ts";
 export type { LogFields, Logger } from "./src/base/logger.ts";
 export type {
   AccountItemsProvider,
+  Bind2Handler,
   ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
   ModuleApi,
+  Sasl2Handler,
   ServerHookHandler,
   ServerIdentity,
   SyncHookHandler,

@@ -9,11 +9,13 @@ import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import type {
   AccountItemsProvider,
+  Bind2Handler,
   ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
   ModuleApi,
+  Sasl2Handler,
   ServerIdentity,
   XmppModule,
 } from "./module_api.ts";
@@ -72,6 +74,10 @@ export class ModuleHost {
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
+  readonly #bind2: { readonly xmlns: string; readonly handler: Bind2Handler }[] = [];
+  readonly #bind2Vars: string[] = [];
+  readonly #sasl2: { readonly feature: Element; readonly handler: Sasl2Handler }[] = [];
+  readonly #sasl2Features: Element[] = [];
 
   /**
    * @param deps What modules are given.
@@ -83,6 +89,26 @@ export class ModuleHost {
   /** Stream features offered after authentication. */
   get streamFeatures(): readonly Element[] {
     return this.#streamFeatures;
+  }
+
+  /** XEP-0386 Bind 2 inline feature namespaces (a live list). */
+  get bind2Vars(): readonly string[] {
+    return this.#bind2Vars;
+  }
+
+  /** XEP-0388 SASL2 inline features (a live list). */
+  get sasl2Features(): readonly Element[] {
+    return this.#sasl2Features;
+  }
+
+  /** The Bind 2 inline handlers, in load order. */
+  get bind2Handlers(): readonly { readonly xmlns: string; readonly handler: Bind2Handler }[] {
+    return this.#bind2;
+  }
+
+  /** The SASL2 inline handlers, in load order. */
+  get sasl2Handlers(): readonly { readonly feature: Element; readonly handler: Sasl2Handler }[] {
+    return this.#sasl2;
   }
 
   /** Names of the loaded modules. */
@@ -150,6 +176,13 @@ export class ModuleHost {
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
+      bind2Feature: (xmlns, handler) =>
+        disposers.push(remover(this.#bind2, { xmlns, handler }), remover(this.#bind2Vars, xmlns)),
+      sasl2Feature: (feature, handler) =>
+        disposers.push(
+          remover(this.#sasl2, { feature, handler }),
+          remover(this.#sasl2Features, feature),
+        ),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
       discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),

@@ -14,10 +14,24 @@ export type SaslMechanismName =
   | "SCRAM-SHA-1-PLUS"
   | "SCRAM-SHA-256"
   | "SCRAM-SHA-1"
-  | "PLAIN";
+  | "PLAIN"
+  /** XEP-0484 FAST tokens; offered only inside SASL2's `<fast/>`. */
+  | "HT-SHA-256-NONE"
+  | "HT-SHA-256-ENDP";
 
 /** The SCRAM family among {@linkcode SaslMechanismName}. */
-export type ScramMechanismName = Exclude<SaslMechanismName, "PLAIN">;
+export type ScramMechanismName = Exclude<
+  SaslMechanismName,
+  "PLAIN" | "HT-SHA-256-NONE" | "HT-SHA-256-ENDP"
+>;
+
+/** A FAST token the server could accept (XEP-0484), as stored: its SHA-256 only. */
+export interface TokenCandidate {
+  /** An id the server uses to tell which token was used (for rotation). */
+  readonly id: string;
+  /** SHA-256 of the token's UTF-8 bytes. */
+  readonly keyHash: Uint8Array;
+}
 
 /** What a mechanism needs from the stream and the server. */
 export interface SaslContext {
@@ -41,6 +55,11 @@ export interface SaslContext {
   readonly fakeSaltKey?: Uint8Array;
   /** Length of the server's part of the SCRAM nonce, in characters; 24 by default. */
   readonly nonceLength?: number;
+  /**
+   * The account's live FAST tokens bound to a mechanism (XEP-0484), as SHA-256 hashes; may
+   * throw on storage failure. Without it, no token is accepted.
+   */
+  tokens?(jid: BareJid, mechanism: string): Promise<readonly TokenCandidate[]>;
 }
 
 /**
@@ -63,6 +82,8 @@ export type SaslResult<S> =
     readonly jid: BareJid;
     /** Additional data for `<success/>` (SCRAM's server-final message), RFC 6120 §6.4.6. */
     readonly data?: Uint8Array;
+    /** The id of the FAST token that authenticated, for a hashed-token mechanism. */
+    readonly tokenId?: string;
   };
 
 /**

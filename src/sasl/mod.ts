@@ -35,6 +35,7 @@ export {
 } from "./context.ts";
 export {
   type AwaitingInitialResponse,
+  HASHED_TOKEN_MECHANISMS,
   isSaslMechanism,
   SASL_MECHANISMS,
   saslContinue,
@@ -48,6 +49,14 @@ export {
   type ChannelBindingType,
   offeredChannelBindings,
 } from "./channel_binding.ts";
+export {
+  hashedTokenAccount,
+  hashedTokenAuthenticate,
+  hashedTokenHmac,
+  type HashedTokenMechanism,
+  MIN_TOKEN_LENGTH,
+  type TokenCandidate,
+} from "./hashed_token.ts";
 export { decodeSaslPayload, encodeSaslPayload } from "./payload.ts";
 export { plainAccount, plainAuthenticate } from "./plain.ts";
 export {

@@ -115,6 +115,29 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * Offer XEP-0388 SASL2 with XEP-0386 Bind 2 and the modules' inline features next to
+   * RFC 6120 SASL and binding; default `true`.
+   */
+  readonly sasl2?: boolean;
+  /**
+   * XEP-0386 §3: the resource a Bind 2 client gets is its `<tag/>` followed by a suffix the
+   * server derives from the client's user-agent id, so that two installations of one client
+   * never take each other's resource. `false` binds the tag itself (like an RFC 6120 resource
+   * request, including `<conflict/>` for the older session): for apps and tests that address
+   * resources by name. Default `true`.
+   */
+  readonly bind2ResourceSuffix?: boolean;
+  /** XEP-0484 FAST tokens inside SASL2 (on TLS streams only). */
+  readonly fast?: FastConfig;
+}
+
+/** XEP-0484 FAST token settings. */
+export interface FastConfig {
+  /** Offer FAST tokens; default `true` (only where SASL2 is offered). */
+  readonly enabled?: boolean;
+  /** How long a token is accepted, in ms; default 14 days (1 minute to 365 days). */
+  readonly tokenLifetimeMs?: number;
 }
 
 /** XEP-0077 in-band registration settings. */
@@ -153,6 +176,12 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** Whether SASL2 and Bind 2 are offered. */
+  readonly sasl2: boolean;
+  /** Whether Bind 2 resources get a suffix after the tag. */
+  readonly bind2ResourceSuffix: boolean;
+  /** FAST tokens. */
+  readonly fast: Required<FastConfig>;
 }
 
 /** The version of this package. */
@@ -260,6 +289,19 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
       `Cannot use registration.perIpIntervalMs ${perIpIntervalMs}: not in 0..86400000`,
     );
   }
+  checkType(config.sasl2, "boolean", "sasl2");
+  checkType(config.bind2ResourceSuffix, "boolean", "bind2ResourceSuffix");
+  checkType(config.fast?.enabled, "boolean", "fast.enabled");
+  checkType(config.fast?.tokenLifetimeMs, "number", "fast.tokenLifetimeMs");
+  const tokenLifetimeMs = config.fast?.tokenLifetimeMs ?? 14 * 24 * 3600_000;
+  if (
+    !Number.isInteger(tokenLifetimeMs) || tokenLifetimeMs < 60_000 ||
+    tokenLifetimeMs > 365 * 24 * 3600_000
+  ) {
+    throw new RangeError(
+      `Cannot use fast.tokenLifetimeMs ${tokenLifetimeMs}: not in 60000..31536000000`,
+    );
+  }
   if (config.domains !== undefined && !Array.isArray(config.domains)) {
     throw new TypeError("Cannot use domains: expected an array of strings");
   }
@@ -294,5 +336,8 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     builtinModules: config.builtinModules ?? true,
     software: config.software ?? { name: "Parley", version: VERSION },
     registration: { enabled: config.registration?.enabled ?? false, perIpIntervalMs },
+    sasl2: config.sasl2 ?? true,
+    bind2ResourceSuffix: config.bind2ResourceSuffix ?? true,
+    fast: { enabled: config.fast?.enabled ?? true, tokenLifetimeMs },
   };
 }

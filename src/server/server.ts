@@ -24,6 +24,7 @@ import type { Storage } from "../storage/storage.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
 import { type ConnectionOptions, Connections } from "./connections.ts";
 import { registrar } from "./registration.ts";
+import { fastTokens } from "./fast_tokens.ts";
 import { SessionHub } from "./session_hub.ts";
 
 export type { ConnectionOptions } from "./connections.ts";
@@ -144,8 +145,12 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     logger,
   });
   const hub: SessionHub = new SessionHub({ node, directory, router, hooks, logger });
+  const fast = resolved.sasl2 && resolved.fast.enabled
+    ? fastTokens(storage, { lifetimeMs: resolved.fast.tokenLifetimeMs })
+    : undefined;
   // Everything stored for the account, then every module's own data of it.
   const removeUser = async (jid: BareJid) => {
+    await fast?.forget(jid); // XEP-0484: a removed account's tokens go with it.
     const removed = await removeAccount(storage, jid);
     await hooks.run("account/removed", { jid });
     return removed;
@@ -173,6 +178,15 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     router,
     logger,
     postAuthFeatures: modules.streamFeatures,
+    sasl2: resolved.sasl2
+      ? {
+        features: modules.sasl2Features,
+        bind2Vars: modules.bind2Vars,
+        sasl2: modules.sasl2Handlers,
+        bind2: modules.bind2Handlers,
+      }
+      : undefined,
+    fast,
     randomId,
     register: resolved.registration.enabled
       ? registrar({

@@ -103,6 +103,19 @@ export interface ConnectionHost {
    * @returns `false` when no module took it.
    */
   delegate(conn: Connection, element: Element): Promise<boolean>;
+  /**
+   * XEP-0388 success with inline requests (the `sasl2-inline` effect): performs them, writes
+   * `<success/>` and returns the session bound inline, if any (a resumed one attaches itself).
+   */
+  sasl2Inline?(
+    conn: Connection,
+    request: {
+      readonly jid: BareJid;
+      readonly success: Element;
+      readonly request: Element;
+      readonly mechanism: string | undefined;
+    },
+  ): Promise<Attachment | undefined>;
 }
 
 type Action = "continue" | "restart" | "starttls" | "stop";
@@ -544,6 +557,17 @@ export class Connection {
       case "delegate":
         if (await this.#host.delegate(this, effect.element)) return "continue";
         throw new StreamError("unsupported-stanza-type");
+      case "sasl2-inline": {
+        if (!this.#host.sasl2Inline) throw new StreamError("internal-server-error");
+        const attachment = await this.#host.sasl2Inline(this, {
+          jid: effect.jid,
+          success: effect.success,
+          request: effect.request,
+          mechanism: this.#mechanism,
+        });
+        if (attachment) this.attach(attachment);
+        return "continue";
+      }
     }
   }
 

@@ -13,8 +13,69 @@ import type { NegotiationConfig } from "./negotiation_types.ts";
 /** The part of the configuration that decides the features. */
 export type FeatureConfig = Pick<
   NegotiationConfig,
-  "requireTls" | "canStartTls" | "allowPlainWithoutTls" | "postAuthFeatures" | "registration"
+  | "requireTls"
+  | "canStartTls"
+  | "allowPlainWithoutTls"
+  | "postAuthFeatures"
+  | "registration"
+  | "sasl2"
 >;
+
+/**
+ * The XEP-0484 FAST mechanisms a stream offers: none on an unprotected stream (the token is
+ * sent in the clear in `<token/>`), `HT-SHA-256-ENDP` where `tls-server-end-point` data is
+ * known, and `HT-SHA-256-NONE`.
+ *
+ * @param info The transport.
+ * @returns The mechanism names, strongest first.
+ * @example
+ * ```ts
+ * import { fastMechanisms } from "./features.ts";
+ * if (fastMechanisms({ kind: "tls", secure: true }).join() !== "HT-SHA-256-NONE") throw new Error();
+ * if (fastMechanisms({ kind: "tcp", secure: false }).length !== 0) throw new Error();
+ * ```
+ */
+export function fastMechanisms(info: TransportInfo): SaslMechanismName[] {
+  if (!info.secure) return [];
+  const endp = channelBindings(info)["tls-server-end-point"];
+  return endp ? ["HT-SHA-256-ENDP", "HT-SHA-256-NONE"] : ["HT-SHA-256-NONE"];
+}
+
+/**
+ * XEP-0388 §2.1 `<authentication/>`: the same mechanisms as RFC 6120 SASL, and in `<inline/>`
+ * the Bind 2 feature list (XEP-0386 §2.1), the modules' SASL2 inline features and FAST
+ * (XEP-0484 §3.1).
+ */
+function sasl2Feature(
+  config: FeatureConfig,
+  info: TransportInfo,
+  mechanisms: readonly string[],
+  fast: boolean,
+): Element | undefined {
+  const offer = config.sasl2;
+  if (!offer || mechanisms.length === 0) return undefined;
+  const fastNames = fast ? fastMechanisms(info) : [];
+  return xml(
+    "authentication",
+    { xmlns: NS.SASL2 },
+    mechanisms.map((m) => xml("mechanism", null, m)),
+    xml(
+      "inline",
+      null,
+      xml(
+        "bind",
+        { xmlns: NS.BIND2 },
+        offer.bind2.length > 0
+          ? xml("inline", null, offer.bind2.map((v) => xml("feature", { var: v })))
+          : undefined,
+      ),
+      offer.inline,
+      fastNames.length > 0
+        ? xml("fast", { xmlns: NS.FAST }, fastNames.map((m) => xml("mechanism", null, m)))
+        : undefined,
+    ),
+  );
+}
 
 /**
  * The channel binding data a stream offers: on a TLS stream, `tls-exporter` (RFC 9266) and
@@ -97,6 +158,7 @@ function features(...children: (Element | readonly Element[] | undefined)[]): El
  *
  * @param config The configuration.
  * @param info The transport.
+ * @param fast Whether FAST tokens can be offered (XEP-0484).
  * @returns The features, or `undefined` when TLS is required but cannot be started: nothing
  * can be offered.
  * @example
@@ -106,7 +168,11 @@ function features(...children: (Element | readonly Element[] | undefined)[]): El
  * if (f?.children.length !== 1) throw new Error();
  * ```
  */
-export function preAuthFeatures(config: FeatureConfig, info: TransportInfo): Element | undefined {
+export function preAuthFeatures(
+  config: FeatureConfig,
+  info: TransportInfo,
+  fast = false,
+): Element | undefined {
   const tlsPossible = !info.secure && config.canStartTls;
   if (!info.secure && config.requireTls) {
     if (!tlsPossible) return undefined;
@@ -117,6 +183,7 @@ export function preAuthFeatures(config: FeatureConfig, info: TransportInfo): Ele
   return features(
     tlsPossible ? xml("starttls", { xmlns: NS.TLS }) : undefined,
     xml("mechanisms", { xmlns: NS.SASL }, mechanisms.map((m) => xml("mechanism", null, m))),
+    sasl2Feature(config, info, mechanisms, fast),
     cbTypes.length > 0
       ? xml(
         "sasl-channel-binding",

@@ -55,6 +55,10 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Modern logins (#15): XEP-0388 SASL2, XEP-0386 Bind 2, XEP-0484 FAST.
+  SASL2: "urn:xmpp:sasl:2",
+  BIND2: "urn:xmpp:bind:0",
+  FAST: "urn:xmpp:fast:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
