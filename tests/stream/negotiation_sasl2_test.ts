@@ -1,0 +1,178 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import type { BareJid, FullJid } from "../../src/jid/jid.ts";
+import { deriveCredentials } from "../../src/sasl/credentials.ts";
+import type { TransportInfo } from "../../src/base/transport.ts";
+import {
+  initialState,
+  negotiate,
+  type NegotiationConfig,
+  type NegotiationEnv,
+  type NegotiationState,
+  type NegotiationStep,
+} from "../../src/stream/negotiation.ts";
+import { child, type Element, text, xml } from "../../src/xml/element.ts";
+import { NS } from "../../src/xml/ns.ts";
+
+const TLS: TransportInfo = { kind: "tls", secure: true };
+const TCP: TransportInfo = { kind: "tcp", secure: false };
+const credentials = await deriveCredentials("secret");
+const CONFIG: NegotiationConfig = {
+  domains: ["localhost"],
+  requireTls: false,
+  canStartTls: false,
+  maxAuthFailures: 3,
+  sasl2: { inline: [xml("sm", { xmlns: NS.SM })], bind2: [NS.SM, NS.CARBONS] },
+};
+const ENV: NegotiationEnv = {
+  getCredentials: (jid) => Promise.resolve(jid === "alice@localhost" ? credentials : undefined),
+  bind: (jid: BareJid, r?: string) => Promise.resolve(`${jid}/${r ?? "gen"}` as FullJid),
+  randomBytes: (n) => new Uint8Array(n),
+  randomId: () => "id1",
+};
+const HEADER = {
+  name: "stream",
+  xmlns: NS.STREAM,
+  contentNs: NS.CLIENT,
+  attrs: { to: "localhost", version: "1.0" },
+};
+
+async function opened(info: TransportInfo, config = CONFIG): Promise<[NegotiationState, Element]> {
+  const r = await negotiate(initialState(config, info), { kind: "open", header: HEADER }, ENV);
+  const features = r.outputs[1];
+  if (features.kind !== "element") throw new Error("no features");
+  return [r.state, features.element];
+}
+
+function elements(step: NegotiationStep): Element[] {
+  return step.outputs.flatMap((o) => o.kind === "element" ? [o.element] : []);
+}
+
+const plain = (user: string, pw: string) => btoa(`\0${user}\0${pw}`);
+
+function authenticate(mechanism: string, initial?: string, ...extra: Element[]): Element {
+  return xml(
+    "authenticate",
+    { xmlns: NS.SASL2, mechanism },
+    initial === undefined ? undefined : xml("initial-response", null, initial),
+    xml("user-agent", { id: "d4565fa7-4d72-4749-b3d3-740edbf87770" }),
+    ...extra,
+  );
+}
+
+Deno.test("negotiate() offers SASL2 with Bind 2 and the modules' inline features next to RFC 6120 SASL", async () => {
+  const [, features] = await opened(TLS);
+  const auth = child(features, "authentication", NS.SASL2);
+  ok(auth);
+  deepEqual(
+    auth.children.flatMap((c) => typeof c !== "string" && c.name === "mechanism" ? [text(c)] : []),
+    ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
+  );
+  const inline = child(auth, "inline", NS.SASL2);
+  ok(inline);
+  deepEqual(
+    inline,
+    xml(
+      "inline",
+      { xmlns: NS.SASL2 },
+      xml(
+        "bind",
+        { xmlns: NS.BIND2 },
+        xml(
+          "inline",
+          null,
+          xml("feature", { var: NS.SM }),
+          xml("feature", { var: NS.CARBONS }),
+        ),
+      ),
+      xml("sm", { xmlns: NS.SM }),
+    ),
+  );
+  ok(child(features, "mechanisms", NS.SASL), "RFC 6120 SASL still offered");
+  // Without the configuration, no SASL2.
+  const [, legacy] = await opened(TLS, { ...CONFIG, sasl2: undefined });
+  equal(child(legacy, "authentication", NS.SASL2), undefined);
+});
+
+Deno.test("negotiate() SASL2 success without inline requests: authorization identifier, no restart, features", async () => {
+  const [state] = await opened(TLS);
+  const r = await negotiate(state, {
+    kind: "element",
+    element: authenticate("PLAIN", plain("alice", "secret")),
+  }, ENV);
+  const [success, features] = elements(r);
+  deepEqual(
+    success,
+    xml(
+      "success",
+      { xmlns: NS.SASL2 },
+      xml("authorization-identifier", null, "alice@localhost"),
+    ),
+  );
+  equal(features.name, "features");
+  ok(child(features, "bind", NS.BIND));
+  deepEqual(r.effects, [{ kind: "authenticated", jid: "alice@localhost", mechanism: "PLAIN" }]);
+  // XEP-0388: no stream restart; the same stream goes on.
+  equal(r.state.phase, "negotiating");
+  equal(r.state.streamId, state.streamId);
+  equal(r.state.jid, "alice@localhost");
+});
+
+Deno.test("negotiate() SASL2 with a Bind 2 request hands the inline requests to the shell", async () => {
+  const [state] = await opened(TLS);
+  const bind = xml("bind", { xmlns: NS.BIND2 }, xml("tag", null, "phone"));
+  const request = authenticate("PLAIN", plain("alice", "secret"), bind);
+  const r = await negotiate(state, { kind: "element", element: request }, ENV);
+  equal(r.outputs.length, 0);
+  deepEqual(r.effects, [
+    { kind: "authenticated", jid: "alice@localhost", mechanism: "PLAIN" },
+    {
+      kind: "sasl2-inline",
+      jid: "alice@localhost",
+      success: xml("success", { xmlns: NS.SASL2 }),
+      request,
+    },
+  ]);
+});
+
+Deno.test("negotiate() SASL2 failures are XEP-0388 <failure/> with the RFC 6120 condition", async () => {
+  const [state] = await opened(TLS);
+  const cases: [Element, string][] = [
+    [authenticate("PLAIN", plain("alice", "wrong")), "not-authorized"],
+    [authenticate("DIGEST-MD5", "="), "invalid-mechanism"],
+    // FAST mechanisms are accepted only when the server has FAST tokens.
+    [authenticate("HT-SHA-256-NONE", btoa("alice\0x")), "invalid-mechanism"],
+    [authenticate("PLAIN", "!!!"), "incorrect-encoding"],
+    [xml("abort", { xmlns: NS.SASL2 }), "aborted"],
+    [xml("response", { xmlns: NS.SASL2 }, "="), "malformed-request"],
+  ];
+  for (const [element, condition] of cases) {
+    const r = await negotiate(state, { kind: "element", element }, ENV);
+    const [failure] = elements(r);
+    equal(failure.name, "failure", condition);
+    equal(failure.xmlns, NS.SASL2);
+    const first = failure.children[0];
+    ok(typeof first !== "string" && first.name === condition && first.xmlns === NS.SASL);
+    equal(r.state.jid, undefined);
+  }
+  // PLAIN is not offered on an unprotected stream, in SASL2 either.
+  const [clear] = await opened(TCP);
+  const r = await negotiate(clear, {
+    kind: "element",
+    element: authenticate("PLAIN", plain("alice", "secret")),
+  }, ENV);
+  const [failure] = elements(r);
+  ok(child(failure, "encryption-required", NS.SASL));
+});
+
+Deno.test("negotiate() SASL2 challenge and response carry SCRAM in the SASL2 namespace", async () => {
+  const [state] = await opened(TLS);
+  const first = await negotiate(state, {
+    kind: "element",
+    element: authenticate("SCRAM-SHA-1", btoa("n,,n=alice,r=cnonce")),
+  }, ENV);
+  const [challenge] = elements(first);
+  equal(challenge.name, "challenge");
+  equal(challenge.xmlns, NS.SASL2);
+  ok(atob(text(challenge)).startsWith("r=cnonce"));
+  ok(first.state.sasl2, "the <authenticate/> is kept for its inline requests");
+});
