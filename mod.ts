@@ -30,6 +30,7 @@ export type {
   ServerLimits,
   UserSeed,
 } from "./src/server/config.ts";
+export type { AuthProvider } from "./src/server/auth_provider.ts";
 export { silentLogger } from "./src/base/logger.ts";
 export { randomId } from "./src/util/random_id.ts";
 export type { LogFields, Logger } from "./src/base/logger.ts";

@@ -17,12 +17,14 @@ export type SaslMechanismName =
   | "PLAIN"
   /** XEP-0484 FAST tokens; offered only inside SASL2's `<fast/>`. */
   | "HT-SHA-256-NONE"
-  | "HT-SHA-256-ENDP";
+  | "HT-SHA-256-ENDP"
+  /** RFC 7628 bearer tokens checked by the host application. */
+  | "OAUTHBEARER";
 
 /** The SCRAM family among {@linkcode SaslMechanismName}. */
 export type ScramMechanismName = Exclude<
   SaslMechanismName,
-  "PLAIN" | "HT-SHA-256-NONE" | "HT-SHA-256-ENDP"
+  "PLAIN" | "HT-SHA-256-NONE" | "HT-SHA-256-ENDP" | "OAUTHBEARER"
 >;
 
 /** A FAST token the server could accept (XEP-0484), as stored: its SHA-256 only. */
@@ -60,6 +62,17 @@ export interface SaslContext {
    * throw on storage failure. Without it, no token is accepted.
    */
   tokens?(jid: BareJid, mechanism: string): Promise<readonly TokenCandidate[]>;
+  /**
+   * Checks a password for an account that has no stored credentials (an application's own
+   * users, PLAIN only); may throw on failure of the application.
+   */
+  verifyPassword?(jid: BareJid, password: string): Promise<boolean>;
+  /**
+   * The account an OAUTHBEARER token (RFC 7628) authenticates on a hosted domain, or
+   * `undefined` when it is not valid (expired, forged, for another audience, an unknown
+   * user); may throw on failure of the verifier.
+   */
+  verifyToken?(token: string, domain: string): Promise<BareJid | undefined>;
 }
 
 /**

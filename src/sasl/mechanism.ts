@@ -7,6 +7,7 @@
 import type { SaslContext, SaslMechanismName, SaslResult } from "./context.ts";
 import { plainAccount, plainAuthenticate } from "./plain.ts";
 import { hashedTokenAccount, hashedTokenAuthenticate } from "./hashed_token.ts";
+import { oauthBearerAuthenticate } from "./oauthbearer.ts";
 import { scramServerFinal, scramServerFirst, type ScramState } from "./scram.ts";
 
 /** Every mechanism Parley implements, strongest first (the order they are advertised in). */
@@ -16,6 +17,7 @@ export const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   "SCRAM-SHA-256",
   "SCRAM-SHA-1",
   "PLAIN",
+  "OAUTHBEARER",
 ];
 
 /**
@@ -60,6 +62,7 @@ function first(
   ctx: SaslContext,
 ): Promise<SaslResult<SaslState>> {
   if (mechanism === "PLAIN") return plainAuthenticate(message, ctx);
+  if (mechanism === "OAUTHBEARER") return oauthBearerAuthenticate(message, ctx);
   if (mechanism === "HT-SHA-256-NONE" || mechanism === "HT-SHA-256-ENDP") {
     return hashedTokenAuthenticate(mechanism, message, ctx);
   }

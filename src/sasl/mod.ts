@@ -32,6 +32,7 @@ export {
   type SaslMechanismName,
   type SaslResult,
   type ScramMechanismName,
+  type TokenCandidate,
 } from "./context.ts";
 export {
   type AwaitingInitialResponse,
@@ -55,8 +56,12 @@ export {
   hashedTokenHmac,
   type HashedTokenMechanism,
   MIN_TOKEN_LENGTH,
-  type TokenCandidate,
 } from "./hashed_token.ts";
+export {
+  oauthBearerAuthenticate,
+  type OauthBearerMessage,
+  parseOauthBearer,
+} from "./oauthbearer.ts";
 export { decodeSaslPayload, encodeSaslPayload } from "./payload.ts";
 export { plainAccount, plainAuthenticate } from "./plain.ts";
 export {

@@ -8,6 +8,7 @@ import type { BuiltinLimits } from "../modules/mod.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
+import type { AuthProvider } from "./auth_provider.ts";
 
 /** Limits and timeouts; every field is optional and has a safe default. */
 export interface ServerLimits extends BuiltinLimits {
@@ -130,6 +131,11 @@ export interface ServerConfig {
   readonly bind2ResourceSuffix?: boolean;
   /** XEP-0484 FAST tokens inside SASL2 (on TLS streams only). */
   readonly fast?: FastConfig;
+  /**
+   * The host application's users (#15): passwords or tokens (SASL OAUTHBEARER) it checks
+   * itself, and users that exist without having logged in. Stacks on the account store.
+   */
+  readonly auth?: AuthProvider;
 }
 
 /** XEP-0484 FAST token settings. */
@@ -290,6 +296,9 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     );
   }
   checkType(config.sasl2, "boolean", "sasl2");
+  if (config.auth !== undefined && typeof config.auth?.exists !== "function") {
+    throw new TypeError("Cannot use auth: expected a provider with an exists() function");
+  }
   checkType(config.bind2ResourceSuffix, "boolean", "bind2ResourceSuffix");
   checkType(config.fast?.enabled, "boolean", "fast.enabled");
   checkType(config.fast?.tokenLifetimeMs, "number", "fast.tokenLifetimeMs");

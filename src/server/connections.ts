@@ -15,6 +15,7 @@ import { Connection, type ConnectionHost } from "../stream/connection.ts";
 import { type Framing, streamFraming } from "../stream/framing.ts";
 import type { NegotiationEnv } from "../stream/negotiation.ts";
 import type { FastTokenAuthority } from "../stream/negotiation_types.ts";
+import type { Identity } from "./auth_provider.ts";
 import { postAuthFeatures } from "../stream/features.ts";
 import type { Element } from "../xml/element.ts";
 import type { Bind2Handler, Sasl2Handler } from "../module/module_api.ts";
@@ -65,6 +66,8 @@ export interface ConnectionsDeps {
   };
   /** XEP-0484 FAST tokens. */
   readonly fast?: FastTokenAuthority;
+  /** Accounts: the store and the application's users (#15); default the store alone. */
+  readonly identity?: Identity;
   /** New unique ids. */
   randomId(): string;
 }
@@ -96,7 +99,10 @@ export class Connections {
     });
     this.#perAddress = new ConnectionLimiter(limits.maxConnectionsPerAddress);
     this.#env = {
-      getCredentials: (jid) => storage.accounts.getCredentials(jid),
+      getCredentials: (jid) =>
+        deps.identity ? deps.identity.getCredentials(jid) : storage.accounts.getCredentials(jid),
+      verifyPassword: deps.identity?.verifyPassword,
+      verifyToken: deps.identity?.verifyToken,
       async bind(jid: BareJid, resource: string | undefined) {
         const sessions = await router.sessions(jid);
         const full = fullJid(
@@ -187,6 +193,7 @@ export class Connections {
         postAuthFeatures: this.#deps.postAuthFeatures,
         fakeSaltKey: this.#fakeSaltKey,
         registration: config.registration.enabled,
+        oauthBearer: this.#deps.identity?.verifyToken !== undefined,
         sasl2: this.#deps.sasl2
           ? { inline: this.#deps.sasl2.features, bind2: this.#deps.sasl2.bind2Vars }
           : undefined,

@@ -25,6 +25,7 @@ import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.
 import { type ConnectionOptions, Connections } from "./connections.ts";
 import { registrar } from "./registration.ts";
 import { fastTokens } from "./fast_tokens.ts";
+import { type Identity, identity } from "./auth_provider.ts";
 import { SessionHub } from "./session_hub.ts";
 
 export type { ConnectionOptions } from "./connections.ts";
@@ -63,6 +64,8 @@ export interface XmppServer {
   listen(transport: Transport): Promise<Listening>;
   /** Creates an account; `false` when it exists. Only SCRAM data is stored. */
   addUser(jid: string, password: string): Promise<boolean>;
+  /** Every account: stored ones and the `auth` provider's users, sorted. */
+  listUsers(): Promise<BareJid[]>;
   /** Changes an account's password; `false` when there is no such account. */
   setPassword(jid: string, password: string): Promise<boolean>;
   /**
@@ -113,6 +116,7 @@ async function loadModules(
 /** The parts a server is wired from. */
 interface Parts {
   readonly config: ResolvedConfig;
+  readonly identity: Identity;
   readonly logger: Logger;
   readonly storage: Storage;
   readonly router: LocalRouter;
@@ -132,7 +136,9 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
   const directory = config.directory ?? memoryDirectory();
   const hooks = new HookRegistry<ServerHooks>();
   const iqs = new IqRegistry();
-  const accountExists = (jid: string) => storage.accounts.exists(parseJid(jid).bare);
+  // #15: the application's users exist too, also those who never logged in.
+  const ids = identity(storage.accounts, config.auth);
+  const accountExists = (jid: string) => ids.exists(parseJid(jid).bare);
   const locals = { get: (id: string) => hub.get(id) };
   const router = new LocalRouter({
     node,
@@ -187,11 +193,12 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
       }
       : undefined,
     fast,
+    identity: ids,
     randomId,
     register: resolved.registration.enabled
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
-        exists: (jid) => storage.accounts.exists(jid),
+        exists: (jid) => ids.exists(jid),
         create: (jid, password) => upsertUser(jid, password, true),
         now: () => Date.now(),
       })
@@ -199,6 +206,7 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
   });
   return {
     config: resolved,
+    identity: ids,
     logger,
     storage,
     router,
@@ -241,6 +249,7 @@ function serverOf(parts: Parts): XmppServer {
       };
     },
     addUser: (jid, password) => upsertUser(jid, password, true),
+    listUsers: () => parts.identity.list(),
     setPassword: (jid, password) => upsertUser(jid, password, false),
     removeUser: (jid) => parts.removeUser(parseJid(jid).bare),
     async close() {

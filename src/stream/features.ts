@@ -19,6 +19,7 @@ export type FeatureConfig = Pick<
   | "postAuthFeatures"
   | "registration"
   | "sasl2"
+  | "oauthBearer"
 >;
 
 /**
@@ -144,7 +145,9 @@ export function offeredMechanisms(
   const plus: SaslMechanismName[] = channelBindingAvailable(info)
     ? ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"]
     : [];
-  return [...plus, "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"];
+  // RFC 7628 §5: bearer tokens only on a protected stream.
+  const bearer: SaslMechanismName[] = config.oauthBearer ? ["OAUTHBEARER"] : [];
+  return [...plus, "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", ...bearer];
 }
 
 function features(...children: (Element | readonly Element[] | undefined)[]): Element {

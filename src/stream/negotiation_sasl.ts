@@ -47,6 +47,8 @@ export function saslContext(state: NegotiationState, env: NegotiationEnv): SaslC
     randomBytes: (n) => env.randomBytes(n),
     fakeSaltKey: state.config.fakeSaltKey,
     tokens: fast ? (jid, mechanism) => fast.tokens(jid, mechanism) : undefined,
+    verifyPassword: env.verifyPassword?.bind(env),
+    verifyToken: env.verifyToken?.bind(env),
   };
 }
 

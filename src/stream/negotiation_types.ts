@@ -96,6 +96,8 @@ export interface NegotiationConfig {
    * Default `false`.
    */
   readonly registration?: boolean;
+  /** Offer OAUTHBEARER (RFC 7628) on protected streams (needs `NegotiationEnv.verifyToken`). */
+  readonly oauthBearer?: boolean;
   /** Offer XEP-0388 SASL2 (with XEP-0386 Bind 2 and, given `NegotiationEnv.fast`, FAST). */
   readonly sasl2?: Sasl2Offer;
 }
@@ -127,6 +129,10 @@ export interface NegotiationEnv {
   readonly throttle?: AuthThrottle;
   /** XEP-0484 FAST tokens; without it FAST is not offered. */
   readonly fast?: FastTokenAuthority;
+  /** Checks a password of an account without stored credentials (an application's user). */
+  verifyPassword?(jid: BareJid, password: string): Promise<boolean>;
+  /** The account an OAUTHBEARER token authenticates, or `undefined` (RFC 7628). */
+  verifyToken?(token: string, domain: string): Promise<BareJid | undefined>;
 }
 
 /** What the shell feeds to {@linkcode negotiate}. */
