@@ -19,12 +19,14 @@ export type SaslMechanismName =
   | "HT-SHA-256-NONE"
   | "HT-SHA-256-ENDP"
   /** RFC 7628 bearer tokens checked by the host application. */
-  | "OAUTHBEARER";
+  | "OAUTHBEARER"
+  /** RFC 4422 Appendix A: the transport authenticated the connection. */
+  | "EXTERNAL";
 
 /** The SCRAM family among {@linkcode SaslMechanismName}. */
 export type ScramMechanismName = Exclude<
   SaslMechanismName,
-  "PLAIN" | "HT-SHA-256-NONE" | "HT-SHA-256-ENDP" | "OAUTHBEARER"
+  "PLAIN" | "HT-SHA-256-NONE" | "HT-SHA-256-ENDP" | "OAUTHBEARER" | "EXTERNAL"
 >;
 
 /** A FAST token the server could accept (XEP-0484), as stored: its SHA-256 only. */
@@ -73,6 +75,8 @@ export interface SaslContext {
    * user); may throw on failure of the verifier.
    */
   verifyToken?(token: string, domain: string): Promise<BareJid | undefined>;
+  /** The account the transport authenticated (SASL EXTERNAL), if any. */
+  readonly external?: BareJid;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { SaslContext, SaslMechanismName, SaslResult } from "./context.ts";
 import { plainAccount, plainAuthenticate } from "./plain.ts";
 import { hashedTokenAccount, hashedTokenAuthenticate } from "./hashed_token.ts";
 import { oauthBearerAuthenticate } from "./oauthbearer.ts";
+import { externalAuthenticate } from "./external.ts";
 import { scramServerFinal, scramServerFirst, type ScramState } from "./scram.ts";
 
 /** Every mechanism Parley implements, strongest first (the order they are advertised in). */
@@ -18,6 +19,7 @@ export const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   "SCRAM-SHA-1",
   "PLAIN",
   "OAUTHBEARER",
+  "EXTERNAL",
 ];
 
 /**
@@ -63,6 +65,7 @@ function first(
 ): Promise<SaslResult<SaslState>> {
   if (mechanism === "PLAIN") return plainAuthenticate(message, ctx);
   if (mechanism === "OAUTHBEARER") return oauthBearerAuthenticate(message, ctx);
+  if (mechanism === "EXTERNAL") return externalAuthenticate(message, ctx);
   if (mechanism === "HT-SHA-256-NONE" || mechanism === "HT-SHA-256-ENDP") {
     return hashedTokenAuthenticate(mechanism, message, ctx);
   }

@@ -117,6 +117,11 @@ export function channelBindingAvailable(info: TransportInfo): boolean {
   return offeredChannelBindings(channelBindings(info)).length > 0;
 }
 
+/** EXTERNAL first where the transport authenticated the connection (RFC 4422 Appendix A). */
+function external(info: TransportInfo): SaslMechanismName[] {
+  return info.authenticatedAs ? ["EXTERNAL"] : [];
+}
+
 /**
  * The SASL mechanisms offered on a stream, strongest first. None while STARTTLS is mandatory and
  * not done (RFC 6120 §5.3.1); no PLAIN on an unprotected stream (RFC 4616 §6) unless
@@ -140,14 +145,14 @@ export function offeredMechanisms(
   if (!info.secure) {
     if (config.requireTls) return [];
     const plain: SaslMechanismName[] = config.allowPlainWithoutTls ? ["PLAIN"] : [];
-    return ["SCRAM-SHA-256", "SCRAM-SHA-1", ...plain];
+    return [...external(info), "SCRAM-SHA-256", "SCRAM-SHA-1", ...plain];
   }
   const plus: SaslMechanismName[] = channelBindingAvailable(info)
     ? ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"]
     : [];
   // RFC 7628 §5: bearer tokens only on a protected stream.
   const bearer: SaslMechanismName[] = config.oauthBearer ? ["OAUTHBEARER"] : [];
-  return [...plus, "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", ...bearer];
+  return [...external(info), ...plus, "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", ...bearer];
 }
 
 function features(...children: (Element | readonly Element[] | undefined)[]): Element {

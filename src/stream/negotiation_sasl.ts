@@ -49,6 +49,7 @@ export function saslContext(state: NegotiationState, env: NegotiationEnv): SaslC
     tokens: fast ? (jid, mechanism) => fast.tokens(jid, mechanism) : undefined,
     verifyPassword: env.verifyPassword?.bind(env),
     verifyToken: env.verifyToken?.bind(env),
+    external: state.info.authenticatedAs as SaslContext["external"],
   };
 }
 

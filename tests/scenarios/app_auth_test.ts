@@ -169,3 +169,83 @@ Deno.test("app auth: a message to an app user who never logged in waits offline 
     await t.close();
   }
 });
+
+/** Raw RFC 7395 frames over a WebSocket whose upgrade carries `headers`. */
+async function wsSession(
+  url: string,
+  headers: Record<string, string>,
+  frames: ((received: string[]) => string | undefined)[],
+): Promise<string[]> {
+  // Deno's WebSocket takes request headers (browsers would send the app's cookie instead).
+  const ws = new WebSocket(url, { protocols: ["xmpp"], headers } as unknown as string[]);
+  const received: string[] = [];
+  const waiting: (() => void)[] = [];
+  ws.onmessage = (e) => {
+    received.push(String(e.data));
+    waiting.splice(0).forEach((w) => w());
+  };
+  const closed = new Promise<void>((r) => ws.onclose = () => r());
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("WebSocket failed"));
+  });
+  for (const frame of frames) {
+    const count = received.length;
+    const text = frame(received);
+    if (text === undefined) break;
+    ws.send(text);
+    // One answer at least, then a moment for the rest of it.
+    await withTimeout(
+      new Promise<void>((r) => received.length > count ? r() : waiting.push(r)),
+      `an answer to ${text.slice(0, 40)}`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  ws.close();
+  await closed;
+  return received;
+}
+
+Deno.test("app auth: a JWT in the WebSocket upgrade logs the socket in with SASL EXTERNAL", async () => {
+  const { startWeb } = await import("../adapters/hono_websocket/_web.ts");
+  const verify = jwtVerifier({ key: KEY, issuer: "https://app.example", audience: "xmpp" });
+  const web = await startWeb({
+    websocket: {
+      // What an app's middleware would do with its Authorization header or session cookie.
+      authenticate: async (c) => {
+        const token = c.req.header("authorization")?.replace(/^Bearer /, "");
+        return token ? await verify(token, "localhost") : undefined;
+      },
+    },
+  }, { auth: provider() });
+  const url = `ws://${web.base}/xmpp-websocket`;
+  const open = `<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="localhost" version="1.0"/>`;
+  try {
+    const got = await wsSession(url, { authorization: `Bearer ${await jwt("dave")}` }, [
+      () => open,
+      () => `<auth xmlns="${SASL}" mechanism="EXTERNAL">=</auth>`,
+      () => open,
+      () =>
+        `<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`,
+    ]);
+    const features = got.find((m) => m.includes("<mechanisms"))!;
+    assert.match(features, /<mechanism>EXTERNAL<\/mechanism>/);
+    assert.ok(got.some((m) => m.startsWith("<success") && m.includes(SASL)), got.join("\n"));
+    assert.ok(got.some((m) => /<jid>dave@localhost\/[^<]+<\/jid>/.test(m)), got.join("\n"));
+
+    // No token, or a bad one: no EXTERNAL, and asking for it anyway is <invalid-mechanism/>.
+    const bad = await jwt("dave", { key: OTHER_KEY });
+    const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${bad}` }];
+    for (const headers of attempts) {
+      const refused = await wsSession(url, headers, [
+        () => open,
+        () => `<auth xmlns="${SASL}" mechanism="EXTERNAL">=</auth>`,
+      ]);
+      assert.ok(!refused.some((m) => m.includes("<mechanism>EXTERNAL<")));
+      const failure = refused.find((m) => m.startsWith("<failure"));
+      assert.match(failure ?? "", /<invalid-mechanism\/>/, refused.join("\n"));
+    }
+  } finally {
+    await web.close();
+  }
+});
