@@ -162,3 +162,22 @@ Deno.test("SASL2: wrong password gets a SASL2 <failure/> with <not-authorized/>"
     await t.close();
   }
 });
+
+Deno.test("Bind 2: a client starts inactive (XEP-0352 <inactive/> inline)", async () => {
+  const CSI = "urn:xmpp:csi:0";
+  const t = await startServer();
+  const alice = await login(`xmpp://127.0.0.1:${t.port}`, "alice", "alice-pw", {
+    resource: "phone",
+    setup: (xmpp) => xmpp.bind2.use(CSI, () => xml("inactive", { xmlns: CSI })),
+  });
+  try {
+    const bind = found(alice.sent, "authenticate", SASL2)?.getChild("bind", BIND2);
+    assert.ok(bind?.getChild("inactive", CSI), "the client asked inline");
+    const ref = await t.server.router.session(alice.xmpp.jid.toString() as FullJid);
+    assert.ok(ref);
+    assert.equal(t.server.router.local(ref)?.data.get(CSI), "inactive");
+  } finally {
+    await alice.stop();
+    await t.close();
+  }
+});
