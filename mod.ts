@@ -23,6 +23,7 @@ export type {
 export { DEFAULT_LIMITS, defineConfig, resolveConfig, VERSION } from "./src/server/config.ts";
 export type {
   FastConfig,
+  GuestConfig,
   ListenConfig,
   RegistrationConfig,
   ResolvedConfig,

@@ -21,12 +21,19 @@ export type SaslMechanismName =
   /** RFC 7628 bearer tokens checked by the host application. */
   | "OAUTHBEARER"
   /** RFC 4422 Appendix A: the transport authenticated the connection. */
-  | "EXTERNAL";
+  | "EXTERNAL"
+  /** RFC 4505: a guest with a fresh, random account. */
+  | "ANONYMOUS";
 
 /** The SCRAM family among {@linkcode SaslMechanismName}. */
 export type ScramMechanismName = Exclude<
   SaslMechanismName,
-  "PLAIN" | "HT-SHA-256-NONE" | "HT-SHA-256-ENDP" | "OAUTHBEARER" | "EXTERNAL"
+  | "PLAIN"
+  | "HT-SHA-256-NONE"
+  | "HT-SHA-256-ENDP"
+  | "OAUTHBEARER"
+  | "EXTERNAL"
+  | "ANONYMOUS"
 >;
 
 /** A FAST token the server could accept (XEP-0484), as stored: its SHA-256 only. */

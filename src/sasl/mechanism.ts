@@ -8,7 +8,7 @@ import type { SaslContext, SaslMechanismName, SaslResult } from "./context.ts";
 import { plainAccount, plainAuthenticate } from "./plain.ts";
 import { hashedTokenAccount, hashedTokenAuthenticate } from "./hashed_token.ts";
 import { oauthBearerAuthenticate } from "./oauthbearer.ts";
-import { externalAuthenticate } from "./external.ts";
+import { anonymousAuthenticate, externalAuthenticate } from "./external.ts";
 import { scramServerFinal, scramServerFirst, type ScramState } from "./scram.ts";
 
 /** Every mechanism Parley implements, strongest first (the order they are advertised in). */
@@ -20,6 +20,7 @@ export const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   "PLAIN",
   "OAUTHBEARER",
   "EXTERNAL",
+  "ANONYMOUS",
 ];
 
 /**
@@ -66,6 +67,7 @@ function first(
   if (mechanism === "PLAIN") return plainAuthenticate(message, ctx);
   if (mechanism === "OAUTHBEARER") return oauthBearerAuthenticate(message, ctx);
   if (mechanism === "EXTERNAL") return externalAuthenticate(message, ctx);
+  if (mechanism === "ANONYMOUS") return anonymousAuthenticate(message, ctx);
   if (mechanism === "HT-SHA-256-NONE" || mechanism === "HT-SHA-256-ENDP") {
     return hashedTokenAuthenticate(mechanism, message, ctx);
   }

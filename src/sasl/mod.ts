@@ -62,7 +62,7 @@ export {
   type OauthBearerMessage,
   parseOauthBearer,
 } from "./oauthbearer.ts";
-export { externalAuthenticate } from "./external.ts";
+export { anonymousAuthenticate, externalAuthenticate } from "./external.ts";
 export { decodeSaslPayload, encodeSaslPayload } from "./payload.ts";
 export { plainAccount, plainAuthenticate } from "./plain.ts";
 export {

@@ -136,6 +136,18 @@ export interface ServerConfig {
    * itself, and users that exist without having logged in. Stacks on the account store.
    */
   readonly auth?: AuthProvider;
+  /**
+   * Guests (SASL ANONYMOUS, RFC 4505) on their own domain, e.g. "guest.example.com", for web
+   * chat widgets: a stream to it offers ANONYMOUS only, no registration and no FAST tokens;
+   * a guest's account and data go when its last session ends. Off by default.
+   */
+  readonly guests?: GuestConfig;
+}
+
+/** Guest access settings. */
+export interface GuestConfig {
+  /** The guest domain; hosted in addition to the others. */
+  readonly domain: string;
 }
 
 /** XEP-0484 FAST token settings. */
@@ -188,6 +200,8 @@ export interface ResolvedConfig {
   readonly bind2ResourceSuffix: boolean;
   /** FAST tokens. */
   readonly fast: Required<FastConfig>;
+  /** The guest domain (prepared), when guests are allowed. */
+  readonly guestDomain?: string;
 }
 
 /** The version of this package. */
@@ -314,7 +328,13 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
   if (config.domains !== undefined && !Array.isArray(config.domains)) {
     throw new TypeError("Cannot use domains: expected an array of strings");
   }
-  const domains = [config.domain ?? "localhost", ...(config.domains ?? [])].map((d) => {
+  checkType(config.guests?.domain, "string", "guests.domain");
+  const guestDomain = config.guests ? prepDomain(config.guests.domain) : undefined;
+  const domains = [
+    config.domain ?? "localhost",
+    ...(config.domains ?? []),
+    ...(guestDomain ? [guestDomain] : []),
+  ].map((d) => {
     checkType(d, "string", "domains");
     return prepDomain(d);
   });
@@ -348,5 +368,6 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     sasl2: config.sasl2 ?? true,
     bind2ResourceSuffix: config.bind2ResourceSuffix ?? true,
     fast: { enabled: config.fast?.enabled ?? true, tokenLifetimeMs },
+    ...(guestDomain ? { guestDomain } : {}),
   };
 }

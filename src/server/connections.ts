@@ -194,6 +194,7 @@ export class Connections {
         fakeSaltKey: this.#fakeSaltKey,
         registration: config.registration.enabled,
         oauthBearer: this.#deps.identity?.verifyToken !== undefined,
+        guestDomain: config.guestDomain,
         sasl2: this.#deps.sasl2
           ? { inline: this.#deps.sasl2.features, bind2: this.#deps.sasl2.bind2Vars }
           : undefined,

@@ -161,6 +161,14 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     await hooks.run("account/removed", { jid });
     return removed;
   };
+  // A guest's account ends with its last session (RFC 4505 accounts are throwaway).
+  if (resolved.guestDomain) {
+    hooks.add("session/closed", async ({ session }) => {
+      if (parseJid(session.bare).domain !== resolved.guestDomain) return;
+      if ((await router.sessions(session.bare)).length > 0) return;
+      await removeUser(session.bare);
+    });
+  }
   const modules = new ModuleHost({
     domains: resolved.domains,
     domainTable,

@@ -20,6 +20,7 @@ export type FeatureConfig = Pick<
   | "registration"
   | "sasl2"
   | "oauthBearer"
+  | "guestDomain"
 >;
 
 /**
@@ -127,8 +128,11 @@ function external(info: TransportInfo): SaslMechanismName[] {
  * not done (RFC 6120 §5.3.1); no PLAIN on an unprotected stream (RFC 4616 §6) unless
  * `allowPlainWithoutTls`.
  *
+ * On the guest domain (`guestDomain`), only ANONYMOUS (RFC 4505): nobody has an account there.
+ *
  * @param config The configuration.
  * @param info The transport.
+ * @param domain The hosted domain of the stream.
  * @returns The mechanism names.
  * @example
  * ```ts
@@ -141,9 +145,11 @@ function external(info: TransportInfo): SaslMechanismName[] {
 export function offeredMechanisms(
   config: FeatureConfig,
   info: TransportInfo,
+  domain?: string,
 ): SaslMechanismName[] {
+  if (config.requireTls && !info.secure) return [];
+  if (domain !== undefined && domain === config.guestDomain) return ["ANONYMOUS"];
   if (!info.secure) {
-    if (config.requireTls) return [];
     const plain: SaslMechanismName[] = config.allowPlainWithoutTls ? ["PLAIN"] : [];
     return [...external(info), "SCRAM-SHA-256", "SCRAM-SHA-1", ...plain];
   }
@@ -167,6 +173,7 @@ function features(...children: (Element | readonly Element[] | undefined)[]): El
  * @param config The configuration.
  * @param info The transport.
  * @param fast Whether FAST tokens can be offered (XEP-0484).
+ * @param domain The hosted domain of the stream (the guest domain offers ANONYMOUS only).
  * @returns The features, or `undefined` when TLS is required but cannot be started: nothing
  * can be offered.
  * @example
@@ -180,18 +187,20 @@ export function preAuthFeatures(
   config: FeatureConfig,
   info: TransportInfo,
   fast = false,
+  domain?: string,
 ): Element | undefined {
   const tlsPossible = !info.secure && config.canStartTls;
   if (!info.secure && config.requireTls) {
     if (!tlsPossible) return undefined;
     return features(xml("starttls", { xmlns: NS.TLS }, xml("required", null)));
   }
-  const mechanisms = offeredMechanisms(config, info);
+  const mechanisms = offeredMechanisms(config, info, domain);
+  const guest = domain !== undefined && domain === config.guestDomain;
   const cbTypes = offeredChannelBindings(channelBindings(info));
   return features(
     tlsPossible ? xml("starttls", { xmlns: NS.TLS }) : undefined,
     xml("mechanisms", { xmlns: NS.SASL }, mechanisms.map((m) => xml("mechanism", null, m))),
-    sasl2Feature(config, info, mechanisms, fast),
+    sasl2Feature(config, info, mechanisms, fast && !guest),
     cbTypes.length > 0
       ? xml(
         "sasl-channel-binding",
@@ -200,7 +209,7 @@ export function preAuthFeatures(
       )
       : undefined,
     // XEP-0077 §8: in-band registration is offered before authentication.
-    config.registration ? xml("register", { xmlns: NS.REGISTER_FEATURE }) : undefined,
+    config.registration && !guest ? xml("register", { xmlns: NS.REGISTER_FEATURE }) : undefined,
   );
 }
 

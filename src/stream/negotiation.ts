@@ -132,7 +132,10 @@ function element(
   if (el.xmlns === NS.TLS) return Promise.resolve(handleTls(state, el, env));
   if (el.xmlns === NS.SASL) return handleSasl(state, el, env);
   if (el.xmlns === NS.SASL2 && state.config.sasl2) return handleSasl2(state, el, env);
-  if (isRegisterIq(el)) return handleRegister(state, el, env);
+  // No registration on the guest domain.
+  if (isRegisterIq(el) && state.domain !== state.config.guestDomain) {
+    return handleRegister(state, el, env);
+  }
   // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication.
   return Promise.resolve(streamErrorStep(state, env, "not-authorized"));
 }

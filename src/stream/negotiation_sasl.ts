@@ -226,7 +226,10 @@ function auth(state: NegotiationState, element: Element, env: NegotiationEnv) {
   if (config.requireTls && !info.secure) {
     return Promise.resolve(failure(state, env, mechanism, new SaslError("encryption-required")));
   }
-  if (!isSaslMechanism(mechanism) || !offeredMechanisms(config, info).includes(mechanism)) {
+  if (
+    !isSaslMechanism(mechanism) ||
+    !offeredMechanisms(config, info, state.domain).includes(mechanism)
+  ) {
     // RFC 6120 §6.5.4: PLAIN exists but needs a protected stream (RFC 4616 §6); anything else
     // not offered (or no 'mechanism' at all) is <invalid-mechanism/> (§6.5.7).
     const condition = mechanism === "PLAIN" && !info.secure

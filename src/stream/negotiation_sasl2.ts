@@ -57,7 +57,8 @@ async function fastToken(
   result: Success,
 ): Promise<Element | undefined> {
   const fast = env.fast;
-  if (!fast) return undefined;
+  // Guests get no token: their account ends with their session.
+  if (!fast || state.domain === state.config.guestDomain) return undefined;
   const usage = child(request, "fast", NS.FAST);
   if (result.tokenId !== undefined) {
     // XEP-0484 §3.4: a client logging out asks to invalidate the token it used.
@@ -163,8 +164,8 @@ function authenticate(
     );
   }
   const offered: string[] = [
-    ...offeredMechanisms(config, info),
-    ...(env.fast ? fastMechanisms(info) : []),
+    ...offeredMechanisms(config, info, state.domain),
+    ...(env.fast && state.domain !== config.guestDomain ? fastMechanisms(info) : []),
   ];
   if (!isSaslMechanism(mechanism) || !offered.includes(mechanism)) {
     const condition = mechanism === "PLAIN" && !info.secure

@@ -96,6 +96,11 @@ export interface NegotiationConfig {
    * Default `false`.
    */
   readonly registration?: boolean;
+  /**
+   * A hosted domain for guests (SASL ANONYMOUS, RFC 4505): a stream to it offers ANONYMOUS
+   * only, no registration. Off when absent.
+   */
+  readonly guestDomain?: string;
   /** Offer OAUTHBEARER (RFC 7628) on protected streams (needs `NegotiationEnv.verifyToken`). */
   readonly oauthBearer?: boolean;
   /** Offer XEP-0388 SASL2 (with XEP-0386 Bind 2 and, given `NegotiationEnv.fast`, FAST). */
