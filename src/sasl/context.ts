@@ -82,6 +82,15 @@ export interface SaslContext {
    * user); may throw on failure of the verifier.
    */
   verifyToken?(token: string, domain: string): Promise<BareJid | undefined>;
+  /**
+   * XEP-0474 downgrade protection: the mechanisms and channel binding types this stream
+   * advertised. SCRAM's server-first-message then carries `h=`, their hash, so that a client
+   * notices a list a middlebox shortened.
+   */
+  readonly downgradeProtection?: {
+    readonly mechanisms: readonly string[];
+    readonly channelBindings: readonly string[];
+  };
   /** The account the transport authenticated (SASL EXTERNAL), if any. */
   readonly external?: BareJid;
 }

@@ -129,6 +129,11 @@ export interface ServerConfig {
    * resources by name. Default `true`.
    */
   readonly bind2ResourceSuffix?: boolean;
+  /**
+   * XEP-0474 SCRAM downgrade protection (SSDP): SCRAM's server-first-message carries the hash
+   * of the mechanisms and channel binding types the stream advertised; default `true`.
+   */
+  readonly downgradeProtection?: boolean;
   /** XEP-0484 FAST tokens inside SASL2 (on TLS streams only). */
   readonly fast?: FastConfig;
   /**
@@ -198,6 +203,8 @@ export interface ResolvedConfig {
   readonly sasl2: boolean;
   /** Whether Bind 2 resources get a suffix after the tag. */
   readonly bind2ResourceSuffix: boolean;
+  /** Whether SCRAM carries the XEP-0474 hash. */
+  readonly downgradeProtection: boolean;
   /** FAST tokens. */
   readonly fast: Required<FastConfig>;
   /** The guest domain (prepared), when guests are allowed. */
@@ -314,6 +321,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     throw new TypeError("Cannot use auth: expected a provider with an exists() function");
   }
   checkType(config.bind2ResourceSuffix, "boolean", "bind2ResourceSuffix");
+  checkType(config.downgradeProtection, "boolean", "downgradeProtection");
   checkType(config.fast?.enabled, "boolean", "fast.enabled");
   checkType(config.fast?.tokenLifetimeMs, "number", "fast.tokenLifetimeMs");
   const tokenLifetimeMs = config.fast?.tokenLifetimeMs ?? 14 * 24 * 3600_000;
@@ -367,6 +375,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     registration: { enabled: config.registration?.enabled ?? false, perIpIntervalMs },
     sasl2: config.sasl2 ?? true,
     bind2ResourceSuffix: config.bind2ResourceSuffix ?? true,
+    downgradeProtection: config.downgradeProtection ?? true,
     fast: { enabled: config.fast?.enabled ?? true, tokenLifetimeMs },
     ...(guestDomain ? { guestDomain } : {}),
   };

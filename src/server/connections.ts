@@ -195,6 +195,7 @@ export class Connections {
         registration: config.registration.enabled,
         oauthBearer: this.#deps.identity?.verifyToken !== undefined,
         guestDomain: config.guestDomain,
+        downgradeProtection: config.downgradeProtection,
         sasl2: this.#deps.sasl2
           ? { inline: this.#deps.sasl2.features, bind2: this.#deps.sasl2.bind2Vars }
           : undefined,

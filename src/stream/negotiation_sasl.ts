@@ -14,6 +14,7 @@ import {
   verifiedAccount,
 } from "../sasl/mechanism.ts";
 import { decodeSaslPayload, encodeSaslPayload } from "../sasl/payload.ts";
+import { offeredChannelBindings } from "../sasl/channel_binding.ts";
 import { SaslError } from "../sasl/sasl_error.ts";
 import { type Element, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -50,6 +51,13 @@ export function saslContext(state: NegotiationState, env: NegotiationEnv): SaslC
     verifyPassword: env.verifyPassword?.bind(env),
     verifyToken: env.verifyToken?.bind(env),
     external: state.info.authenticatedAs as SaslContext["external"],
+    // XEP-0474: what this stream advertised, for SCRAM's h= attribute.
+    downgradeProtection: state.config.downgradeProtection
+      ? {
+        mechanisms: offeredMechanisms(state.config, state.info, state.domain),
+        channelBindings: offeredChannelBindings(channelBindings(state.info)),
+      }
+      : undefined,
   };
 }
 

@@ -101,6 +101,11 @@ export interface NegotiationConfig {
    * only, no registration. Off when absent.
    */
   readonly guestDomain?: string;
+  /**
+   * XEP-0474 SCRAM downgrade protection: SCRAM's server-first-message carries `h=`, the hash
+   * of the advertised mechanisms and channel binding types. Default `false`.
+   */
+  readonly downgradeProtection?: boolean;
   /** Offer OAUTHBEARER (RFC 7628) on protected streams (needs `NegotiationEnv.verifyToken`). */
   readonly oauthBearer?: boolean;
   /** Offer XEP-0388 SASL2 (with XEP-0386 Bind 2 and, given `NegotiationEnv.fast`, FAST). */

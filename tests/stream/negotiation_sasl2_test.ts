@@ -176,3 +176,56 @@ Deno.test("negotiate() SASL2 challenge and response carry SCRAM in the SASL2 nam
   ok(atob(text(challenge)).startsWith("r=cnonce"));
   ok(first.state.sasl2, "the <authenticate/> is kept for its inline requests");
 });
+
+/** What an XEP-0474 client computes from the features it saw. */
+async function ssdp(mechanisms: string[], cbTypes: string[]): Promise<string> {
+  const text = cbTypes.length > 0
+    ? `${[...mechanisms].sort().join("\x1e")}\x1f${[...cbTypes].sort().join("\x1e")}`
+    : [...mechanisms].sort().join("\x1e");
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return btoa(String.fromCharCode(...new Uint8Array(hash)));
+}
+
+Deno.test("negotiate() XEP-0474: SCRAM's h= matches the advertised lists, and not a list a middlebox stripped", async () => {
+  const cb = new TextEncoder().encode("certificate digest, 32 bytes....");
+  const tls: TransportInfo = { kind: "tls", secure: true, tlsServerEndPoint: cb };
+  const [state, features] = await opened(tls, { ...CONFIG, downgradeProtection: true });
+  const mechanisms = child(features, "mechanisms", NS.SASL)!.children.flatMap((c) =>
+    typeof c === "string" ? [] : [text(c)]
+  );
+  const cbTypes = child(features, "sasl-channel-binding", NS.SASL_CB)!.children.flatMap((c) =>
+    typeof c === "string" ? [] : [c.attrs.type]
+  );
+  deepEqual(mechanisms, [
+    "SCRAM-SHA-256-PLUS",
+    "SCRAM-SHA-1-PLUS",
+    "SCRAM-SHA-256",
+    "SCRAM-SHA-1",
+    "PLAIN",
+  ]);
+  deepEqual(cbTypes, ["tls-server-end-point"]);
+  for (
+    const element of [
+      xml("auth", { xmlns: NS.SASL, mechanism: "SCRAM-SHA-256" }, btoa("n,,n=alice,r=cnonce")),
+      authenticate("SCRAM-SHA-256", btoa("n,,n=alice,r=cnonce")),
+    ]
+  ) {
+    const r = await negotiate(state, { kind: "element", element }, ENV);
+    const serverFirst = atob(text(elements(r)[0]));
+    const h = /,h=([^,]+)$/.exec(serverFirst)?.[1];
+    ok(h, serverFirst);
+    equal(h, await ssdp(mechanisms, cbTypes));
+    // A middlebox that removed the -PLUS mechanisms and the channel binding list: the client's
+    // hash of what it saw differs from the server's, and it aborts.
+    const stripped = mechanisms.filter((m) => !m.endsWith("-PLUS"));
+    ok(h !== await ssdp(stripped, []));
+    ok(h !== await ssdp(mechanisms, []));
+  }
+  // Off: no h= at all.
+  const [plainState] = await opened(tls);
+  const r = await negotiate(plainState, {
+    kind: "element",
+    element: authenticate("SCRAM-SHA-256", btoa("n,,n=alice,r=cnonce")),
+  }, ENV);
+  ok(!atob(text(elements(r)[0])).includes(",h="));
+});
