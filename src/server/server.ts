@@ -22,7 +22,7 @@ import { removeAccount } from "../storage/remove_account.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
-import { type ConnectionOptions, Connections } from "./connections.ts";
+import { type ConnectionOptions, Connections, type ConnectionsDeps } from "./connections.ts";
 import { registrar } from "./registration.ts";
 import { fastTokens } from "./fast_tokens.ts";
 import { type Identity, identity } from "./auth_provider.ts";
@@ -127,6 +127,65 @@ interface Parts {
   removeUser(jid: BareJid): Promise<boolean>;
 }
 
+/** A guest's account ends with its last session (RFC 4505 accounts are throwaway). */
+function removeGuests(
+  hooks: HookRegistry<ServerHooks>,
+  router: LocalRouter,
+  guestDomain: string,
+  removeUser: (jid: BareJid) => Promise<boolean>,
+): void {
+  hooks.add("session/closed", async ({ session }) => {
+    if (parseJid(session.bare).domain !== guestDomain) return;
+    if ((await router.sessions(session.bare)).length > 0) return;
+    await removeUser(session.bare);
+  });
+}
+
+/** What the client connections are built from. */
+interface ConnectionParts {
+  readonly resolved: ResolvedConfig;
+  readonly storage: Storage;
+  readonly hub: SessionHub;
+  readonly router: LocalRouter;
+  readonly logger: Logger;
+  readonly modules: ModuleHost;
+  readonly fast: ConnectionsDeps["fast"];
+  readonly ids: Identity;
+  upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
+}
+
+/** The client connections, with the modules' SASL2 and Bind 2 inline features (#15). */
+function connectionsOf(p: ConnectionParts): Connections {
+  const { resolved, modules, ids } = p;
+  return new Connections({
+    config: resolved,
+    storage: p.storage,
+    hub: p.hub,
+    router: p.router,
+    logger: p.logger,
+    postAuthFeatures: modules.streamFeatures,
+    sasl2: resolved.sasl2
+      ? {
+        features: modules.sasl2Features,
+        bind2Vars: modules.bind2Vars,
+        sasl2: modules.sasl2Handlers,
+        bind2: modules.bind2Handlers,
+      }
+      : undefined,
+    fast: p.fast,
+    identity: ids,
+    randomId,
+    register: resolved.registration.enabled
+      ? registrar({
+        perIpIntervalMs: resolved.registration.perIpIntervalMs,
+        exists: (jid) => ids.exists(jid),
+        create: (jid, password) => p.upsertUser(jid, password, true),
+        now: () => Date.now(),
+      })
+      : undefined,
+  });
+}
+
 /** Builds the parts: storage, domains, directory, router, sessions, modules, connections. */
 function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Parts {
   const logger: Logger = config.logger ?? silentLogger;
@@ -161,14 +220,7 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     await hooks.run("account/removed", { jid });
     return removed;
   };
-  // A guest's account ends with its last session (RFC 4505 accounts are throwaway).
-  if (resolved.guestDomain) {
-    hooks.add("session/closed", async ({ session }) => {
-      if (parseJid(session.bare).domain !== resolved.guestDomain) return;
-      if ((await router.sessions(session.bare)).length > 0) return;
-      await removeUser(session.bare);
-    });
-  }
+  if (resolved.guestDomain) removeGuests(hooks, router, resolved.guestDomain, removeUser);
   const modules = new ModuleHost({
     domains: resolved.domains,
     domainTable,
@@ -185,32 +237,16 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     removeAccount: removeUser,
   });
   const upsertUser = accountManager(resolved, storage);
-  const connections = new Connections({
-    config: resolved,
+  const connections = connectionsOf({
+    resolved,
     storage,
     hub,
     router,
     logger,
-    postAuthFeatures: modules.streamFeatures,
-    sasl2: resolved.sasl2
-      ? {
-        features: modules.sasl2Features,
-        bind2Vars: modules.bind2Vars,
-        sasl2: modules.sasl2Handlers,
-        bind2: modules.bind2Handlers,
-      }
-      : undefined,
+    modules,
     fast,
-    identity: ids,
-    randomId,
-    register: resolved.registration.enabled
-      ? registrar({
-        perIpIntervalMs: resolved.registration.perIpIntervalMs,
-        exists: (jid) => ids.exists(jid),
-        create: (jid, password) => upsertUser(jid, password, true),
-        now: () => Date.now(),
-      })
-      : undefined,
+    ids,
+    upsertUser,
   });
   return {
     config: resolved,
