@@ -10,6 +10,7 @@ import {
   type NegotiationState,
   type NegotiationStep,
 } from "../../src/stream/negotiation.ts";
+import type { FastTokenAuthority } from "../../src/stream/negotiation_types.ts";
 import { child, type Element, text, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
 
@@ -228,4 +229,122 @@ Deno.test("negotiate() XEP-0474: SCRAM's h= matches the advertised lists, and no
     element: authenticate("SCRAM-SHA-256", btoa("n,,n=alice,r=cnonce")),
   }, ENV);
   ok(!atob(text(elements(r)[0])).includes(",h="));
+});
+
+/** A FAST authority that records what negotiation asked of it. */
+function fakeFast(keyHash: Uint8Array) {
+  const calls: string[] = [];
+  const fast: FastTokenAuthority = {
+    tokens: (jid, mechanism) => {
+      calls.push(`tokens ${jid} ${mechanism}`);
+      return Promise.resolve([{ id: "t1", keyHash }]);
+    },
+    issue: (jid, mechanism, agent, replacing) => {
+      calls.push(`issue ${jid} ${mechanism} ${agent} ${replacing}`);
+      return Promise.resolve({ token: "x".repeat(96), expiry: new Date(Date.UTC(2030, 0, 1)) });
+    },
+    used: (jid, id) => {
+      calls.push(`used ${jid} ${id}`);
+      return Promise.resolve();
+    },
+    revoke: (jid, id) => {
+      calls.push(`revoke ${jid} ${id}`);
+      return Promise.resolve();
+    },
+  };
+  return { fast, calls };
+}
+
+async function htMessage(user: string, token: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(token),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode("Initiator")),
+  );
+  return btoa(String.fromCharCode(...new TextEncoder().encode(user), 0, ...mac));
+}
+
+Deno.test("negotiate() FAST: <request-token/> gets a <token/>; a token login rotates; invalidate revokes", async () => {
+  const token = "t".repeat(96);
+  const keyHash = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
+  );
+  const { fast, calls } = fakeFast(keyHash);
+  const env: NegotiationEnv = { ...ENV, fast };
+  const r0 = await negotiate(initialState(CONFIG, TLS), { kind: "open", header: HEADER }, env);
+  const features = elements(r0)[0];
+  deepEqual(
+    child(child(features, "authentication", NS.SASL2)!, "inline", NS.SASL2)!.children.at(-1),
+    xml("fast", { xmlns: NS.FAST }, xml("mechanism", null, "HT-SHA-256-NONE")),
+  );
+  const state = r0.state;
+
+  // Password login asking for a token.
+  const request = xml("request-token", { xmlns: NS.FAST, mechanism: "HT-SHA-256-NONE" });
+  const r1 = await negotiate(state, {
+    kind: "element",
+    element: authenticate("PLAIN", plain("alice", "secret"), request),
+  }, env);
+  deepEqual(
+    child(elements(r1)[0], "token", NS.FAST),
+    xml("token", { xmlns: NS.FAST, expiry: "2030-01-01T00:00:00.000Z", token: "x".repeat(96) }),
+  );
+  deepEqual(calls.splice(0), [
+    "issue alice@localhost HT-SHA-256-NONE d4565fa7-4d72-4749-b3d3-740edbf87770 undefined",
+  ]);
+
+  // Token login with a new token requested: the old one is used, the new one replaces it.
+  const r2 = await negotiate(state, {
+    kind: "element",
+    element: authenticate(
+      "HT-SHA-256-NONE",
+      await htMessage("alice", token),
+      xml("fast", { xmlns: NS.FAST }),
+      request,
+    ),
+  }, env);
+  const success = elements(r2)[0];
+  equal(success.name, "success");
+  ok(child(success, "additional-data", NS.SASL2));
+  ok(child(success, "token", NS.FAST));
+  deepEqual(calls.splice(0), [
+    "tokens alice@localhost HT-SHA-256-NONE",
+    "used alice@localhost t1",
+    "issue alice@localhost HT-SHA-256-NONE d4565fa7-4d72-4749-b3d3-740edbf87770 t1",
+  ]);
+
+  // XEP-0484 logout: invalidate the token used, no new one.
+  const r3 = await negotiate(state, {
+    kind: "element",
+    element: authenticate(
+      "HT-SHA-256-NONE",
+      await htMessage("alice", token),
+      xml("fast", { xmlns: NS.FAST, invalidate: "true" }),
+    ),
+  }, env);
+  equal(elements(r3)[0].name, "success");
+  equal(child(elements(r3)[0], "token", NS.FAST), undefined);
+  deepEqual(calls.splice(0), [
+    "tokens alice@localhost HT-SHA-256-NONE",
+    "revoke alice@localhost t1",
+  ]);
+
+  // A wrong token: SASL2 <not-authorized/>.
+  const r4 = await negotiate(state, {
+    kind: "element",
+    element: authenticate("HT-SHA-256-NONE", await htMessage("alice", "y".repeat(96))),
+  }, env);
+  ok(child(elements(r4)[0], "not-authorized", NS.SASL));
+  // No FAST on an unprotected stream.
+  const clear = await negotiate(initialState(CONFIG, TCP), { kind: "open", header: HEADER }, env);
+  equal(
+    child(child(elements(clear)[0], "authentication", NS.SASL2)!, "inline", NS.SASL2)!.children
+      .find((c) => typeof c !== "string" && c.name === "fast"),
+    undefined,
+  );
 });
