@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { client, xml } from "@xmpp/client";
 import { type LtxElement, startServer, withTimeout } from "./_harness.ts";
 import { startWeb } from "../adapters/hono_websocket/_web.ts";
-import type { FullJid } from "../../mod.ts";
+import { type FullJid, xml as px } from "../../mod.ts";
 
 const SASL2 = "urn:xmpp:sasl:2";
 const BIND2 = "urn:xmpp:bind:0";
@@ -176,6 +176,62 @@ Deno.test("Bind 2: a client starts inactive (XEP-0352 <inactive/> inline)", asyn
     const ref = await t.server.router.session(alice.xmpp.jid.toString() as FullJid);
     assert.ok(ref);
     assert.equal(t.server.router.local(ref)?.data.get(CSI), "inactive");
+  } finally {
+    await alice.stop();
+    await t.close();
+  }
+});
+
+Deno.test("Bind 2: a module's inline feature answers in <bound/>; what it sends waits for <success/>", async () => {
+  const TEST = "urn:example:inline";
+  const t = await startServer({
+    modules: [{
+      name: "inline-example",
+      setup(api) {
+        // The seam: a third-party module offers a Bind 2 inline feature.
+        api.bind2Feature(TEST, async (session, request) => {
+          await session.send(
+            px(
+              "message",
+              { xmlns: "jabber:client", from: api.domain, to: session.jid },
+              px("body", null, "early"),
+            ),
+          );
+          return px("done", { xmlns: TEST, got: request.name });
+        });
+      },
+    }],
+  });
+  const alice = await login(`xmpp://127.0.0.1:${t.port}`, "alice", "alice-pw", {
+    setup: (xmpp) => xmpp.bind2.use(TEST, () => xml("go", { xmlns: TEST })),
+  });
+  try {
+    const features = alice.received.find((el) => el.getChild("authentication", SASL2));
+    const vars = features!.getChild("authentication", SASL2)!.getChild("inline", SASL2)!
+      .getChild("bind", BIND2)!.getChild("inline", BIND2)!.getChildren("feature", BIND2)
+      .map((f) => f.attrs.var);
+    assert.ok(vars.includes(TEST));
+    const success = alice.received.findIndex((el) => el.is("success", SASL2));
+    const bound = alice.received[success].getChild("bound", BIND2);
+    assert.equal(bound?.getChild("done", TEST)?.attrs.got, "go");
+    const early = await withTimeout(
+      (async () => {
+        while (!alice.received.some((el) => el.is("message"))) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        return alice.received.findIndex((el) => el.is("message"));
+      })(),
+      "the module's message",
+    );
+    assert.ok(early > success, "the message came after <success/>");
+    // Unloading the module withdraws the inline feature.
+    await t.server.unload("inline-example");
+    const again = await login(`xmpp://127.0.0.1:${t.port}`, "alice", "alice-pw", {
+      resource: "second",
+    });
+    const offer = again.received.find((el) => el.getChild("authentication", SASL2))!;
+    assert.ok(!offer.toString().includes(TEST));
+    await again.stop();
   } finally {
     await alice.stop();
     await t.close();
