@@ -9,6 +9,7 @@
 import type { BareJid } from "../jid/jid.ts";
 import type { TokenCandidate } from "../sasl/hashed_token.ts";
 import type { Storage } from "../storage/storage.ts";
+import type { Credentials } from "../storage/account_store.ts";
 import { fromBase64, toBase64 } from "../util/base64.ts";
 import { NS } from "../xml/ns.ts";
 import type { FastTokenAuthority, IssuedToken } from "../stream/negotiation_types.ts";
@@ -21,6 +22,11 @@ export interface FastTokenOptions {
   readonly maxPerAccount?: number;
   /** The current time; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The account's credentials, whose SCRAM-SHA-256 StoredKey fingerprints a token; default
+   * the account store (a server with an `AuthProvider` passes its own lookup).
+   */
+  readonly credentials?: (jid: BareJid) => Promise<Credentials | undefined>;
 }
 
 /** A token as stored: never the token itself. */
@@ -72,9 +78,10 @@ export function fastTokens(
   const max = options.maxPerAccount ?? 32;
   const now = options.now ?? Date.now;
   const docs = storage.documents;
+  const credentials = options.credentials ?? ((jid) => storage.accounts.getCredentials(jid));
 
   async function fingerprint(jid: BareJid): Promise<string> {
-    return (await storage.accounts.getCredentials(jid))?.sha256.storedKey ?? "";
+    return (await credentials(jid))?.sha256.storedKey ?? "";
   }
 
   function change(jid: BareJid, fn: (tokens: StoredToken[]) => StoredToken[]): Promise<unknown> {

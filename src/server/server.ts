@@ -211,7 +211,10 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
   });
   const hub: SessionHub = new SessionHub({ node, directory, router, hooks, logger });
   const fast = resolved.sasl2 && resolved.fast.enabled
-    ? fastTokens(storage, { lifetimeMs: resolved.fast.tokenLifetimeMs })
+    ? fastTokens(storage, {
+      lifetimeMs: resolved.fast.tokenLifetimeMs,
+      credentials: (jid) => ids.getCredentials(jid),
+    })
     : undefined;
   // Everything stored for the account, then every module's own data of it.
   const removeUser = async (jid: BareJid) => {
