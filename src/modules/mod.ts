@@ -22,11 +22,12 @@ import { subscriptions } from "./subscriptions.ts";
 import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
+import { mam } from "./mam.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
-export { carbons, clientState, streamManagement };
+export { carbons, clientState, mam, streamManagement };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -97,5 +98,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     }),
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
+    mam(),
   ];
 }
