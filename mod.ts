@@ -144,7 +144,7 @@ export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
 export { carbons, clientState, mam, streamManagement } from "./src/modules/mod.ts";
-export { archiveId, archiveQueried } from "./src/modules/mam.ts";
+export { archiveId, sentFromArchive } from "./src/modules/mam.ts";
 export type { MamDefault, MamOptions } from "./src/modules/mam.ts";
 export {
   enableStreamManagement,

@@ -9,9 +9,9 @@
  *   sender's or recipient's `by` is stripped first (XEP-0359 §5). The write is not awaited on
  *   the path of the message; a query waits for its owner's writes in flight.
  * - Offline messages are archived like any other (with the id the offline copy carries, so
- *   clients that sync from the archive recognise it); a session that queried the archive
- *   before its initial presence is not sent the offline messages it can find there (§7.1.1,
- *   see {@linkcode archiveQueried}).
+ *   clients that sync from the archive recognise it); a session that got some of them from
+ *   the archive before its initial presence is not sent those again (§7.1.1, see
+ *   {@linkcode sentFromArchive}).
  * - Queries (§4): the form's `with`, `start`, `end`, `before-id`, `after-id`, `ids`, RSM
  *   `<max/>`, `<after/>`, `<before/>` in both directions, `<flip-page/>`, `<fin complete/>`
  *   with `<first index/>`, `<last/>` and `<count/>`; an id that is not in the archive is
@@ -49,25 +49,37 @@ export interface MamOptions {
   readonly prefsCacheSize?: number;
 }
 
-/** Set on a session once it queried its archive. */
-const QUERIED = `${NS.MAM}#queried`;
+/** A session's record of the archive ids its queries sent it (a set, bounded). */
+const SENT = `${NS.MAM}#sent`;
+/** The most ids one session remembers (a client that pages further gets the rest twice). */
+const MAX_SENT = 10_000;
+
+function noteSent(session: Session, ids: readonly string[]): void {
+  let sent = session.data.get(SENT) as Set<string> | undefined;
+  if (!sent) session.data.set(SENT, sent = new Set());
+  for (const id of ids) {
+    if (sent.size >= MAX_SENT) return;
+    sent.add(id);
+  }
+}
 
 /**
- * Whether a session queried its archive (XEP-0313 §4). XEP-0313 §7.1.1 lets a server skip the
- * offline messages such a client found in the archive: the offline module skips those that
- * carry the account's stanza-id.
+ * Whether a session's archive queries sent it the message with this archive id. XEP-0313
+ * §7.1.1 lets a server keep from a client the offline messages it already got from the
+ * archive: the offline module skips those (the offline copy carries the archive id).
  *
  * @param session The session.
- * @returns `true` once it sent a query.
+ * @param id An archive id of the session's account.
+ * @returns `true` when a query result carried it.
  * @example
  * ```ts
- * import { archiveQueried } from "./mam.ts";
+ * import { sentFromArchive } from "./mam.ts";
  * import type { Session } from "../base/session.ts";
- * if (archiveQueried({ data: new Map() } as unknown as Session)) throw new Error();
+ * if (sentFromArchive({ data: new Map() } as unknown as Session, "x1")) throw new Error();
  * ```
  */
-export function archiveQueried(session: Session): boolean {
-  return session.data.get(QUERIED) === true;
+export function sentFromArchive(session: Session, id: string): boolean {
+  return (session.data.get(SENT) as Set<string> | undefined)?.has(id) === true;
 }
 
 /**
@@ -169,7 +181,7 @@ async function query(
     }
   }
   const page = await api.storage.archive.query(owner, request.query);
-  session.data.set(QUERIED, true);
+  noteSent(session, page.messages.map((m) => m.id));
   const results = page.messages.map((m) => resultMessage(api, session, request.queryId, m));
   // XEP-0313 §4.3.4: a flipped page is sent newest first; its <set/> is unchanged.
   if (request.flip) results.reverse();
