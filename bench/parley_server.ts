@@ -11,6 +11,8 @@
  * # Message archive (on by default) on PGlite or PostgreSQL instead of memory:
  * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite
  * DATABASE_URL=postgres://… deno run -A bench/parley_server.ts --users 40 --storage postgres
+ * # The same without archiving, as a baseline:
+ * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite --no-archive
  * ```
  *
  * @module
@@ -111,6 +113,8 @@ if (import.meta.main) {
       "roster-users": { type: "string" },
       contacts: { type: "string" },
       storage: { type: "string", default: "memory" },
+      // Without the message archive module, for a baseline.
+      "no-archive": { type: "boolean", default: false },
     },
   });
   const { storage, cleanup } = await openStorage(values.storage);
@@ -126,6 +130,7 @@ if (import.meta.main) {
     seed,
     storage,
   );
+  if (values["no-archive"]) await server.unload("mam");
   console.log(`listening ${port}`);
   const stop = async () => {
     await server.close();
