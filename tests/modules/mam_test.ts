@@ -410,3 +410,27 @@ Deno.test("mam: offline messages carry their archive id; what a client synced fi
     await t.close();
   }
 });
+
+Deno.test("mam: without offline storage an archived message is not bounced; removal forgets prefs", async () => {
+  const t = await testServer({ users: ["a@localhost", "b@localhost"] });
+  try {
+    await t.server.unload("offline");
+    const a = await t.connect("a@localhost/r");
+    await a.send(chat("b@localhost", "kept", "k1"));
+    // No error comes back: the message is in Bob's archive (XEP-0160 is not loaded).
+    await a.iq(
+      xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })),
+    );
+    assert.equal(a.peer.elements.some((el) => el.attrs.type === "error"), false);
+    const b = await t.connect("b@localhost/r");
+    assert.equal((await mamQuery(b)).count, "1");
+    await b.iq(xml("iq", { type: "set" }, xml("prefs", { xmlns: MAM, default: "never" })));
+    assert.ok(await t.server.storage.documents.get(`${MAM}#prefs`, "b@localhost"));
+    await b.close();
+    assert.equal(await t.server.removeUser("b@localhost" as BareJid), true);
+    assert.equal(await t.server.storage.documents.get(`${MAM}#prefs`, "b@localhost"), undefined);
+    assert.deepEqual(await t.server.storage.archive.metadata("b@localhost" as BareJid), {});
+  } finally {
+    await t.close();
+  }
+});
