@@ -5,6 +5,7 @@
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
 import type { BuiltinLimits } from "../modules/mod.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
@@ -115,6 +116,12 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * XEP-0363 HTTP file upload on `upload.<domain>`: the public URL and secret the HTTP side
+   * (`mountUpload`) shares, and the limits. The standalone server fills in the URL (its HTTP
+   * port, path `/upload`) and a secret kept in the data directory.
+   */
+  readonly upload?: HttpUploadOptions;
 }
 
 /** XEP-0077 in-band registration settings. */
