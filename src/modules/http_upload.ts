@@ -17,8 +17,11 @@ import { signUploadToken, uploadFilenameProblem } from "./upload_token.ts";
 
 /** Options of {@linkcode httpUpload}. */
 export interface HttpUploadOptions {
-  /** The public URL files are PUT to and fetched from, e.g. `http://localhost:5280/upload`. */
-  readonly url: string;
+  /**
+   * The public URL files are PUT to and fetched from, e.g. `http://localhost:5280/upload`; or a
+   * function returning it, read at each slot (for a port known only once listening).
+   */
+  readonly url: string | (() => string);
   /** The per-deployment secret tokens are signed with (16 characters or more). */
   readonly secret: string;
   /** The service's label below the domain; default "upload" (`upload.<domain>`). */
@@ -54,14 +57,22 @@ interface Usage {
 
 type Settings = Required<HttpUploadOptions>;
 
-function settings(options: HttpUploadOptions): Settings {
-  if (typeof options.url !== "string" || !/^https?:\/\/[^/]/.test(options.url)) {
-    throw new TypeError(`Cannot use upload url "${options.url}": expected an http(s) URL`);
+function baseUrl(url: string): string {
+  if (typeof url !== "string" || !/^https?:\/\/[^/]/.test(url)) {
+    throw new TypeError(`Cannot use upload url "${url}": expected an http(s) URL`);
   }
-  if (typeof options.secret !== "string" || options.secret.length < 16) {
+  return url.replace(/\/+$/, "");
+}
+
+function settings(options: HttpUploadOptions): Settings {
+  if (typeof options.url !== "function") baseUrl(options.url);
+  if (typeof options.secret !== "string") {
+    throw new TypeError(`Cannot use the upload secret: expected a string`);
+  }
+  if (options.secret.length < 16) {
     throw new RangeError("Cannot use the upload secret: it must have 16 characters or more");
   }
-  const s = { ...HTTP_UPLOAD_DEFAULTS, ...options, url: options.url.replace(/\/+$/, "") };
+  const s = { ...HTTP_UPLOAD_DEFAULTS, ...options };
   for (const key of ["maxFileSize", "quotaBytes", "expiryDays", "slotTtlSeconds"] as const) {
     if (!Number.isSafeInteger(s[key]) || s[key] < 1) {
       throw new RangeError(`Cannot use upload ${key} ${s[key]}: expected a positive integer`);
@@ -144,7 +155,8 @@ class SlotIssuer {
       contentType: req.contentType,
       expires,
     });
-    const url = `${this.#s.url}/${id}/${encodeURIComponent(req.filename)}`;
+    const base = baseUrl(typeof this.#s.url === "function" ? this.#s.url() : this.#s.url);
+    const url = `${base}/${id}/${encodeURIComponent(req.filename)}`;
     return xml(
       "slot",
       { xmlns: NS.HTTP_UPLOAD },

@@ -118,10 +118,12 @@ export interface ServerConfig {
   readonly databaseUrl?: string;
   /**
    * XEP-0363 HTTP file upload on `upload.<domain>`: the public URL and secret the HTTP side
-   * (`mountUpload`) shares, and the limits. The standalone server fills in the URL (its HTTP
-   * port, path `/upload`) and a secret kept in the data directory.
+   * (`mountUpload`) shares, and the limits; off when absent or `false`. An embedded server
+   * needs `url` and `secret` (else `TypeError`); the standalone server serves uploads unless
+   * `false`, filling in the URL (`http://<domain>:<http port>/upload`) and a secret kept in
+   * the data directory (`upload.secret`).
    */
-  readonly upload?: HttpUploadOptions;
+  readonly upload?: Partial<HttpUploadOptions> | false;
 }
 
 /** XEP-0077 in-band registration settings. */
