@@ -31,6 +31,7 @@ async function uploadServer() {
   return {
     alice,
     data,
+    port: t.port,
     skew: (ms: number) => skewMs = ms,
     async close() {
       await alice.stop();
@@ -161,6 +162,42 @@ Deno.test({
       s.skew(0);
       assert.equal(await putWith(small.headers, "12345"), 201);
       assert.equal(await (await fetch(small.get)).text(), "12345");
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+const PYTHON = "/usr/bin/python3"; // Debian's python, which has slixmpp; not pyenv's
+const SLIXMPP = new URL("./_slixmpp_upload.py", import.meta.url).pathname;
+
+Deno.test({
+  name: "slixmpp's XEP-0363 plugin finds the service, reads max-file-size and uploads",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const s = await uploadServer();
+    try {
+      const child = new Deno.Command(PYTHON, {
+        args: [SLIXMPP, String(s.port), "bob@localhost", "bob-pw", "3000"],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const { code, stdout, stderr } = await child.output().finally(() => clearTimeout(timer));
+      const lines = new TextDecoder().decode(stdout).trim().split("\n");
+      assert.equal(code, 0, [...lines, new TextDecoder().decode(stderr).slice(-2000)].join("\n"));
+      assert.equal(lines[0], "session_start");
+      // The limit came from the XEP-0128 form of the service's disco#info.
+      assert.equal(lines[1], "max_file_size 4096");
+      const url = lines[2].replace(/^uploaded /, "");
+      // Refused by the plugin itself, from the advertised limit.
+      assert.equal(lines[3], "too_big");
+      const got = await fetch(url);
+      assert.equal(got.status, 200);
+      assert.equal(got.headers.get("Content-Type"), "text/plain");
+      const bytes = new Uint8Array(await got.arrayBuffer());
+      assert.deepEqual(bytes, Uint8Array.from({ length: 3000 }, (_, i) => i % 251));
     } finally {
       await s.close();
     }
