@@ -141,12 +141,11 @@ async function upload(): Promise<void> {
     );
     const img = page.locator(`img[src="${getUrl}"]`).first();
     await img.waitFor();
+    // Loaded and decoded: the browser knows its width (a string: this file has no DOM types).
     await page.waitForFunction(
-      (src) => {
-        const el = document.querySelector(`img[src="${src}"]`) as HTMLImageElement | null;
-        return el !== null && el.complete && el.naturalWidth === 2;
-      },
-      getUrl,
+      `[...document.querySelectorAll("img")].some((el) => el.src === ${
+        JSON.stringify(getUrl)
+      } && el.complete && el.naturalWidth === 2)`,
     );
     await shot("2-shown.png");
   } catch (e) {
