@@ -165,6 +165,21 @@ class SlotIssuer {
     );
   }
 
+  /** When enough of the oldest slots leave the window for `size` more bytes (and a slot). */
+  #retryAt(slots: Usage["slots"], size: number, since: number): string {
+    let used = slots.reduce((n, x) => n + x.size, 0);
+    let count = slots.length;
+    let at = since;
+    for (const slot of [...slots].sort((a, b) => a.at - b.at)) {
+      if (used + size <= this.#s.quotaBytes && count < MAX_SLOTS_PER_WINDOW) break;
+      used -= slot.size;
+      count--;
+      at = slot.at;
+    }
+    const stamp = new Date(at + this.#s.expiryDays * DAY_MS);
+    return stamp.toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
   /**
    * Counts a slot against the account's quota: slots handed out within `expiryDays`, used or
    * not (a slot's file may still arrive), atomically per account.
@@ -182,6 +197,8 @@ class SlotIssuer {
           "resource-constraint",
           "wait",
           `Upload quota of ${this.#s.quotaBytes} bytes in ${this.#s.expiryDays} days reached`,
+          // XEP-0363 §5: when the request would fit again.
+          xml("retry", { xmlns: NS.HTTP_UPLOAD, stamp: this.#retryAt(slots, size, since) }),
         );
         return current;
       }

@@ -120,13 +120,23 @@ Deno.test("httpUpload() refuses bad filenames, sizes and types with bad-request"
 Deno.test("httpUpload() enforces the per-account quota with resource-constraint", async () => {
   const { t, alice } = await setup({ maxFileSize: 600, quotaBytes: 1000 });
   try {
-    await alice.iq(request({ filename: "a.bin", size: "600" }, "q1"));
-    const e = await errorOf(alice, request({ filename: "b.bin", size: "401" }, "q2"));
+    // Earlier slots (the record the module keeps): one 8 days old, out of the 7-day window.
+    const day = 86_400_000;
+    const first = Math.floor(Date.now() / 1000) * 1000 - 6 * day;
+    await t.server.storage.documents.put("http-upload:usage", "alice@localhost", {
+      slots: [{ size: 600, at: Date.now() - 8 * day }, { size: 600, at: first }],
+    });
+    await alice.iq(request({ filename: "b.bin", size: "300" }, "q2"));
+    const e = await errorOf(alice, request({ filename: "c.bin", size: "101" }, "q3"));
     assert.deepEqual([e.condition, e.type], ["resource-constraint", "wait"]);
-    await alice.iq(request({ filename: "c.bin", size: "400" }, "q3"));
+    // XEP-0363 §5: <retry/> says when the 6-day-old slot leaves the window.
+    const retry = e.rest.find((x) => x.name === "retry")!;
+    assert.equal(retry.xmlns, NS.HTTP_UPLOAD);
+    assert.equal(retry.attrs.stamp, new Date(first + 7 * day).toISOString().replace(".000", ""));
+    await alice.iq(request({ filename: "d.bin", size: "100" }, "q4"));
     // The quota is per account: Bob's is untouched.
     const bob = await t.connect("bob@localhost/desk");
-    await bob.iq(request({ filename: "d.bin", size: "600" }, "q4"));
+    await bob.iq(request({ filename: "f.bin", size: "600" }, "q6"));
   } finally {
     await t.close();
   }
@@ -161,6 +171,15 @@ Deno.test("httpUpload() is discoverable: domain items, identity store/file, max-
   } finally {
     await t.close();
   }
+});
+
+Deno.test("createServer() refuses an upload config without url or secret", async () => {
+  const { createServer } = await import("../../mod.ts");
+  await assert.rejects(createServer({ upload: { secret: SECRET } }), TypeError);
+  await assert.rejects(createServer({ upload: { url: URL_BASE } }), TypeError);
+  await assert.rejects(createServer({ upload: { url: URL_BASE, secret: "short" } }), RangeError);
+  const off = await createServer({ upload: false });
+  await off.close();
 });
 
 Deno.test("httpUpload() rejects a short secret and a URL that is not http(s)", () => {
