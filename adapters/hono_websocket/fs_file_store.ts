@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { FileStore, StoredFile } from "../../src/storage/file_store.ts";
+import type { ByteRange, FileStore, StoredFile } from "../../src/storage/file_store.ts";
 
 interface Meta {
   readonly contentType: string;
@@ -89,14 +89,15 @@ export function fsFileStore(root: string): FileStore {
         await Deno.remove(part).catch(() => {});
       }
     },
-    async get(key) {
+    async head(key) {
+      const [slot] = split(key);
+      const meta = await readMeta(join(root, `${slot}.json`));
+      return meta && { ...meta, created: new Date(meta.created) };
+    },
+    async get(key, range) {
       const [slot, name] = split(key);
-      let meta: Meta;
-      try {
-        meta = JSON.parse(await Deno.readTextFile(join(root, `${slot}.json`)));
-      } catch {
-        return undefined;
-      }
+      const meta = await readMeta(join(root, `${slot}.json`));
+      if (!meta) return undefined;
       let file: Deno.FsFile;
       try {
         file = await Deno.open(join(root, slot, name), { read: true });
@@ -107,7 +108,7 @@ export function fsFileStore(root: string): FileStore {
         contentType: meta.contentType,
         size: meta.size,
         created: new Date(meta.created),
-        body: file.readable,
+        body: range ? await slice(file, range) : file.readable,
       };
       return stored;
     },
@@ -123,7 +124,7 @@ export function fsFileStore(root: string): FileStore {
       for (const entry of entries) {
         const path = join(root, entry.name);
         if (entry.name.endsWith(".json")) {
-          const meta: Meta | undefined = await Deno.readTextFile(path).then(JSON.parse, () => {});
+          const meta = await readMeta(path);
           if (!meta || meta.created >= cutoff.getTime()) continue;
           // The metadata goes first: once it is gone, the file is no longer served.
           await Deno.remove(path);
@@ -139,6 +140,30 @@ export function fsFileStore(root: string): FileStore {
       return n;
     },
   };
+}
+
+function readMeta(path: string): Promise<Meta | undefined> {
+  return Deno.readTextFile(path).then((text) => JSON.parse(text) as Meta, () => undefined);
+}
+
+/** Bytes `start` to `end` of an open file, as a stream that closes the file. */
+async function slice(file: Deno.FsFile, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
+  await file.seek(range.start, Deno.SeekMode.Start);
+  let left = range.end - range.start + 1;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      const buf = new Uint8Array(Math.min(65_536, left));
+      const n = left > 0 ? await file.read(buf) : null;
+      if (n === null) {
+        file.close();
+        ctl.close();
+        return;
+      }
+      left -= n;
+      ctl.enqueue(buf.subarray(0, n));
+    },
+    cancel: () => file.close(),
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context, Hono } from "hono";
-import type { FileStore } from "../../src/storage/file_store.ts";
+import type { ByteRange, FileStore } from "../../src/storage/file_store.ts";
 import { uploadFilenameProblem, verifyUploadToken } from "../../src/modules/upload_token.ts";
 
 /** Options of {@linkcode mountUpload}. */
@@ -29,7 +29,8 @@ const SLOT = /^[A-Za-z0-9_-]{8,128}$/;
 const CORS = {
   "Access-Control-Allow-Origin": "*",
   "Access-Control-Allow-Methods": "GET, HEAD, PUT, OPTIONS",
-  "Access-Control-Allow-Headers": "Authorization, Content-Type",
+  "Access-Control-Allow-Headers": "Authorization, Content-Type, Range",
+  "Access-Control-Expose-Headers": "Content-Length, Content-Range, Content-Disposition",
   "Access-Control-Max-Age": "86400",
 } as const;
 
@@ -94,15 +95,43 @@ function disposition(contentType: string, filename: string): string {
     `filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
 
+/**
+ * RFC 9110 §14.1.2: one range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; `undefined` for the
+ * whole file (no header, several ranges, another unit); `"unsatisfiable"` past the end.
+ */
+export function byteRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | "unsatisfiable" | undefined {
+  const m = header && /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return undefined;
+  if (m[1] === "") {
+    const n = Number(m[2]);
+    return n === 0 || size === 0
+      ? "unsatisfiable"
+      : { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size) return "unsatisfiable";
+  return start <= end ? { start, end } : undefined;
+}
+
 async function get(c: Context, o: UploadHandlerOptions): Promise<Response> {
   const key = slotKey(c);
   if (key instanceof Response) return key;
-  const file = await o.store.get(key);
+  const file = await o.store.head(key);
   if (!file) return fail(404, "No such upload");
-  const headers = {
+  // Video players (Safari's, AVPlayer) ask for ranges and play nothing without them.
+  const range = byteRange(c.req.header("Range"), file.size);
+  if (range === "unsatisfiable") {
+    return fail(416, "Cannot serve the range", { "Content-Range": `bytes */${file.size}` });
+  }
+  const headers: Record<string, string> = {
     ...CORS,
     "Content-Type": file.contentType,
-    "Content-Length": String(file.size),
+    "Content-Length": String(range ? range.end - range.start + 1 : file.size),
+    "Accept-Ranges": "bytes",
     "Content-Disposition": disposition(file.contentType, key.slice(key.indexOf("/") + 1)),
     "X-Content-Type-Options": "nosniff",
     // The files share an origin with the XMPP endpoints: nothing in them may run there.
@@ -110,11 +139,12 @@ async function get(c: Context, o: UploadHandlerOptions): Promise<Response> {
     "Cache-Control": "public, max-age=86400, immutable",
     "Last-Modified": file.created.toUTCString(),
   };
-  if (c.req.method === "HEAD") {
-    await file.body.cancel();
-    return new Response(null, { status: 200, headers });
-  }
-  return new Response(file.body, { status: 200, headers });
+  if (range) headers["Content-Range"] = `bytes ${range.start}-${range.end}/${file.size}`;
+  const status = range ? 206 : 200;
+  if (c.req.method === "HEAD") return new Response(null, { status, headers });
+  const opened = await o.store.get(key, range);
+  if (!opened) return fail(404, "No such upload");
+  return new Response(opened.body, { status, headers });
 }
 
 /**

@@ -22,6 +22,14 @@ export interface StoredFile extends StoredFileInfo {
   readonly body: ReadableStream<Uint8Array>;
 }
 
+/** Bytes `start` to `end` of a file, both included (RFC 9110 §14.1.2). */
+export interface ByteRange {
+  /** The first byte. */
+  readonly start: number;
+  /** The last byte. */
+  readonly end: number;
+}
+
 /** Stores uploaded files by key (`<slot id>/<filename>`, a filename checked already). */
 export interface FileStore {
   /**
@@ -36,8 +44,13 @@ export interface FileStore {
     body: ReadableStream<Uint8Array>,
     info: { readonly contentType: string; readonly size: number; readonly created: Date },
   ): Promise<"stored" | "exists">;
-  /** The file, or `undefined`. */
-  get(key: string): Promise<StoredFile | undefined>;
+  /** What is known of the file, or `undefined` (nothing is opened). */
+  head(key: string): Promise<StoredFileInfo | undefined>;
+  /**
+   * The file, or `undefined`; with `range`, `body` holds only bytes `start` to `end`
+   * (inclusive, within the file) while `size` stays the file's size.
+   */
+  get(key: string, range?: ByteRange): Promise<StoredFile | undefined>;
   /** Removes files stored before `cutoff`. @returns How many. */
   deleteOlderThan(cutoff: Date): Promise<number>;
 }

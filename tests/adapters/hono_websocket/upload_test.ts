@@ -122,7 +122,10 @@ Deno.test("mountUpload() answers a CORS preflight", async () => {
     assert.equal(res.status, 204);
     assert.equal(res.headers.get("Access-Control-Allow-Origin"), "*");
     assert.equal(res.headers.get("Access-Control-Allow-Methods"), "GET, HEAD, PUT, OPTIONS");
-    assert.equal(res.headers.get("Access-Control-Allow-Headers"), "Authorization, Content-Type");
+    assert.equal(
+      res.headers.get("Access-Control-Allow-Headers"),
+      "Authorization, Content-Type, Range",
+    );
   } finally {
     await t.close();
   }
@@ -236,6 +239,52 @@ Deno.test("uploadExpiry() deletes files older than expiryDays", async () => {
     } finally {
       expiry.stop();
     }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("mountUpload() serves byte ranges and HEAD", async () => {
+  const t = await setup();
+  try {
+    const body = new TextEncoder().encode("0123456789");
+    const put = await t.fetch(`/upload/${SLOT}/clip.mp4`, {
+      method: "PUT",
+      headers: {
+        Authorization: await token("clip.mp4", 10, "video/mp4"),
+        "Content-Type": "video/mp4",
+        "Content-Length": "10",
+      },
+      body,
+    });
+    assert.equal(put.status, 201);
+    const get = (range?: string, method = "GET") =>
+      t.fetch(`/upload/${SLOT}/clip.mp4`, { method, headers: range ? { Range: range } : {} });
+    const cases: [string, number, string | null, string][] = [
+      ["bytes=2-5", 206, "bytes 2-5/10", "2345"],
+      ["bytes=7-", 206, "bytes 7-9/10", "789"],
+      ["bytes=-3", 206, "bytes 7-9/10", "789"],
+      ["bytes=8-100", 206, "bytes 8-9/10", "89"],
+      ["bytes=0-1,4-5", 200, null, "0123456789"], // several ranges: the whole file
+      ["items=0-1", 200, null, "0123456789"],
+    ];
+    for (const [range, status, contentRange, text] of cases) {
+      const res = await get(range);
+      assert.equal(res.status, status, range);
+      assert.equal(res.headers.get("Content-Range"), contentRange, range);
+      assert.equal(res.headers.get("Content-Length"), String(text.length), range);
+      assert.equal(await res.text(), text, range);
+    }
+    const beyond = await get("bytes=10-");
+    assert.equal(beyond.status, 416);
+    assert.equal(beyond.headers.get("Content-Range"), "bytes */10");
+    await beyond.body?.cancel();
+    const head = await get(undefined, "HEAD");
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("Content-Length"), "10");
+    assert.equal(head.headers.get("Accept-Ranges"), "bytes");
+    assert.match(head.headers.get("Content-Disposition")!, /^inline;/);
+    assert.equal(head.body, null);
   } finally {
     await t.close();
   }
