@@ -99,7 +99,7 @@ function disposition(contentType: string, filename: string): string {
  * RFC 9110 §14.1.2: one range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; `undefined` for the
  * whole file (no header, several ranges, another unit); `"unsatisfiable"` past the end.
  */
-export function byteRange(
+function byteRange(
   header: string | undefined,
   size: number,
 ): ByteRange | "unsatisfiable" | undefined {
