@@ -165,4 +165,4 @@ export {
   verifyUploadToken,
 } from "./src/modules/upload_token.ts";
 export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
-export type { FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";
+export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";

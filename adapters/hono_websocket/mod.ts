@@ -37,5 +37,10 @@ export { httpTransport } from "./transport.ts";
 export { mountUpload, uploadExpiry } from "./upload.ts";
 export type { UploadExpiry, UploadHandlerOptions } from "./upload.ts";
 export { fsFileStore } from "./fs_file_store.ts";
-export type { FileStore, StoredFile, StoredFileInfo } from "../../src/storage/file_store.ts";
+export type {
+  ByteRange,
+  FileStore,
+  StoredFile,
+  StoredFileInfo,
+} from "../../src/storage/file_store.ts";
 export type { HttpTransportOptions } from "./transport.ts";
