@@ -55,6 +55,8 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // XEP-0363 HTTP file upload (#12 item 6).
+  HTTP_UPLOAD: "urn:xmpp:http:upload:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
