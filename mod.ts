@@ -159,3 +159,13 @@ export type {
 export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
 export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
 export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";
+export { HTTP_UPLOAD_DEFAULTS, httpUpload } from "./src/modules/http_upload.ts";
+export type { HttpUploadOptions } from "./src/modules/http_upload.ts";
+export {
+  MAX_UPLOAD_FILENAME_BYTES,
+  signUploadToken,
+  uploadFilenameProblem,
+  verifyUploadToken,
+} from "./src/modules/upload_token.ts";
+export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
+export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";

@@ -23,11 +23,13 @@ import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
 import { mam } from "./mam.ts";
+import { httpUpload, type HttpUploadOptions } from "./http_upload.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, mam, streamManagement };
+export { httpUpload };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -61,6 +63,8 @@ export interface BuiltinModuleOptions {
   readonly limits?: BuiltinLimits;
   /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
   readonly scramIterations?: number;
+  /** XEP-0363 HTTP file upload on `upload.<domain>`; not loaded without it. */
+  readonly upload?: HttpUploadOptions;
 }
 
 /**
@@ -99,5 +103,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
     mam(),
+    ...options.upload ? [httpUpload(options.upload)] : [],
   ];
 }

@@ -14,6 +14,7 @@ import { type BareJid, parseJid } from "../jid/jid.ts";
 import type { XmppModule } from "../module/module_api.ts";
 import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { DomainTable } from "../router/domains.ts";
 import { LocalRouter, type Router } from "../router/router.ts";
 import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
@@ -103,7 +104,12 @@ async function loadModules(
   resolved: ResolvedConfig,
 ): Promise<void> {
   if (resolved.builtinModules) {
-    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    const options = {
+      limits: resolved.limits,
+      scramIterations: resolved.scramIterations,
+      // httpUpload() checks that url and secret are there (TypeError otherwise).
+      upload: config.upload ? config.upload as HttpUploadOptions : undefined,
+    };
     for (const m of builtinModules(options)) await modules.load(m);
   }
   for (const m of config.modules ?? []) await modules.load(m);

@@ -60,6 +60,8 @@ export const NS = {
   RSM: "http://jabber.org/protocol/rsm",
   XDATA_VALIDATE: "http://jabber.org/protocol/xdata-validate",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // XEP-0363 HTTP file upload (#12 item 6).
+  HTTP_UPLOAD: "urn:xmpp:http:upload:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
