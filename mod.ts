@@ -156,3 +156,8 @@ export type {
 export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
 export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
 export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";
+export { push, pushRelay } from "./src/modules/mod.ts";
+export type { PushConfig } from "./src/modules/mod.ts";
+export { PUSH_DOCUMENTS } from "./src/modules/push.ts";
+export type { PushOptions, PushRegistration } from "./src/modules/push.ts";
+export type { PushRelayOptions, PushRelaySummary } from "./src/modules/push_relay.ts";

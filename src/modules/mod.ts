@@ -22,11 +22,20 @@ import { subscriptions } from "./subscriptions.ts";
 import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
+import { push, type PushOptions } from "./push.ts";
+import { pushRelay, type PushRelayOptions } from "./push_relay.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, streamManagement };
+export { push, pushRelay };
+
+/** Push notification settings (XEP-0357): what the summary holds, and the first-party relay. */
+export interface PushConfig extends PushOptions {
+  /** The relay component (off unless set): where it POSTs summaries. */
+  readonly relay?: Omit<PushRelayOptions, "fetch">;
+}
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -60,6 +69,8 @@ export interface BuiltinModuleOptions {
   readonly limits?: BuiltinLimits;
   /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
   readonly scramIterations?: number;
+  /** XEP-0357 push notifications, and the relay. */
+  readonly push?: PushConfig;
 }
 
 /**
@@ -97,5 +108,7 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     }),
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
+    push(options.push),
+    ...(options.push?.relay ? [pushRelay(options.push.relay)] : []),
   ];
 }

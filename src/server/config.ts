@@ -4,7 +4,7 @@
  * @module
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
-import type { BuiltinLimits } from "../modules/mod.ts";
+import type { BuiltinLimits, PushConfig } from "../modules/mod.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
@@ -115,6 +115,11 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * XEP-0357 push notifications: `includeBody` (default off), per-account limits, and `relay`,
+   * the first-party app server on `push.<domain>` that POSTs summaries to an HTTPS endpoint.
+   */
+  readonly push?: PushConfig;
 }
 
 /** XEP-0077 in-band registration settings. */

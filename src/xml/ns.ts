@@ -55,6 +55,15 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
+  // XEP-0398.
+  PUSH: "urn:xmpp:push:0",
+  PUSH_SUMMARY: "urn:xmpp:push:summary",
+  LAST: "jabber:iq:last",
+  SERVER_INFO: "http://jabber.org/network/serverinfo",
+  EXTDISCO: "urn:xmpp:extdisco:2",
+  VCARD_UPDATE: "vcard-temp:x:update",
+  AVATAR_METADATA: "urn:xmpp:avatar:metadata",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
