@@ -126,7 +126,6 @@ function owner(ev: IqEvent): { account: BareJid; session: Session } {
 
 /** The notification iq (XEP-0357 §7). */
 function notification(
-  api: ModuleApi,
   account: BareJid,
   reg: PushRegistration,
   summary: readonly FormField[],
@@ -202,7 +201,7 @@ export function push(options: PushOptions = {}): XmppModule {
       const id = `push-${api.randomId()}`;
       const timer = setTimeout(() => pending.delete(id), timeoutMs);
       setBounded(pending, id, { account, reg, timer }, MAX_PENDING);
-      await api.router.route(notification(api, account, reg, summary, id));
+      await api.router.route(notification(account, reg, summary, id));
     }
   }
 
