@@ -24,12 +24,16 @@ import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
 import { push, type PushOptions } from "./push.ts";
 import { pushRelay, type PushRelayOptions } from "./push_relay.ts";
+import { lastActivity } from "./last_activity.ts";
+import { contactAddresses, type ContactInfo } from "./contact_addresses.ts";
+import { type ExternalService, externalServices } from "./external_services.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, streamManagement };
 export { push, pushRelay };
+export { contactAddresses, externalServices, lastActivity };
 
 /** Push notification settings (XEP-0357): what the summary holds, and the first-party relay. */
 export interface PushConfig extends PushOptions {
@@ -71,6 +75,10 @@ export interface BuiltinModuleOptions {
   readonly scramIterations?: number;
   /** XEP-0357 push notifications, and the relay. */
   readonly push?: PushConfig;
+  /** XEP-0157 contact addresses shown in the server's disco#info. */
+  readonly contactInfo?: ContactInfo;
+  /** XEP-0215 external services (STUN, TURN) offered to local accounts. */
+  readonly externalServices?: readonly ExternalService[];
 }
 
 /**
@@ -110,5 +118,8 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     clientState({ maxHeld: limits.maxHeldStanzas }),
     push(options.push),
     ...(options.push?.relay ? [pushRelay(options.push.relay)] : []),
+    lastActivity(),
+    contactAddresses(options.contactInfo ?? {}),
+    externalServices(options.externalServices ?? []),
   ];
 }

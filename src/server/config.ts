@@ -5,6 +5,8 @@
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
 import type { BuiltinLimits, PushConfig } from "../modules/mod.ts";
+import type { ContactInfo } from "../modules/contact_addresses.ts";
+import type { ExternalService } from "../modules/external_services.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
@@ -120,6 +122,16 @@ export interface ServerConfig {
    * the first-party app server on `push.<domain>` that POSTs summaries to an HTTPS endpoint.
    */
   readonly push?: PushConfig;
+  /**
+   * XEP-0157 contact addresses in the server's disco#info, by kind: `abuse`, `admin`,
+   * `feedback`, `sales`, `security`, `status`, `support`, each a list of URIs.
+   */
+  readonly contactInfo?: ContactInfo;
+  /**
+   * XEP-0215 external services (STUN/TURN) for local accounts; a TURN service with a `secret`
+   * gets time-limited credentials (TURN REST API).
+   */
+  readonly externalServices?: readonly ExternalService[];
 }
 
 /** XEP-0077 in-band registration settings. */

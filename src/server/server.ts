@@ -107,6 +107,8 @@ async function loadModules(
       limits: resolved.limits,
       scramIterations: resolved.scramIterations,
       push: config.push,
+      contactInfo: config.contactInfo,
+      externalServices: config.externalServices,
     };
     for (const m of builtinModules(options)) await modules.load(m);
   }
