@@ -161,7 +161,12 @@ export type { PushConfig } from "./src/modules/mod.ts";
 export { PUSH_DOCUMENTS } from "./src/modules/push.ts";
 export type { PushOptions, PushRegistration } from "./src/modules/push.ts";
 export type { PushRelayOptions, PushRelaySummary } from "./src/modules/push_relay.ts";
-export { contactAddresses, externalServices, lastActivity } from "./src/modules/mod.ts";
+export {
+  avatarConversion,
+  contactAddresses,
+  externalServices,
+  lastActivity,
+} from "./src/modules/mod.ts";
 export type { ContactInfo } from "./src/modules/contact_addresses.ts";
 export type { LastActivityOptions } from "./src/modules/last_activity.ts";
 export { turnCredentials } from "./src/modules/external_services.ts";

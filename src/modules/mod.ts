@@ -27,13 +27,14 @@ import { pushRelay, type PushRelayOptions } from "./push_relay.ts";
 import { lastActivity } from "./last_activity.ts";
 import { contactAddresses, type ContactInfo } from "./contact_addresses.ts";
 import { type ExternalService, externalServices } from "./external_services.ts";
+import { avatarConversion } from "./avatar_conversion.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, streamManagement };
 export { push, pushRelay };
-export { contactAddresses, externalServices, lastActivity };
+export { avatarConversion, contactAddresses, externalServices, lastActivity };
 
 /** Push notification settings (XEP-0357): what the summary holds, and the first-party relay. */
 export interface PushConfig extends PushOptions {
@@ -121,5 +122,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     lastActivity(),
     contactAddresses(options.contactInfo ?? {}),
     externalServices(options.externalServices ?? []),
+    avatarConversion(),
   ];
 }

@@ -64,6 +64,7 @@ export const NS = {
   EXTDISCO: "urn:xmpp:extdisco:2",
   VCARD_UPDATE: "vcard-temp:x:update",
   AVATAR_METADATA: "urn:xmpp:avatar:metadata",
+  PEP_VCARD_CONVERSION: "urn:xmpp:pep-vcard-conversion:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
