@@ -73,14 +73,23 @@ function sessionRegs(session: Session): Set<string> {
   return set;
 }
 
-/** Whether a message is worth waking a device for: chat or normal, with a body. */
-function notifiable(api: ModuleApi, message: Element): boolean {
-  if (message.name !== "message") return false;
+/**
+ * The message worth waking a device for, or `undefined`: chat or normal with a body, or the
+ * message inside a received carbon copy (XEP-0280: another resource got it, the phone should
+ * hear of it too); not a sent copy (the user's own message).
+ */
+function notifiable(api: ModuleApi, message: Element): Element | undefined {
+  if (message.name !== "message") return undefined;
+  const received = child(message, "received", NS.CARBONS);
+  const forwarded = received && child(received, "forwarded", NS.FORWARD);
+  const inner = forwarded && child(forwarded, "message");
+  if (inner) return notifiable(api, inner);
   const type = messageType(message);
-  if (type !== "chat" && type !== "normal") return false;
-  if (!child(message, "body")) return false;
+  if (type !== "chat" && type !== "normal") return undefined;
+  if (!child(message, "body")) return undefined;
   // A message redelivered by XEP-0198 carries our delay: it was notified when first sent.
-  return !elements(message, "delay", NS.DELAY).some((d) => d.attrs.from === api.domain);
+  if (elements(message, "delay", NS.DELAY).some((d) => d.attrs.from === api.domain)) return;
+  return message;
 }
 
 /** The enable request's app server, checked (XEP-0357 §5). */
@@ -288,13 +297,15 @@ export function push(options: PushOptions = {}): XmppModule {
       api.hook("iq/account-response", onResponse, { priority: 10 });
       // After rewriting handlers; a message written to a hibernated session waits unseen.
       api.hook("stanza/out", ({ session, stanza }) => {
-        if (session.state !== "hibernated" || !notifiable(api, stanza)) return;
+        if (session.state !== "hibernated") return;
         const regs = session.data.get(SESSION_KEY) as Set<string> | undefined;
-        if (regs && regs.size > 0) spawn(session.bare, new Set(regs), stanza);
+        const message = regs && regs.size > 0 ? notifiable(api, stanza) : undefined;
+        if (message) spawn(session.bare, new Set(regs), message);
       }, { priority: -50 });
       // Before the offline module stores it (which ends the chain).
       api.hook("message/offline", ({ stanza, to }) => {
-        if (notifiable(api, stanza)) spawn(to.bare, undefined, stanza);
+        const message = notifiable(api, stanza);
+        if (message) spawn(to.bare, undefined, message);
       }, { priority: 10 });
       // A session of the account is back: the counts start again.
       api.hook("session/bound", ({ session }) => void counts.delete(session.bare));

@@ -343,3 +343,63 @@ Deno.test("push: an app server's error disables the registration, unless it is o
     await t.close();
   }
 });
+
+Deno.test("push: a received carbon copy to a hibernated session notifies with the original sender; a sent copy does not", async () => {
+  const { t, app } = await setup();
+  try {
+    const phone = await t.connect("a@localhost/phone");
+    await phone.iq(xml("iq", { type: "set" }, xml("enable", { xmlns: NS.CARBONS })));
+    await phone.iq(enableIq({ jid: APP, node: "phone-node" }));
+    await hibernate(t, phone, "a@localhost/phone");
+    const desk = await t.connect("a@localhost/desk");
+    const b = await t.connect("b@localhost/r");
+    // Sent copy of the desk's own message: nothing.
+    await desk.send(chat("b@localhost/r", "own", "from the desk"));
+    await b.next((el) => el.attrs.id === "own");
+    // b writes to the desk: the phone gets a received copy.
+    await b.send(chat("a@localhost/desk", "c1", "to the desk"));
+    await desk.next((el) => el.attrs.id === "c1");
+    const got = await app.next(1);
+    assert.equal(parse(got).fields["last-message-sender"], "b@localhost/r");
+    await b.iq(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: NS.PING })));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(app.got.length, 1);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("push: a hibernated session that expires hands its message to offline storage without a second notification", async () => {
+  const app = appServer();
+  const t = await testServer({
+    users: ["a@localhost", "b@localhost"],
+    modules: [app],
+    limits: { resumptionTimeoutMs: 1000 },
+  });
+  try {
+    const phone = await t.connect("a@localhost/phone");
+    await phone.iq(enableIq({ jid: APP, node: "n1" }));
+    await hibernate(t, phone, "a@localhost/phone");
+    const session = t.server.router.local(
+      (await t.server.router.session("a@localhost/phone" as never))!,
+    )!;
+    const b = await t.connect("b@localhost/r");
+    await b.send(chat("a@localhost", "m1", "one"));
+    await app.next(1);
+    const deadline = Date.now() + 5000;
+    while (session.state !== "closed") {
+      if (Date.now() > deadline) throw new Error("The session did not expire");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stored = await t.server.storage.offline.list("a@localhost" as BareJid);
+    assert.equal(stored.length, 1, "redelivered to offline storage (XEP-0198 §5)");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(app.got.length, 1, "m1 is not notified twice");
+    await b.send(chat("a@localhost", "m2", "two"));
+    const second = await app.next(2);
+    assert.equal(parse(second).fields["message-count"], "2");
+    assert.equal(app.got.length, 2);
+  } finally {
+    await t.close();
+  }
+});
