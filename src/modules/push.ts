@@ -105,15 +105,17 @@ function appServer(api: ModuleApi, payload: Element): string {
       "An account or a hosted domain cannot be an app server",
     );
   }
-  return jid.full ?? jid.bare;
+  return jid.full;
 }
 
 /** The optional publish-options form of an enable request, as stored XML. */
 function publishOptions(payload: Element, maxBytes: number): string | undefined {
   const form = child(payload, "x", NS.DATA_FORMS);
   if (!form) return undefined;
-  // XEP-0357 §5: a submitted form of FORM_TYPE publish-options.
-  if (form.attrs.type !== "submit" || formTypeOf(form) !== NS.PUBLISH_OPTIONS) {
+  // XEP-0357 §5: a submitted form of FORM_TYPE publish-options (some clients leave out the
+  // type, as XEP-0357's own first example once did).
+  const type = form.attrs.type ?? "submit";
+  if (type !== "submit" || formTypeOf(form) !== NS.PUBLISH_OPTIONS) {
     throw new StanzaError("bad-request", "modify", "Not a publish-options form");
   }
   const stored = storeXml(form);
@@ -257,7 +259,7 @@ export function push(options: PushOptions = {}): XmppModule {
     if (raw === undefined) throw new StanzaError("bad-request", "modify", "No 'jid'");
     const jid = tryParseJid(raw);
     if (!jid) throw new StanzaError("jid-malformed", "modify");
-    const appJid = jid.full ?? jid.bare;
+    const appJid = jid.full;
     const node = ev.payload.attrs.node;
     await disable(account, appJid, node);
     for (const key of [...sessionRegs(session)]) {
@@ -285,6 +287,24 @@ export function push(options: PushOptions = {}): XmppModule {
     return HANDLED;
   }
 
+  /**
+   * XEP-0357 §6 (remote disabling): an app server tells the account that a node is gone with
+   * `<pubsub node><affiliation jid affiliation='none'/></pubsub>` in a message.
+   */
+  async function onRemoteDisable({ stanza, from, to }: StanzaEvent) {
+    const pubsub = child(stanza, "pubsub", NS.PUBSUB);
+    const affiliation = pubsub && child(pubsub, "affiliation", NS.PUBSUB);
+    const node = pubsub?.attrs.node;
+    if (!affiliation || !node || affiliation.attrs.affiliation !== "none") return;
+    if (affiliation.attrs.jid !== to.bare) return;
+    const regs = await store.get(to.bare) ?? [];
+    const appJid = from.full;
+    if (!regs.some((r) => r.jid === appJid && r.node === node)) return;
+    api.logger.info("App server disabled a push registration", { jid: to.bare, appServer: appJid });
+    await disable(to.bare, appJid, node);
+    return HANDLED;
+  }
+
   return {
     name: "push",
     specs: ["XEP-0357"],
@@ -295,6 +315,7 @@ export function push(options: PushOptions = {}): XmppModule {
       api.iq("set", NS.PUSH, "enable", onEnable, { target: "account" });
       api.iq("set", NS.PUSH, "disable", onDisable, { target: "account" });
       api.hook("iq/account-response", onResponse, { priority: 10 });
+      api.hook("message/bare", onRemoteDisable, { priority: 10 });
       // After rewriting handlers; a message written to a hibernated session waits unseen.
       api.hook("stanza/out", ({ session, stanza }) => {
         if (session.state !== "hibernated") return;

@@ -403,3 +403,40 @@ Deno.test("push: a hibernated session that expires hands its message to offline 
     await t.close();
   }
 });
+
+Deno.test("push: an app server disables a node remotely (affiliation none); a form without type is taken as submitted", async () => {
+  const { t, app, storage } = await setup();
+  try {
+    const a = await t.connect("a@localhost/phone");
+    const untyped = xml(
+      "x",
+      { xmlns: NS.DATA_FORMS },
+      xml(
+        "field",
+        { var: "FORM_TYPE" },
+        xml("value", null, "http://jabber.org/protocol/pubsub#publish-options"),
+      ),
+    );
+    await a.iq(enableIq({ jid: APP, node: "n1" }, untyped));
+    await a.iq(enableIq({ jid: APP, node: "n2" }));
+    const disabling = (node: string) =>
+      xml(
+        "message",
+        { from: APP, to: "a@localhost" },
+        xml(
+          "pubsub",
+          { xmlns: NS.PUBSUB, node },
+          xml("affiliation", { jid: "a@localhost", affiliation: "none" }),
+        ),
+      );
+    await t.server.router.route(disabling("n1"));
+    const left = await registrations(storage, "a@localhost") as { node: string }[];
+    assert.deepEqual(left.map((r) => r.node), ["n2"]);
+    // The message was the server's: the client did not get it.
+    await a.iq(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: NS.PING })));
+    assert.ok(!a.peer.elements.some((el) => el.name === "message"));
+    assert.equal(app.got.length, 0);
+  } finally {
+    await t.close();
+  }
+});
