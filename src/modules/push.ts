@@ -72,11 +72,21 @@ function sessionRegs(session: Session): Set<string> {
   return set;
 }
 
+function checkRange(name: string, value: number, min: number, max: number): number {
+  if (typeof value !== "number") throw new TypeError(`Cannot use push.${name}: expected a number`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Cannot use push.${name} ${value}: not in ${min}..${max}`);
+  }
+  return value;
+}
+
 /**
  * The push notification module (XEP-0357).
  *
  * @param options Whether bodies go out, and per-account limits.
  * @returns The module.
+ * @throws {TypeError} An option of the wrong type.
+ * @throws {RangeError} A limit out of range.
  * @example
  * ```ts
  * import { push } from "./push.ts";
@@ -92,10 +102,18 @@ function sessionRegs(session: Session): Set<string> {
  * ```
  */
 export function push(options: PushOptions = {}): XmppModule {
+  if (options.includeBody !== undefined && typeof options.includeBody !== "boolean") {
+    throw new TypeError("Cannot use push.includeBody: expected a boolean");
+  }
   const includeBody = options.includeBody ?? false;
-  const maxRegs = options.maxRegistrations ?? 20;
-  const maxFormBytes = options.maxFormBytes ?? 4096;
-  const timeoutMs = options.responseTimeoutMs ?? 60_000;
+  const maxRegs = checkRange("maxRegistrations", options.maxRegistrations ?? 20, 1, 1000);
+  const maxFormBytes = checkRange("maxFormBytes", options.maxFormBytes ?? 4096, 256, 65_536);
+  const timeoutMs = checkRange(
+    "responseTimeoutMs",
+    options.responseTimeoutMs ?? 60_000,
+    1000,
+    3_600_000,
+  );
   /** Messages notified per account and registration since a session of it was last online. */
   const counts = new Map<BareJid, Map<string, number>>();
   /** Notifications waiting for the app server's answer, by iq id. */

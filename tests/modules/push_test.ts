@@ -440,3 +440,28 @@ Deno.test("push: an app server disables a node remotely (affiliation none); a fo
     await t.close();
   }
 });
+
+Deno.test("push() refuses options of the wrong type or out of range", () => {
+  assert.throws(() => push({ includeBody: "yes" as never }), TypeError);
+  assert.throws(() => push({ maxRegistrations: 0 }), RangeError);
+  assert.throws(() => push({ maxFormBytes: 1.5 }), RangeError);
+  assert.throws(() => push({ responseTimeoutMs: "1" as never }), TypeError);
+});
+
+Deno.test("push: more registrations than maxRegistrations get resource-constraint", async () => {
+  const t = await testServer({ users: ["a@localhost"] });
+  try {
+    await t.server.unload("push");
+    await t.server.use(push({ maxRegistrations: 2 }));
+    const a = await t.connect("a@localhost/phone");
+    await a.iq(enableIq({ jid: APP, node: "n1" }));
+    await a.iq(enableIq({ jid: APP, node: "n2" }));
+    // Replacing one is fine; a third is not.
+    await a.iq(enableIq({ jid: APP, node: "n2" }));
+    assert.match(await iqError(a, enableIq({ jid: APP, node: "n3" })), /resource-constraint/);
+    const stored = await t.server.storage.documents.get(PUSH_DOCUMENTS, "a@localhost");
+    assert.deepEqual((stored?.value as { node: string }[]).map((r) => r.node), ["n1", "n2"]);
+  } finally {
+    await t.close();
+  }
+});
