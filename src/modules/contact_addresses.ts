@@ -65,10 +65,10 @@ function fields(info: ContactInfo): FormField[] {
  * import { contactAddresses } from "./contact_addresses.ts";
  * import { testServer } from "../testing/mod.ts";
  * import { xml } from "../xml/element.ts";
- * const t = await testServer({
- *   users: ["a@localhost"],
- *   modules: [contactAddresses({ abuse: ["mailto:abuse@localhost"] })],
- * });
+ * const t = await testServer({ users: ["a@localhost"] });
+ * // The built-in instance is configured from `contactInfo`; this one replaces it.
+ * await t.server.unload("contact-addresses");
+ * await t.server.use(contactAddresses({ abuse: ["mailto:abuse@localhost"] }));
  * const a = await t.connect("a@localhost/r");
  * const info = await a.iq(xml("iq", { type: "get", to: "localhost" },
  *   xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));

@@ -134,10 +134,10 @@ function requester(ev: IqEvent): string {
  * import { externalServices } from "./external_services.ts";
  * import { testServer } from "../testing/mod.ts";
  * import { xml } from "../xml/element.ts";
- * const t = await testServer({
- *   users: ["a@localhost"],
- *   modules: [externalServices([{ type: "stun", host: "stun.example.net", port: 3478 }])],
- * });
+ * const t = await testServer({ users: ["a@localhost"] });
+ * // The built-in instance is configured from `externalServices`; this one replaces it.
+ * await t.server.unload("external-services");
+ * await t.server.use(externalServices([{ type: "stun", host: "stun.example.net", port: 3478 }]));
  * const a = await t.connect("a@localhost/r");
  * const r = await a.iq(xml("iq", { type: "get", to: "localhost" },
  *   xml("services", { xmlns: "urn:xmpp:extdisco:2" })));
