@@ -127,6 +127,8 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   let api: ModuleApi;
+  /** Aborted when the module unloads: no request outlives the server. */
+  const unloading = new AbortController();
 
   async function forward(summary: PushRelaySummary): Promise<StanzaError | undefined> {
     const headers: Record<string, string> = { "content-type": "application/json" };
@@ -137,10 +139,11 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
         method: "POST",
         headers,
         body: JSON.stringify(summary),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), unloading.signal]),
       });
       await response.body?.cancel();
     } catch (e) {
+      if (unloading.signal.aborted) return undefined;
       api.logger.warn("Push relay endpoint unreachable", {
         error: e instanceof Error ? e.message : String(e),
       });
@@ -158,18 +161,27 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
       await api.router.bounce(stanza, new StanzaError("forbidden", "auth"));
       return HANDLED;
     }
-    const error = await forward(summary);
-    if (error) await api.router.bounce(stanza, error);
-    else {
-      await api.router.route(xml("iq", {
-        xmlns: NS.CLIENT,
-        type: "result",
-        id: stanza.attrs.id,
-        from: stanza.attrs.to,
-        to: stanza.attrs.from,
-      }));
-    }
+    // The endpoint may take seconds: the sender's stanzas do not wait for it.
+    answer(stanza, summary).catch((e) => {
+      if (unloading.signal.aborted) return;
+      api.logger.error("Cannot answer a push notification", {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    });
     return HANDLED;
+  }
+
+  async function answer(stanza: StanzaEvent["stanza"], summary: PushRelaySummary) {
+    const error = await forward(summary);
+    if (unloading.signal.aborted) return;
+    if (error) return await api.router.bounce(stanza, error);
+    await api.router.route(xml("iq", {
+      xmlns: NS.CLIENT,
+      type: "result",
+      id: stanza.attrs.id,
+      from: stanza.attrs.to,
+      to: stanza.attrs.from,
+    }));
   }
 
   return {
@@ -177,6 +189,7 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
     specs: ["XEP-0357"],
     setup(moduleApi) {
       api = moduleApi;
+      api.onUnload(() => unloading.abort());
       // XEP-0357 §4: an app server is a pubsub service of type push.
       api.component(options.domain ?? `push.${api.domain}`, {
         identities: [{ category: "pubsub", type: "push", name: "Push relay" }],
