@@ -40,6 +40,12 @@ import { appServer, notifiable, notification, owner, publishOptions } from "./_p
 export interface PushOptions {
   /** Put the message body in the summary (`last-message-body`); default `false`. */
   readonly includeBody?: boolean;
+  /**
+   * Put the sender in the summary (`last-message-sender`); default `true`. An app server run by
+   * someone else learns who writes to the user: turn it off to keep that private (as Prosody's
+   * `push_notification_with_sender` does by default).
+   */
+  readonly includeSender?: boolean;
   /** App servers one account may register (XEP-0357 §5); default 20. */
   readonly maxRegistrations?: number;
   /** Largest publish-options form, in bytes of XML; default 4096. */
@@ -102,10 +108,13 @@ function checkRange(name: string, value: number, min: number, max: number): numb
  * ```
  */
 export function push(options: PushOptions = {}): XmppModule {
-  if (options.includeBody !== undefined && typeof options.includeBody !== "boolean") {
-    throw new TypeError("Cannot use push.includeBody: expected a boolean");
+  for (const name of ["includeBody", "includeSender"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "boolean") {
+      throw new TypeError(`Cannot use push.${name}: expected a boolean`);
+    }
   }
   const includeBody = options.includeBody ?? false;
+  const includeSender = options.includeSender ?? true;
   const maxRegs = checkRange("maxRegistrations", options.maxRegistrations ?? 20, 1, 1000);
   const maxFormBytes = checkRange("maxFormBytes", options.maxFormBytes ?? 4096, 256, 65_536);
   const timeoutMs = checkRange(
@@ -133,7 +142,9 @@ export function push(options: PushOptions = {}): XmppModule {
       const count = (perReg.get(regKey(reg)) ?? 0) + 1;
       perReg.set(regKey(reg), count);
       const summary: FormField[] = [["message-count", String(count)]];
-      if (message.attrs.from) summary.push(["last-message-sender", message.attrs.from]);
+      if (includeSender && message.attrs.from) {
+        summary.push(["last-message-sender", message.attrs.from]);
+      }
       const body = child(message, "body");
       if (includeBody && body) summary.push(["last-message-body", text(body)]);
       const id = `push-${api.randomId()}`;

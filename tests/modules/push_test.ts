@@ -104,14 +104,16 @@ async function iqError(c: TestClient, iq: Element): Promise<string> {
 }
 
 async function setup(
-  options: { storage?: Storage; includeBody?: boolean } = {},
+  options: { storage?: Storage; includeBody?: boolean; includeSender?: boolean } = {},
 ): Promise<{ t: TestServer; app: ReturnType<typeof appServer>; storage: Storage }> {
   const storage = options.storage ?? memoryStorage();
   const app = appServer();
   const t = await testServer({ users: ["a@localhost", "b@localhost"], storage, modules: [app] });
-  if (options.includeBody) {
+  if (options.includeBody !== undefined || options.includeSender !== undefined) {
     await t.server.unload("push");
-    await t.server.use(push({ includeBody: true }));
+    await t.server.use(
+      push({ includeBody: options.includeBody, includeSender: options.includeSender }),
+    );
   }
   return { t, app, storage };
 }
@@ -443,6 +445,7 @@ Deno.test("push: an app server disables a node remotely (affiliation none); a fo
 
 Deno.test("push() refuses options of the wrong type or out of range", () => {
   assert.throws(() => push({ includeBody: "yes" as never }), TypeError);
+  assert.throws(() => push({ includeSender: 1 as never }), TypeError);
   assert.throws(() => push({ maxRegistrations: 0 }), RangeError);
   assert.throws(() => push({ maxFormBytes: 1.5 }), RangeError);
   assert.throws(() => push({ responseTimeoutMs: "1" as never }), TypeError);
@@ -461,6 +464,23 @@ Deno.test("push: more registrations than maxRegistrations get resource-constrain
     assert.match(await iqError(a, enableIq({ jid: APP, node: "n3" })), /resource-constraint/);
     const stored = await t.server.storage.documents.get(PUSH_DOCUMENTS, "a@localhost");
     assert.deepEqual((stored?.value as { node: string }[]).map((r) => r.node), ["n1", "n2"]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("push: includeSender false leaves the sender out of the summary", async () => {
+  const { t, app } = await setup({ includeSender: false });
+  try {
+    const a = await t.connect("a@localhost/phone");
+    await a.iq(enableIq({ jid: APP, node: "n1" }));
+    await a.close();
+    const b = await t.connect("b@localhost/desk");
+    await b.send(chat("a@localhost", "m1", "hi"));
+    assert.deepEqual(parse(await app.next(1)).fields, {
+      FORM_TYPE: "urn:xmpp:push:summary",
+      "message-count": "1",
+    });
   } finally {
     await t.close();
   }
