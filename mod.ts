@@ -171,3 +171,13 @@ export type { ContactInfo } from "./src/modules/contact_addresses.ts";
 export type { LastActivityOptions } from "./src/modules/last_activity.ts";
 export { turnCredentials } from "./src/modules/external_services.ts";
 export type { ExternalService } from "./src/modules/external_services.ts";
+export { HTTP_UPLOAD_DEFAULTS, httpUpload } from "./src/modules/http_upload.ts";
+export type { HttpUploadOptions } from "./src/modules/http_upload.ts";
+export {
+  MAX_UPLOAD_FILENAME_BYTES,
+  signUploadToken,
+  uploadFilenameProblem,
+  verifyUploadToken,
+} from "./src/modules/upload_token.ts";
+export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
+export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";

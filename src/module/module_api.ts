@@ -78,6 +78,11 @@ export interface ComponentOptions {
   readonly identities: readonly DiscoIdentity[];
   /** Its disco#info features. */
   readonly features?: readonly string[];
+  /**
+   * Extended information in its disco#info (XEP-0128): `jabber:x:data` forms of type `result`
+   * with a `FORM_TYPE`, e.g. XEP-0363's `max-file-size`.
+   */
+  readonly extensions?: readonly Element[];
   /** Its name in the hosted domain's disco#items. */
   readonly name?: string;
   /**

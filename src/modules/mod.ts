@@ -28,6 +28,7 @@ import { lastActivity } from "./last_activity.ts";
 import { contactAddresses, type ContactInfo } from "./contact_addresses.ts";
 import { type ExternalService, externalServices } from "./external_services.ts";
 import { avatarConversion } from "./avatar_conversion.ts";
+import { httpUpload, type HttpUploadOptions } from "./http_upload.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
@@ -41,6 +42,7 @@ export interface PushConfig extends PushOptions {
   /** The relay component (off unless set): where it POSTs summaries. */
   readonly relay?: Omit<PushRelayOptions, "fetch">;
 }
+export { httpUpload };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -80,6 +82,8 @@ export interface BuiltinModuleOptions {
   readonly contactInfo?: ContactInfo;
   /** XEP-0215 external services (STUN, TURN) offered to local accounts. */
   readonly externalServices?: readonly ExternalService[];
+  /** XEP-0363 HTTP file upload on `upload.<domain>`; not loaded without it. */
+  readonly upload?: HttpUploadOptions;
 }
 
 /**
@@ -123,5 +127,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     contactAddresses(options.contactInfo ?? {}),
     externalServices(options.externalServices ?? []),
     avatarConversion(),
+    ...options.upload ? [httpUpload(options.upload)] : [],
   ];
 }

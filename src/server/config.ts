@@ -7,6 +7,7 @@ import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
 import type { BuiltinLimits, PushConfig } from "../modules/mod.ts";
 import type { ContactInfo } from "../modules/contact_addresses.ts";
 import type { ExternalService } from "../modules/external_services.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
@@ -132,6 +133,14 @@ export interface ServerConfig {
    * gets time-limited credentials (TURN REST API).
    */
   readonly externalServices?: readonly ExternalService[];
+  /**
+   * XEP-0363 HTTP file upload on `upload.<domain>`: the public URL and secret the HTTP side
+   * (`mountUpload`) shares, and the limits; off when absent or `false`. An embedded server
+   * needs `url` and `secret` (else `TypeError`); the standalone server serves uploads unless
+   * `false`, filling in the URL (`http://<domain>:<http port>/upload`) and a secret kept in
+   * the data directory (`upload.secret`).
+   */
+  readonly upload?: Partial<HttpUploadOptions> | false;
 }
 
 /** XEP-0077 in-band registration settings. */

@@ -65,6 +65,8 @@ export const NS = {
   VCARD_UPDATE: "vcard-temp:x:update",
   AVATAR_METADATA: "urn:xmpp:avatar:metadata",
   PEP_VCARD_CONVERSION: "urn:xmpp:pep-vcard-conversion:0",
+  // XEP-0363 HTTP file upload (#12 item 6).
+  HTTP_UPLOAD: "urn:xmpp:http:upload:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
