@@ -160,7 +160,11 @@ export { push, pushRelay } from "./src/modules/mod.ts";
 export type { PushConfig } from "./src/modules/mod.ts";
 export { PUSH_DOCUMENTS } from "./src/modules/push.ts";
 export type { PushOptions, PushRegistration } from "./src/modules/push.ts";
-export type { PushRelayOptions, PushRelaySummary } from "./src/modules/push_relay.ts";
+export type {
+  PushRelayOptions,
+  PushRelayRate,
+  PushRelaySummary,
+} from "./src/modules/push_relay.ts";
 export {
   avatarConversion,
   contactAddresses,

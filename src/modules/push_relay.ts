@@ -23,6 +23,8 @@ import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import { child, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { formTypeOf, formValues } from "./_data_form.ts";
+import { gcraReserve } from "../util/gcra.ts";
+import { setBounded } from "../util/bounded_map.ts";
 
 /** Options of the push relay. */
 export interface PushRelayOptions {
@@ -36,6 +38,19 @@ export interface PushRelayOptions {
   readonly timeoutMs?: number;
   /** The `fetch` to use (default the global one). */
   readonly fetch?: typeof fetch;
+  /**
+   * POSTs one account may cause: `burst` at once, then `perMinute`; default 20 and 60. More
+   * get `<resource-constraint/>` of type `wait` (the registration stays).
+   */
+  readonly perAccount?: PushRelayRate;
+}
+
+/** A rate of POSTs: `burst` at once, then `perMinute`. */
+export interface PushRelayRate {
+  /** POSTs that go at once from a fresh state; at least 1. */
+  readonly burst: number;
+  /** Sustained POSTs per minute; more than 0. */
+  readonly perMinute: number;
 }
 
 /** The JSON body the relay POSTs for one notification. */
@@ -112,6 +127,7 @@ function statusError(status: number): StanzaError {
  * @param options The endpoint, its token and the component's domain.
  * @returns The module.
  * @throws {TypeError} The endpoint is not an https URL (or http to a loopback host).
+ * @throws {RangeError} A `perAccount` rate out of range.
  * @example
  * ```ts
  * import { pushRelay } from "./push_relay.ts";
@@ -129,6 +145,12 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
   let api: ModuleApi;
   /** Aborted when the module unloads: no request outlives the server. */
   const unloading = new AbortController();
+  const rate = options.perAccount ?? { burst: 20, perMinute: 60 };
+  if (!(Number.isInteger(rate.burst) && rate.burst >= 1 && rate.perMinute > 0)) {
+    throw new RangeError("Cannot use push.relay.perAccount: burst ≥ 1 (integer), perMinute > 0");
+  }
+  /** Each account's GCRA state (XEP-0357 leaves flood control to the app server). */
+  const tats = new Map<string, number>();
 
   async function forward(summary: PushRelaySummary): Promise<StanzaError | undefined> {
     const headers: Record<string, string> = { "content-type": "application/json" };
@@ -161,6 +183,15 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
       await api.router.bounce(stanza, new StanzaError("forbidden", "auth"));
       return HANDLED;
     }
+    const slot = gcraReserve(tats.get(summary.account), rate, Date.now());
+    if (slot.delayMs > 0) {
+      await api.router.bounce(
+        stanza,
+        new StanzaError("resource-constraint", "wait", "Too many push notifications"),
+      );
+      return HANDLED;
+    }
+    setBounded(tats, summary.account, slot.tat, 100_000);
     // The endpoint may take seconds: the sender's stanzas do not wait for it.
     answer(stanza, summary).catch((e) => {
       if (unloading.signal.aborted) return;

@@ -202,3 +202,43 @@ Deno.test("pushRelay() takes publishes only from local accounts, and https endpo
     await t.close();
   }
 });
+
+Deno.test("pushRelay() limits the POSTs one account causes (resource-constraint, wait)", async () => {
+  assert.throws(
+    () => pushRelay({ endpoint: "https://x.example/", perAccount: { burst: 0, perMinute: 1 } }),
+    RangeError,
+  );
+  let posts = 0;
+  const t = await testServer({
+    users: ["a@localhost"],
+    modules: [
+      pushRelay({
+        endpoint: "https://push.example.net/notify",
+        perAccount: { burst: 2, perMinute: 1 },
+        fetch: () => {
+          posts++;
+          return Promise.resolve(new Response(null, { status: 204 }));
+        },
+      }),
+    ],
+  });
+  try {
+    const a = await t.connect("a@localhost/r");
+    const publish = (id: string) =>
+      xml(
+        "iq",
+        { type: "set", to: RELAY, id },
+        xml(
+          "pubsub",
+          { xmlns: NS.PUBSUB },
+          xml("publish", { node: "n" }, xml("item", null, xml("notification", { xmlns: PUSH }))),
+        ),
+      );
+    await a.iq(publish("r1"));
+    await a.iq(publish("r2"));
+    await assert.rejects(a.iq(publish("r3")), /resource-constraint/);
+    assert.equal(posts, 2);
+  } finally {
+    await t.close();
+  }
+});
