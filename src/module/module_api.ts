@@ -52,6 +52,8 @@ export interface DiscoInfo {
   readonly identities: readonly DiscoIdentity[];
   /** The features, sorted, without duplicates. */
   readonly features: readonly string[];
+  /** XEP-0128 extended information: data forms of type `result`, each with a FORM_TYPE. */
+  readonly forms: readonly Element[];
 }
 
 /** The name and version the server reports (XEP-0092). */
@@ -137,6 +139,12 @@ export interface ModuleApi {
   feature(xmlns: string, options?: { readonly target?: IqTarget }): void;
   /** Advertises a disco#info identity for the server (default) or for accounts. */
   identity(identity: DiscoIdentity, options?: { readonly target?: IqTarget }): void;
+  /**
+   * Adds an XEP-0128 extended information form (`<x xmlns='jabber:x:data' type='result'/>`
+   * with a hidden FORM_TYPE) to the disco#info of the server (default) or of accounts, e.g.
+   * XEP-0157 contact addresses.
+   */
+  discoForm(form: Element, options?: { readonly target?: IqTarget }): void;
   /** Lists a disco#items item of the server. */
   item(item: DiscoItem): void;
   /** Adds a source of disco#items items of accounts (queried per request, in load order). */

@@ -107,6 +107,9 @@ async function loadModules(
     const options = {
       limits: resolved.limits,
       scramIterations: resolved.scramIterations,
+      push: config.push,
+      contactInfo: config.contactInfo,
+      externalServices: config.externalServices,
       // httpUpload() checks that url and secret are there (TypeError otherwise).
       upload: config.upload ? config.upload as HttpUploadOptions : undefined,
     };

@@ -11,7 +11,7 @@ import type { BareJid, RosterItem } from "../../mod.ts";
 import { fsFileStore } from "../../adapters/hono_websocket/fs_file_store.ts";
 import { httpTransport } from "../../adapters/hono_websocket/transport.ts";
 import { createApp } from "../../examples/web/app.ts";
-import { connect, type LtxElement, startServer, withTimeout } from "../scenarios/_harness.ts";
+import { connect, type LtxElement, startServer } from "../scenarios/_harness.ts";
 import { iq } from "../scenarios/_iq.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
