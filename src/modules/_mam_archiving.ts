@@ -44,13 +44,18 @@ export function stripStanzaIds(message: Element, bys: readonly string[]): Elemen
 export class PendingWrites {
   readonly #pending = new Map<BareJid, Set<Promise<void>>>();
 
-  add(owner: BareJid, write: Promise<void>): void {
+  /** Tracks a write; `onError` gets its failure (one promise more per write, no other). */
+  add(owner: BareJid, write: Promise<void>, onError: (e: unknown) => void): void {
     let set = this.#pending.get(owner);
     if (!set) this.#pending.set(owner, set = new Set());
     set.add(write);
-    void write.finally(() => {
+    const done = () => {
       set.delete(write);
       if (set.size === 0 && this.#pending.get(owner) === set) this.#pending.delete(owner);
+    };
+    write.then(done, (e) => {
+      done();
+      onError(e);
     });
   }
 
@@ -97,14 +102,14 @@ export class Archiver {
       with: contact,
       direction,
       stanza,
-    }).catch((e) => {
+    });
+    this.pending.add(owner, write, (e) => {
       this.#api.logger.error("Cannot archive a message", {
         jid: owner,
         id,
         error: e instanceof Error ? e.message : String(e),
       });
     });
-    this.pending.add(owner, write);
     return id;
   }
 
