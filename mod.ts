@@ -54,6 +54,7 @@ export type {
   NonzaEvent,
   OutboundEvent,
   PresenceEvent,
+  RouteEvent,
   ServerHooks,
   SessionClosedEvent,
   SessionEndingEvent,
@@ -142,7 +143,9 @@ export type { VcardOptions } from "./src/modules/vcard.ts";
 export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
-export { carbons, clientState, streamManagement } from "./src/modules/mod.ts";
+export { carbons, clientState, mam, streamManagement } from "./src/modules/mod.ts";
+export { archiveId, sentFromArchive } from "./src/modules/mam.ts";
+export type { MamDefault, MamOptions } from "./src/modules/mam.ts";
 export {
   enableStreamManagement,
   requestAck,

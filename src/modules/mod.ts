@@ -22,6 +22,7 @@ import { subscriptions } from "./subscriptions.ts";
 import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
+import { mam } from "./mam.ts";
 import { push, type PushOptions } from "./push.ts";
 import { pushRelay, type PushRelayOptions } from "./push_relay.ts";
 import { lastActivity } from "./last_activity.ts";
@@ -33,7 +34,7 @@ import { httpUpload, type HttpUploadOptions } from "./http_upload.ts";
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
-export { carbons, clientState, streamManagement };
+export { carbons, clientState, mam, streamManagement };
 export { push, pushRelay };
 export { avatarConversion, contactAddresses, externalServices, lastActivity };
 
@@ -121,6 +122,7 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     }),
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
+    mam(),
     push(options.push),
     ...(options.push?.relay ? [pushRelay(options.push.relay)] : []),
     lastActivity(),

@@ -54,6 +54,11 @@ export const NS = {
   RECEIPTS: "urn:xmpp:receipts",
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
+  // XEP-0313 message archive, with XEP-0059 result set management.
+  MAM: "urn:xmpp:mam:2",
+  MAM_EXTENDED: "urn:xmpp:mam:2#extended",
+  RSM: "http://jabber.org/protocol/rsm",
+  XDATA_VALIDATE: "http://jabber.org/protocol/xdata-validate",
   MUC_USER: "http://jabber.org/protocol/muc#user",
   // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
   // XEP-0398.
