@@ -133,12 +133,15 @@ export function readMamQuery(query: Element, limits: PageLimits): MamRequest {
     ...filters(child(query, "x", NS.DATA_FORMS)),
     ...paging(child(query, "set", NS.RSM), limits),
     count: true,
-    index: true,
   };
+  // XEP-0059 §2.6: `<first index/>` is optional. It is given for forward pages only, as Prosody
+  // does: slixmpp's RSM iterator (1.8.3) takes `index + items == count` as the end, which is
+  // true of the first backward page, so with an index it never pages further back.
+  const withIndex = { ...q, index: q.before === undefined };
   const named = [q.afterId, q.beforeId, q.after, q.before || undefined, ...(q.ids ?? [])]
     .filter((id): id is string => id !== undefined);
   return {
-    query: q,
+    query: withIndex,
     queryId: query.attrs.queryid,
     flip: child(query, "flip-page", NS.MAM) !== undefined,
     named,

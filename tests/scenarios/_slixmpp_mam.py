@@ -67,23 +67,13 @@ class Archive(slixmpp.ClientXMPP):
             say("page", len(page["mam"]["results"]), rsm["first_index"], rsm["count"])
             got += bodies(page["mam"]["results"])
         say("forward", *got)
-        # Backwards: the last page (an empty <before/>), then before the first id of each page.
-        # slixmpp 1.8.3's iterator stops after one backward page when the server gives
-        # <first index/> (its end test, index + items == count, fits forward paging only), so
-        # the pages before it are asked for with <before/> directly.
-        last = mam.retrieve(jid=me, with_jid=JID(peer), iterator=True, reverse=True,
-                            rsm={"max": 10})
-        page = await last.next()
-        say("backward", *bodies(page["mam"]["results"]))
-        first = page["mam_fin"]["rsm"]["first"]
-        while True:
-            page = await mam.retrieve(jid=me, with_jid=JID(peer),
-                                      rsm={"max": 10, "before": first})
+        # Backwards with the same iterator (reverse=True: an empty <before/>, then before the
+        # first id of each page) until it stops by itself on an empty page.
+        pages = mam.retrieve(jid=me, with_jid=JID(peer), iterator=True, reverse=True,
+                             rsm={"max": 10})
+        async for page in pages:
             complete = page["mam_fin"].xml.get("complete") == "true"
             say("backward", *bodies(page["mam"]["results"]), *(["complete"] if complete else []))
-            if complete:
-                break
-            first = page["mam_fin"]["rsm"]["first"]
         everything = await mam.retrieve(jid=me, rsm={"max": 100})
         say("all", len(everything["mam"]["results"]))
 

@@ -189,7 +189,7 @@ Deno.test({
         "page 10 10 23",
         "page 3 20 23",
         `forward ${a(0, 23)}`,
-        // Backwards: the last page, then the pages before it by <before/>.
+        // Backwards with the same iterator: the last page, then the pages before it.
         `backward ${a(13, 23)}`,
         `backward ${a(3, 13)}`,
         `backward ${a(0, 3)} complete`,
