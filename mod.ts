@@ -38,6 +38,7 @@ export type {
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
   ModuleApi,
   ServerHookHandler,
   ServerIdentity,
@@ -156,3 +157,15 @@ export type {
 export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
 export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
 export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";
+export { adhoc, PING_COMMAND } from "./src/modules/adhoc.ts";
+export type { AdhocOptions } from "./src/modules/adhoc.ts";
+export { CommandRegistry } from "./src/modules/command_registry.ts";
+export type {
+  AdhocCommand,
+  CommandAction,
+  CommandNote,
+  CommandRequest,
+  CommandResponse,
+} from "./src/modules/command_registry.ts";
+export { dataForm, submittedValues } from "./src/modules/data_form.ts";
+export type { FormField } from "./src/modules/data_form.ts";

@@ -13,6 +13,7 @@ import type {
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
   ModuleApi,
   ServerIdentity,
   XmppModule,
@@ -72,6 +73,7 @@ export class ModuleHost {
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
+  readonly #nodes = new Map<string, DiscoNodeProvider>();
 
   /**
    * @param deps What modules are given.
@@ -149,6 +151,8 @@ export class ModuleHost {
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
+      discoNode: (node, provider) => disposers.push(this.#discoNode(node, provider)),
+      discoNodeProvider: (node) => this.#nodes.get(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
@@ -165,6 +169,16 @@ export class ModuleHost {
       await this.unload(module.name);
       throw e;
     }
+  }
+
+  #discoNode(node: string, provider: DiscoNodeProvider): Dispose {
+    if (this.#nodes.has(node)) {
+      throw new Error(`Cannot answer for disco node "${node}": already taken`);
+    }
+    this.#nodes.set(node, provider);
+    return () => {
+      if (this.#nodes.get(node) === provider) this.#nodes.delete(node);
+    };
   }
 
   #component(domain: string, component: ComponentOptions): Dispose[] {

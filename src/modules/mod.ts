@@ -22,11 +22,14 @@ import { subscriptions } from "./subscriptions.ts";
 import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
+import { adhoc } from "./adhoc.ts";
+import type { CommandRegistry } from "./command_registry.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, streamManagement };
+export { adhoc };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -60,6 +63,10 @@ export interface BuiltinModuleOptions {
   readonly limits?: BuiltinLimits;
   /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
   readonly scramIterations?: number;
+  /** Bare JIDs allowed to run the XEP-0133 administration commands. */
+  readonly admins?: readonly string[];
+  /** Where XEP-0050 ad-hoc commands are registered. */
+  readonly commands?: CommandRegistry;
 }
 
 /**
@@ -97,5 +104,10 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     }),
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
+    adhoc({
+      admins: options.admins,
+      commands: options.commands,
+      scramIterations: options.scramIterations,
+    }),
   ];
 }

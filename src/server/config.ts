@@ -5,7 +5,8 @@
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
 import type { BuiltinLimits } from "../modules/mod.ts";
-import { prepDomain } from "../jid/jid.ts";
+import { parseJid, prepDomain, tryParseJid } from "../jid/jid.ts";
+import type { CommandRegistry } from "../modules/command_registry.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 
@@ -115,6 +116,13 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * Bare JIDs of the server's admins: they may run the XEP-0133 administration commands
+   * (XEP-0050). `--admin JID` adds one.
+   */
+  readonly admins?: readonly string[];
+  /** Where modules register XEP-0050 ad-hoc commands; default a new registry. */
+  readonly commands?: CommandRegistry;
 }
 
 /** XEP-0077 in-band registration settings. */
@@ -153,6 +161,8 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** The admins' prepared bare JIDs. */
+  readonly admins: readonly string[];
 }
 
 /** The version of this package. */
@@ -234,6 +244,20 @@ function checkType(value: unknown, type: string, what: string): void {
   }
 }
 
+function resolveAdmins(admins: readonly string[] | undefined): string[] {
+  if (admins !== undefined && !Array.isArray(admins)) {
+    throw new TypeError("Cannot use admins: expected an array of JIDs");
+  }
+  return (admins ?? []).map((raw) => {
+    checkType(raw, "string", "admins");
+    const jid = tryParseJid(raw);
+    if (!jid || !jid.local || jid.resource) {
+      throw new TypeError(`Cannot use admin "${raw}": expected a bare JID user@domain`);
+    }
+    return parseJid(raw).bare;
+  });
+}
+
 /**
  * Validates a configuration and fills in defaults.
  *
@@ -287,6 +311,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     }
   }
   return {
+    admins: resolveAdmins(config.admins),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,
     requireTls: config.requireTls ?? true,

@@ -103,7 +103,12 @@ async function loadModules(
   resolved: ResolvedConfig,
 ): Promise<void> {
   if (resolved.builtinModules) {
-    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    const options = {
+      limits: resolved.limits,
+      scramIterations: resolved.scramIterations,
+      admins: resolved.admins,
+      commands: config.commands,
+    };
     for (const m of builtinModules(options)) await modules.load(m);
   }
   for (const m of config.modules ?? []) await modules.load(m);
@@ -178,7 +183,11 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
         exists: (jid) => storage.accounts.exists(jid),
-        create: (jid, password) => upsertUser(jid, password, true),
+        create: async (jid, password) => {
+          const created = await upsertUser(jid, password, true);
+          if (created) await hooks.run("account/created", { jid });
+          return created;
+        },
         now: () => Date.now(),
       })
       : undefined,

@@ -55,6 +55,9 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Components and services (#13): XEP-0050 ad-hoc commands, XEP-0133 service administration.
+  COMMANDS: "http://jabber.org/protocol/commands",
+  ADMIN: "http://jabber.org/protocol/admin",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
