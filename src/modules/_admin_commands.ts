@@ -1,6 +1,6 @@
 // Private to the adhoc module: the XEP-0133 service administration commands an operator uses
-// (add user, delete user, change password, list online users, announce, edit the welcome
-// message), each a form of one stage, run only by the configured admins (XEP-0133 §3).
+// (add user, delete user, change password, list online users, announce, set and delete the
+// welcome message), each a form of one stage, run only by the configured admins (XEP-0133 §3).
 import type { ModuleApi } from "../module/module_api.ts";
 import type { BareJid, Jid } from "../jid/jid.ts";
 import { tryParseJid } from "../jid/jid.ts";
@@ -144,7 +144,7 @@ function accountCommands(api: ModuleApi, options: AdminOptions): AdhocCommand[] 
   ];
 }
 
-/** XEP-0133 §4.20 (online users), §4.23 (announce), §4.29 (welcome message). */
+/** XEP-0133 §4.20 (online users), §4.23 (announce), §4.27-4.28 (welcome message). */
 function presenceCommands(api: ModuleApi, options: AdminOptions): AdhocCommand[] {
   const online = trackOnline(api);
   return [
@@ -184,7 +184,7 @@ function presenceCommands(api: ModuleApi, options: AdminOptions): AdhocCommand[]
       }
       return done(`Announced to ${online.size} session(s)`);
     }),
-    formCommand("edit-welcome", "Edit welcome message", options.admins, async () => [{
+    formCommand("set-welcome", "Set welcome message", options.admins, async () => [{
       var: "welcome",
       type: "text-multi",
       label: "Welcome message (empty for none)",
@@ -195,6 +195,15 @@ function presenceCommands(api: ModuleApi, options: AdminOptions): AdhocCommand[]
       else await api.storage.documents.put(WELCOME_NS, api.domain, text);
       return done(text === "" ? "Welcome message removed" : "Welcome message set");
     }),
+    {
+      node: node("delete-welcome"),
+      name: "Delete welcome message",
+      allowed: (from) => options.admins.has(from.bare),
+      async run() {
+        await api.storage.documents.delete(WELCOME_NS, api.domain);
+        return done("Welcome message removed");
+      },
+    },
   ];
 }
 

@@ -75,7 +75,8 @@ Deno.test("adhoc lists commands in disco#items of the commands node, admin ones 
         "change-user-password",
         "get-online-users-list",
         "announce",
-        "edit-welcome",
+        "set-welcome",
+        "delete-welcome",
       ]
     ) assert.ok(adminNodes.includes(`${NS.ADMIN}#${name}`), name);
     assert.deepEqual(await items(bob), ["ping"]);
