@@ -168,4 +168,6 @@ export type {
   CommandResponse,
 } from "./src/modules/command_registry.ts";
 export { dataForm, submittedValues } from "./src/modules/data_form.ts";
+export { pubsub, PUBSUB_FEATURES } from "./src/modules/pubsub.ts";
+export type { PubsubOptions } from "./src/modules/pubsub.ts";
 export type { FormField } from "./src/modules/data_form.ts";

@@ -23,13 +23,14 @@ import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
 import { adhoc } from "./adhoc.ts";
+import { pubsub, type PubsubOptions } from "./pubsub.ts";
 import type { CommandRegistry } from "./command_registry.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, streamManagement };
-export { adhoc };
+export { adhoc, pubsub };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -67,6 +68,8 @@ export interface BuiltinModuleOptions {
   readonly admins?: readonly string[];
   /** Where XEP-0050 ad-hoc commands are registered. */
   readonly commands?: CommandRegistry;
+  /** The XEP-0060 service on `pubsub.<domain>`; `false`: none. */
+  readonly pubsub?: PubsubOptions | false;
 }
 
 /**
@@ -109,5 +112,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
       commands: options.commands,
       scramIterations: options.scramIterations,
     }),
+    ...(options.pubsub === false ? [] : [pubsub(options.pubsub)]),
   ];
 }

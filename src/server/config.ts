@@ -7,6 +7,7 @@ import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
 import type { BuiltinLimits } from "../modules/mod.ts";
 import { parseJid, prepDomain, tryParseJid } from "../jid/jid.ts";
 import type { CommandRegistry } from "../modules/command_registry.ts";
+import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 
@@ -123,6 +124,12 @@ export interface ServerConfig {
   readonly admins?: readonly string[];
   /** Where modules register XEP-0050 ad-hoc commands; default a new registry. */
   readonly commands?: CommandRegistry;
+  /**
+   * The XEP-0060 publish-subscribe service (a built-in module): its domain (default
+   * `pubsub.<domain>`), who may create nodes (default local users) and item limits; `false`
+   * for none.
+   */
+  readonly pubsub?: PubsubOptions | false;
 }
 
 /** XEP-0077 in-band registration settings. */

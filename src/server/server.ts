@@ -108,6 +108,7 @@ async function loadModules(
       scramIterations: resolved.scramIterations,
       admins: resolved.admins,
       commands: config.commands,
+      pubsub: config.pubsub,
     };
     for (const m of builtinModules(options)) await modules.load(m);
   }

@@ -1,0 +1,411 @@
+// Private to the pubsub module: the operations of an XEP-0060 service on its nodes: create,
+// configure, delete, purge (owner use cases, §8), publish, retract (publisher, §7), subscribe,
+// unsubscribe, subscription options and items (subscriber, §6). Each returns the payload of
+// the result and the notifications to send once the result is on its way.
+import type { ModuleApi } from "../module/module_api.ts";
+import type { Jid } from "../jid/jid.ts";
+import { tryParseJid } from "../jid/jid.ts";
+import { StanzaError } from "../base/stanza_error.ts";
+import type { NodeConfig, PubsubItem } from "../storage/pubsub_store.ts";
+import type { DocumentCollection } from "../storage/document_collection.ts";
+import { child, type Element, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import {
+  checkPreconditions,
+  configForm,
+  configure,
+  formFields,
+  maxItems,
+  type NodePolicy,
+  pubsubError,
+} from "./_pep_config.ts";
+import { itemElement, nodeOf, publishedItem, requestedItems } from "./_pubsub_items.ts";
+import {
+  type NodeMeta,
+  requireAccess,
+  requireOwner,
+  requirePublisher,
+  type Subscription,
+  subscriptionOf,
+} from "./_pubsub_meta.ts";
+import { dataForm } from "./data_form.ts";
+
+/** The result payload of a request, and what to do after the result is sent. */
+export interface Outcome {
+  /** The result's payload; `undefined` for an empty result. */
+  readonly payload?: Element;
+  /** Notifications and the like, sent after the result (XEP-0060 §7.1.2: reply first). */
+  readonly after?: () => Promise<void>;
+}
+
+/** Who may create nodes: local users, anyone, or these bare JIDs. */
+export type CreatePolicy = "local" | "anyone" | readonly string[];
+
+/** What the service needs. */
+export interface ServiceDeps {
+  readonly api: ModuleApi;
+  /** The service's JID. */
+  readonly service: string;
+  readonly policy: NodePolicy;
+  readonly meta: DocumentCollection<NodeMeta>;
+  readonly createNodes: CreatePolicy;
+  readonly maxItemBytes: number;
+}
+
+const SUBSCRIBE_OPTIONS = `${NS.PUBSUB}#subscribe_options`;
+const MAX_NODE_BYTES = 512;
+
+/** XEP-0060 §6.1.3.1: the JID to subscribe must be the requester's (bare or full). */
+function subscriberJid(request: Element, from: Jid): string {
+  const jid = tryParseJid(request.attrs.jid ?? "");
+  if (!jid || jid.bare !== from.bare) throw pubsubError("bad-request", "modify", "invalid-jid");
+  return jid.full;
+}
+
+/** XEP-0060 §6.3.5: the subscription options this service knows (pubsub#deliver). */
+function subscriptionOptions(form: Element | undefined, base: boolean): boolean {
+  let deliver = base;
+  for (const [name, value] of Object.entries(formFields(form))) {
+    if (name !== "pubsub#deliver" || !["0", "1", "true", "false"].includes(value)) {
+      throw pubsubError("bad-request", "modify", "invalid-options");
+    }
+    deliver = value === "1" || value === "true";
+  }
+  return deliver;
+}
+
+/** The operations of one pubsub service. */
+export class PubsubService {
+  readonly #d: ServiceDeps;
+
+  constructor(deps: ServiceDeps) {
+    this.#d = deps;
+  }
+
+  /** A node's configuration and members, or <item-not-found/> (XEP-0060 §6.1.3.12 etc.). */
+  async node(node: string): Promise<{ config: NodeConfig; meta: NodeMeta }> {
+    const config = await this.#d.api.storage.pubsub.getNode(this.#d.service as never, node);
+    const meta = config && await this.#d.meta.get(node);
+    if (!config || !meta) throw new StanzaError("item-not-found", "cancel");
+    return { config, meta };
+  }
+
+  /** The names of every node, sorted. */
+  listNodes(): Promise<string[]> {
+    return this.#d.api.storage.pubsub.listNodes(this.#d.service as never);
+  }
+
+  /** XEP-0060 §8.1: create a node (instant without a name), configured by a form. */
+  async create(from: Jid, request: Element, form: Element | undefined): Promise<Outcome> {
+    const { api, policy } = this.#d;
+    if (!this.#mayCreate(from)) throw pubsubError("forbidden", "auth");
+    const instant = !request.attrs.node;
+    const node = request.attrs.node || api.randomId();
+    if (new TextEncoder().encode(node).length > MAX_NODE_BYTES) {
+      throw new StanzaError("not-acceptable", "modify", "Node name too long");
+    }
+    // XEP-0060 §8.1.3: a bad configuration refuses the whole request; nothing is created.
+    const config = configure(policy.defaults, formFields(form), policy);
+    const meta: NodeMeta = { affiliations: { [from.bare]: "owner" }, subscriptions: [] };
+    // The document is the creation lock: only one of two racing creators gets it.
+    if (await this.#d.meta.put(node, meta, { ifVersion: 0 }) === undefined) {
+      throw new StanzaError("conflict", "cancel", `Node "${node}" exists`);
+    }
+    await api.storage.pubsub.setNode(this.#d.service as never, node, config);
+    // XEP-0060 §8.1.2: an instant node's name is in the result.
+    const payload = instant
+      ? xml("pubsub", { xmlns: NS.PUBSUB }, xml("create", { node }))
+      : undefined;
+    return { payload };
+  }
+
+  #mayCreate(from: Jid): boolean {
+    const who = this.#d.createNodes;
+    if (who === "anyone") return true;
+    if (who === "local") return from.local !== "" && this.#d.api.domains.includes(from.domain);
+    return who.includes(from.bare);
+  }
+
+  /** XEP-0060 §8.2: the configuration form of a node (owners only). */
+  async configuration(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    requireOwner(meta, from);
+    return {
+      payload: xml(
+        "pubsub",
+        { xmlns: NS.PUBSUB_OWNER },
+        xml("configure", { node }, configForm(config, this.#d.policy)),
+      ),
+    };
+  }
+
+  /** XEP-0060 §8.3: the default configuration of a new node. */
+  defaults(): Outcome {
+    return {
+      payload: xml(
+        "pubsub",
+        { xmlns: NS.PUBSUB_OWNER },
+        xml("default", null, configForm(this.#d.policy.defaults, this.#d.policy)),
+      ),
+    };
+  }
+
+  /** XEP-0060 §8.2.4: submit a configuration form; subscribers hear of it with notify_config. */
+  async configure(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    requireOwner(meta, from);
+    const form = child(request, "x", NS.DATA_FORMS);
+    if (!form) throw new StanzaError("bad-request", "modify", "A configuration form is needed");
+    if (form.attrs.type === "cancel") return {};
+    const next = configure(config, formFields(form), this.#d.policy);
+    await this.#d.api.storage.pubsub.setNode(this.#d.service as never, node, next);
+    // A smaller max_items applies at once (XEP-0060 §7.1.2: the oldest items go).
+    await this.#trim(node, next);
+    if (next["pubsub#notify_config"] !== "true") return {};
+    const body = next["pubsub#deliver_payloads"] === "false"
+      ? []
+      : configForm(next, this.#d.policy);
+    return {
+      after: () => this.#notify(meta, next, xml("configuration", { node }, body)),
+    };
+  }
+
+  async #trim(node: string, config: NodeConfig): Promise<void> {
+    const store = this.#d.api.storage.pubsub;
+    const keep = maxItems(config, this.#d.policy);
+    const items = await store.getItems(this.#d.service as never, node);
+    for (const item of items.slice(keep)) {
+      await store.retract(this.#d.service as never, node, item.id);
+    }
+  }
+
+  /** XEP-0060 §8.4: delete a node; subscribers get <delete/> (with a redirect, if given). */
+  async delete(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    requireOwner(meta, from);
+    await this.#d.api.storage.pubsub.deleteNode(this.#d.service as never, node);
+    await this.#d.meta.delete(node);
+    if (config["pubsub#notify_delete"] === "false") return {};
+    const redirect = child(request, "redirect", NS.PUBSUB_OWNER);
+    const event = xml(
+      "delete",
+      { node },
+      redirect ? xml("redirect", { uri: redirect.attrs.uri }) : [],
+    );
+    return { after: () => this.#notify(meta, config, event) };
+  }
+
+  /** XEP-0060 §8.5: purge every item of a node; subscribers get <purge/>. */
+  async purge(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    requireOwner(meta, from);
+    const store = this.#d.api.storage.pubsub;
+    for (const item of await store.getItems(this.#d.service as never, node)) {
+      await store.retract(this.#d.service as never, node, item.id);
+    }
+    if (config["pubsub#notify_retract"] === "false") return {};
+    return { after: () => this.#notify(meta, config, xml("purge", { node })) };
+  }
+
+  /** XEP-0060 §7.1: publish an item; §7.1.5: publish-options are preconditions. */
+  async publish(from: Jid, request: Element, options: Element | undefined): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    requirePublisher(meta, config, from);
+    const item = publishedItem(request, {
+      publisher: from.full,
+      stamp: this.#d.api.now(),
+      newId: () => this.#d.api.randomId(),
+      maxItemBytes: this.#d.maxItemBytes,
+    });
+    checkPreconditions(config, formFields(options), this.#d.policy);
+    if (config["pubsub#persist_items"] !== "false") {
+      await this.#d.api.storage.pubsub.publish(
+        this.#d.service as never,
+        node,
+        item,
+        maxItems(config, this.#d.policy),
+      );
+    }
+    return {
+      payload: xml(
+        "pubsub",
+        { xmlns: NS.PUBSUB },
+        xml("publish", { node }, xml("item", { id: item.id })),
+      ),
+      after: () => this.#notifyItem(node, meta, config, item),
+    };
+  }
+
+  async #notifyItem(node: string, meta: NodeMeta, config: NodeConfig, item: PubsubItem) {
+    if (config["pubsub#deliver_notifications"] === "false") return;
+    const payloads = config["pubsub#deliver_payloads"] !== "false";
+    await this.#notify(meta, config, xml("items", { node }, itemElement(item, payloads)));
+  }
+
+  /** XEP-0060 §7.2: retract an item; notify when asked or configured (notify_retract). */
+  async retract(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    const affiliation = meta.affiliations[from.bare];
+    // XEP-0060 §7.2.3.1: only owners and publishers retract.
+    if (affiliation !== "owner" && affiliation !== "publisher") {
+      throw pubsubError("forbidden", "auth");
+    }
+    const ids = requestedItems(request).ids ?? [];
+    if (ids.length !== 1) throw pubsubError("bad-request", "modify", "item-required");
+    if (!await this.#d.api.storage.pubsub.retract(this.#d.service as never, node, ids[0])) {
+      throw new StanzaError("item-not-found", "cancel");
+    }
+    const flag = request.attrs.notify;
+    const notify = flag === undefined
+      ? config["pubsub#notify_retract"] !== "false"
+      : flag === "true" || flag === "1";
+    if (!notify) return {};
+    const event = xml("items", { node }, xml("retract", { id: ids[0] }));
+    return { after: () => this.#notify(meta, config, event) };
+  }
+
+  /** XEP-0060 §6.1: subscribe, with options; the last item follows when configured. */
+  async subscribe(from: Jid, request: Element, options: Element | undefined): Promise<Outcome> {
+    const node = nodeOf(request);
+    const jid = subscriberJid(request, from);
+    const { config, meta } = await this.node(node);
+    requireAccess(meta, config, from);
+    const deliver = subscriptionOptions(child(options ?? request, "x", NS.DATA_FORMS), true);
+    let sub: Subscription | undefined;
+    const updated = await this.#d.meta.update(node, (m) => {
+      if (!m) return m;
+      const existing = subscriptionOf(m, jid);
+      sub = { jid, subid: existing?.subid ?? this.#d.api.randomId(), deliver };
+      const others = m.subscriptions.filter((s) => s.jid !== jid);
+      return { ...m, subscriptions: [...others, sub] };
+    });
+    if (!updated || !sub) throw new StanzaError("item-not-found", "cancel");
+    const s = sub;
+    return {
+      payload: xml("pubsub", { xmlns: NS.PUBSUB }, subscriptionElement(node, s)),
+      after: () => this.#sendLast(node, config, s),
+    };
+  }
+
+  /** XEP-0060 §6.1.7: the last published item, when the node sends it on subscription. */
+  async #sendLast(node: string, config: NodeConfig, sub: Subscription): Promise<void> {
+    const when = config["pubsub#send_last_published_item"] ?? "never";
+    if (when === "never" || !sub.deliver) return;
+    const [last] = await this.#d.api.storage.pubsub.getItems(this.#d.service as never, node, {
+      max: 1,
+    });
+    if (!last) return;
+    const payloads = config["pubsub#deliver_payloads"] !== "false";
+    await this.#send(sub.jid, config, xml("items", { node }, itemElement(last, payloads)));
+  }
+
+  /** XEP-0060 §6.2: unsubscribe; <not-subscribed/> when there is nothing to end. */
+  async unsubscribe(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const jid = subscriberJid(request, from);
+    await this.node(node);
+    let found = false;
+    await this.#d.meta.update(node, (m) => {
+      const sub = m && subscriptionOf(m, jid);
+      found = !!sub && (!request.attrs.subid || sub.subid === request.attrs.subid);
+      if (!m || !found) return m;
+      return { ...m, subscriptions: m.subscriptions.filter((s) => s.jid !== jid) };
+    });
+    if (!found) throw pubsubError("unexpected-request", "cancel", "not-subscribed");
+    return {};
+  }
+
+  /** XEP-0060 §6.3: a subscription's options form. */
+  async options(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const jid = subscriberJid(request, from);
+    const { meta } = await this.node(node);
+    const sub = subscriptionOf(meta, jid);
+    if (!sub) throw pubsubError("unexpected-request", "cancel", "not-subscribed");
+    const form = dataForm("form", SUBSCRIBE_OPTIONS, [{
+      var: "pubsub#deliver",
+      type: "boolean",
+      label: "Enable delivery?",
+      values: [sub.deliver ? "true" : "false"],
+    }]);
+    return {
+      payload: xml("pubsub", { xmlns: NS.PUBSUB }, xml("options", { node, jid }, form)),
+    };
+  }
+
+  /** XEP-0060 §6.3.5: submit subscription options. */
+  async setOptions(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const jid = subscriberJid(request, from);
+    await this.node(node);
+    const form = child(request, "x", NS.DATA_FORMS);
+    let found = false;
+    await this.#d.meta.update(node, (m) => {
+      const sub = m && subscriptionOf(m, jid);
+      found = !!sub;
+      if (!m || !sub) return m;
+      const deliver = subscriptionOptions(form, sub.deliver);
+      const others = m.subscriptions.filter((s) => s.jid !== jid);
+      return { ...m, subscriptions: [...others, { ...sub, deliver }] };
+    });
+    if (!found) throw pubsubError("unexpected-request", "cancel", "not-subscribed");
+    return {};
+  }
+
+  /** XEP-0060 §6.5: items, all, by id, or the newest `max_items`. */
+  async items(from: Jid, request: Element): Promise<Outcome> {
+    const node = nodeOf(request);
+    const { config, meta } = await this.node(node);
+    requireAccess(meta, config, from);
+    const items = await this.#d.api.storage.pubsub.getItems(
+      this.#d.service as never,
+      node,
+      requestedItems(request),
+    );
+    return {
+      payload: xml(
+        "pubsub",
+        { xmlns: NS.PUBSUB },
+        xml("items", { node }, items.map((i) => itemElement(i))),
+      ),
+    };
+  }
+
+  /** Sends an event to every subscriber that wants deliveries. */
+  async #notify(meta: NodeMeta, config: NodeConfig, event: Element): Promise<void> {
+    for (const sub of meta.subscriptions) {
+      if (sub.deliver) await this.#send(sub.jid, config, event);
+    }
+  }
+
+  async #send(to: string, config: NodeConfig, event: Element): Promise<void> {
+    const { api, service } = this.#d;
+    await api.router.route(xml(
+      "message",
+      {
+        xmlns: NS.CLIENT,
+        type: config["pubsub#notification_type"] ?? "headline",
+        from: service,
+        to,
+        id: api.randomId(),
+      },
+      xml("event", { xmlns: NS.PUBSUB_EVENT }, event),
+    ));
+  }
+}
+
+/** A subscription as XEP-0060 §6.1.2 reports it. */
+export function subscriptionElement(node: string, sub: Subscription): Element {
+  return xml("subscription", {
+    node,
+    jid: sub.jid,
+    subid: sub.subid,
+    subscription: "subscribed",
+  });
+}

@@ -1,0 +1,292 @@
+/**
+ * XEP-0060 Publish-Subscribe as a service on its own domain (`pubsub.<domain>` by default):
+ * nodes created by the users the configuration allows, their configuration (XEP-0060 §16.4
+ * form), publish with item ids and publish-options, retract, purge, delete, subscriptions with
+ * options, items, the owners' subscription and affiliation lists, and notifications. Nodes,
+ * items, affiliations and subscriptions are stored, so they outlive a restart. The node logic
+ * it shares with PEP (configuration forms, item checks) lives in `_pep_config.ts` and
+ * `_pubsub_items.ts`.
+ *
+ * @module
+ */
+import { HANDLED } from "../hooks/hook_registry.ts";
+import type { StanzaEvent } from "../hooks/server_hooks.ts";
+import type { ModuleApi, XmppModule } from "../module/module_api.ts";
+import type { Jid } from "../jid/jid.ts";
+import { StanzaError } from "../base/stanza_error.ts";
+import { child, type Element, elements, xml } from "../xml/element.ts";
+import { NS } from "../xml/ns.ts";
+import { NODE_CONFIG_OPTIONS } from "./_node_config_fields.ts";
+import { type NodePolicy, pubsubError } from "./_pep_config.ts";
+import { mayAccess, metaCollection, type NodeMeta } from "./_pubsub_meta.ts";
+import { type CreatePolicy, type Outcome, PubsubService } from "./_pubsub_service.ts";
+import { nodeList, ownAffiliations, ownSubscriptions, setNodeList } from "./_pubsub_lists.ts";
+import { dataForm } from "./data_form.ts";
+import type { DocumentCollection } from "../storage/document_collection.ts";
+
+/** Options of {@linkcode pubsub}. */
+export interface PubsubOptions {
+  /** The service's domain; default `pubsub.` and the server's default domain. */
+  readonly domain?: string;
+  /**
+   * Who may create nodes: "local" (accounts of the hosted domains, the default), "anyone",
+   * or a list of bare JIDs.
+   */
+  readonly createNodes?: "local" | "anyone" | readonly string[];
+  /**
+   * The most items a node keeps; `pubsub#max_items` "max" means this, and a larger number is
+   * refused with `<not-acceptable/>`. Default 1000.
+   */
+  readonly maxItems?: number;
+  /** Largest item payload, in bytes of serialized XML; default 65,536. */
+  readonly maxItemBytes?: number;
+}
+
+/** The XEP-0060 features the service implements (XEP-0060 §10). */
+export const PUBSUB_FEATURES: readonly string[] = [
+  "access-open",
+  "access-whitelist",
+  "config-node",
+  "create-and-configure",
+  "create-nodes",
+  "delete-items",
+  "delete-nodes",
+  "instant-nodes",
+  "item-ids",
+  "last-published",
+  "manage-subscriptions",
+  "member-affiliation",
+  "meta-data",
+  "modify-affiliations",
+  "outcast-affiliation",
+  "persistent-items",
+  "publish",
+  "publish-options",
+  "publisher-affiliation",
+  "purge-nodes",
+  "retract-items",
+  "retrieve-affiliations",
+  "retrieve-default",
+  "retrieve-items",
+  "retrieve-subscriptions",
+  "subscribe",
+  "subscription-options",
+].map((f) => `${NS.PUBSUB}#${f}`);
+
+/** Defaults of a node of the service (XEP-0060 §16.4.4). */
+const SERVICE_DEFAULTS = {
+  "pubsub#access_model": "open",
+  "pubsub#publish_model": "publishers",
+  "pubsub#persist_items": "true",
+  "pubsub#max_items": "10",
+  "pubsub#send_last_published_item": "never",
+  "pubsub#deliver_notifications": "true",
+  "pubsub#deliver_payloads": "true",
+  "pubsub#notify_config": "false",
+  "pubsub#notify_delete": "true",
+  "pubsub#notify_retract": "true",
+  "pubsub#notification_type": "headline",
+  "pubsub#title": "",
+};
+
+function servicePolicy(limit: number): NodePolicy {
+  return {
+    defaults: SERVICE_DEFAULTS,
+    options: {
+      ...NODE_CONFIG_OPTIONS,
+      "pubsub#access_model": ["open", "whitelist"],
+      "pubsub#publish_model": ["publishers", "subscribers", "open"],
+      "pubsub#notification_type": ["headline", "normal"],
+    },
+    maxItems: limit,
+    strict: true,
+  };
+}
+
+/** One request of a `<pubsub/>` iq, with the element that carries its form. */
+type Handler = (from: Jid, request: Element, pubsub: Element) => Promise<Outcome> | Outcome;
+
+function routes(service: PubsubService, meta: DocumentCollection<NodeMeta>, api: ModuleApi) {
+  const form = (pubsub: Element, name: string) => child(child(pubsub, name) ?? pubsub, "x");
+  const set: Record<string, Handler> = {
+    create: (from, r, p) => service.create(from, r, form(p, "configure")),
+    publish: (from, r, p) => service.publish(from, r, form(p, "publish-options")),
+    retract: (from, r) => service.retract(from, r),
+    subscribe: (from, r, p) => service.subscribe(from, r, child(p, "options")),
+    unsubscribe: (from, r) => service.unsubscribe(from, r),
+    options: (from, r) => service.setOptions(from, r),
+  };
+  const get: Record<string, Handler> = {
+    items: (from, r) => service.items(from, r),
+    options: (from, r) => service.options(from, r),
+    subscriptions: async (from, r) => ({ payload: await ownSubscriptions(meta, from, r) }),
+    affiliations: async (from, r) => ({ payload: await ownAffiliations(meta, from, r) }),
+  };
+  const ownerSet: Record<string, Handler> = {
+    configure: (from, r) => service.configure(from, r),
+    delete: (from, r) => service.delete(from, r),
+    purge: (from, r) => service.purge(from, r),
+    subscriptions: async (from, r) => {
+      await setNodeList(service, meta, from, r, () => api.randomId());
+      return {};
+    },
+    affiliations: async (from, r) => {
+      await setNodeList(service, meta, from, r, () => api.randomId());
+      return {};
+    },
+  };
+  const ownerGet: Record<string, Handler> = {
+    configure: (from, r) => service.configuration(from, r),
+    default: () => service.defaults(),
+    subscriptions: async (from, r) => ({ payload: await nodeList(service, from, r) }),
+    affiliations: async (from, r) => ({ payload: await nodeList(service, from, r) }),
+  };
+  return {
+    [`set ${NS.PUBSUB}`]: set,
+    [`get ${NS.PUBSUB}`]: get,
+    [`set ${NS.PUBSUB_OWNER}`]: ownerSet,
+    [`get ${NS.PUBSUB_OWNER}`]: ownerGet,
+  };
+}
+
+/** XEP-0060 §5.3-5.5: disco#info and disco#items of nodes and of the service's node list. */
+async function disco(
+  service: PubsubService,
+  meta: DocumentCollection<NodeMeta>,
+  from: Jid,
+  query: Element,
+  domain: string,
+): Promise<Element | undefined> {
+  const node = query.attrs.node;
+  if (query.xmlns === NS.DISCO_ITEMS && node === undefined) {
+    const items: Element[] = [];
+    for (const name of await service.listNodes()) {
+      const m = await meta.get(name);
+      const found = m && await service.node(name).catch(() => undefined);
+      if (found && mayAccess(found.meta, found.config, from)) {
+        items.push(xml("item", { jid: domain, node: name }));
+      }
+    }
+    return xml("query", { xmlns: NS.DISCO_ITEMS }, items);
+  }
+  if (node === undefined) return undefined;
+  const { config, meta: m } = await service.node(node);
+  if (!mayAccess(m, config, from)) throw new StanzaError("item-not-found", "cancel");
+  if (query.xmlns === NS.DISCO_ITEMS) {
+    const items = await service.items(from, xml("items", { node }));
+    const ids = elements(child(items.payload!, "items")!, "item").map((i) => i.attrs.id);
+    return xml(
+      "query",
+      { xmlns: NS.DISCO_ITEMS, node },
+      ids.map((id) => xml("item", { jid: domain, name: id })),
+    );
+  }
+  const owners = Object.entries(m.affiliations).filter(([, a]) => a === "owner").map(([j]) => j);
+  return xml(
+    "query",
+    { xmlns: NS.DISCO_INFO, node },
+    xml("identity", { category: "pubsub", type: "leaf" }),
+    xml("feature", { var: NS.PUBSUB }),
+    dataForm("result", `${NS.PUBSUB}#meta-data`, [
+      { var: "pubsub#type", values: [] },
+      { var: "pubsub#title", values: [config["pubsub#title"] ?? ""] },
+      { var: "pubsub#access_model", values: [config["pubsub#access_model"] ?? "open"] },
+      { var: "pubsub#publish_model", values: [config["pubsub#publish_model"] ?? "publishers"] },
+      { var: "pubsub#owner", type: "jid-multi", values: owners },
+    ]),
+  );
+}
+
+/**
+ * The pubsub service module.
+ *
+ * @param options The domain, who may create nodes, the item limits.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { testServer } from "../testing/mod.ts";
+ * import { child, xml } from "../xml/element.ts";
+ * // Loaded by default on pubsub.localhost: a local user creates a node and publishes to it.
+ * const t = await testServer({ users: ["a@localhost"] });
+ * const a = await t.connect("a@localhost/r");
+ * const ps = (...c: ReturnType<typeof xml>[]) =>
+ *   xml("pubsub", { xmlns: "http://jabber.org/protocol/pubsub" }, ...c);
+ * await a.iq(xml("iq", { type: "set", to: "pubsub.localhost" }, ps(xml("create", { node: "news" }))));
+ * const done = await a.iq(xml("iq", { type: "set", to: "pubsub.localhost" },
+ *   ps(xml("publish", { node: "news" }, xml("item", { id: "1" }, xml("entry", { xmlns: "urn:example" }))))));
+ * if (child(child(child(done, "pubsub")!, "publish")!, "item")?.attrs.id !== "1") throw new Error();
+ * await t.close();
+ * ```
+ */
+export function pubsub(options: PubsubOptions = {}): XmppModule {
+  const limit = options.maxItems ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`Cannot keep at most ${limit} items per node: not a positive integer`);
+  }
+  return {
+    name: "pubsub",
+    specs: ["XEP-0060"],
+    setup(api) {
+      const domain = options.domain ?? `pubsub.${api.domain}`;
+      const meta = metaCollection(api, domain);
+      const service = new PubsubService({
+        api,
+        service: domain,
+        policy: servicePolicy(limit),
+        meta,
+        createNodes: (options.createNodes ?? "local") as CreatePolicy,
+        maxItemBytes: options.maxItemBytes ?? 65_536,
+      });
+      const table = routes(service, meta, api);
+
+      async function answer(ev: StanzaEvent): Promise<Outcome | undefined> {
+        const [payload] = elements(ev.stanza);
+        if (!payload) throw new StanzaError("bad-request", "modify");
+        const type = ev.stanza.attrs.type;
+        if (
+          type === "get" && (payload.xmlns === NS.DISCO_INFO || payload.xmlns === NS.DISCO_ITEMS)
+        ) {
+          const found = await disco(service, meta, ev.from, payload, domain);
+          return found && { payload: found };
+        }
+        const handlers = payload.name === "pubsub" ? table[`${type} ${payload.xmlns}`] : undefined;
+        if (!handlers) throw new StanzaError("service-unavailable", "cancel");
+        // XEP-0060: one request per <pubsub/>, first; a configure, publish-options or options
+        // form may follow it.
+        const [request] = elements(payload);
+        const handler = request && handlers[request.name];
+        if (!handler) throw pubsubError("feature-not-implemented", "cancel");
+        return await handler(ev.from, request, payload);
+      }
+
+      api.component(domain, {
+        name: "Publish-Subscribe",
+        identities: [{ category: "pubsub", type: "service", name: "Publish-Subscribe" }],
+        features: [NS.PUBSUB, ...PUBSUB_FEATURES],
+        async handle(ev) {
+          const { stanza } = ev;
+          const type = stanza.attrs.type;
+          if (stanza.name !== "iq" || (type !== "get" && type !== "set")) return;
+          let outcome: Outcome | undefined;
+          try {
+            outcome = await answer(ev);
+          } catch (e) {
+            if (!(e instanceof StanzaError)) throw e;
+            await api.router.bounce(stanza, e);
+            return HANDLED;
+          }
+          if (!outcome) return; // disco#info of the service itself: the component's default.
+          await api.router.route(xml("iq", {
+            xmlns: NS.CLIENT,
+            type: "result",
+            id: stanza.attrs.id,
+            from: stanza.attrs.to,
+            to: stanza.attrs.from,
+          }, outcome.payload ?? []));
+          await outcome.after?.();
+          return HANDLED;
+        },
+      });
+    },
+  };
+}
