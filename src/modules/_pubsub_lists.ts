@@ -15,7 +15,8 @@ import {
   requireOwner,
   type Subscription,
 } from "./_pubsub_meta.ts";
-import { type PubsubService, subscriptionElement } from "./_pubsub_service.ts";
+import type { PubsubService } from "./_pubsub_service.ts";
+import { subscriptionElement } from "./_pubsub_subscribe.ts";
 
 const mine = (jid: Jid) => (s: Subscription) =>
   s.jid === jid.bare || s.jid.startsWith(`${jid.bare}/`);

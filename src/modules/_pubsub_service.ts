@@ -1,10 +1,9 @@
 // Private to the pubsub module: the operations of an XEP-0060 service on its nodes: create,
-// configure, delete, purge (owner use cases, §8), publish, retract (publisher, §7), subscribe,
-// unsubscribe, subscription options and items (subscriber, §6). Each returns the payload of
-// the result and the notifications to send once the result is on its way.
+// configure, delete, purge (owner use cases, §8), publish, retract (publisher, §7) and items
+// (§6.5). Each returns the payload of the result and the notifications to send once the
+// result is on its way. Subscriptions are in _pubsub_subscribe.ts.
 import type { ModuleApi } from "../module/module_api.ts";
 import type { Jid } from "../jid/jid.ts";
-import { tryParseJid } from "../jid/jid.ts";
 import { StanzaError } from "../base/stanza_error.ts";
 import type { NodeConfig, PubsubItem } from "../storage/pubsub_store.ts";
 import type { DocumentCollection } from "../storage/document_collection.ts";
@@ -20,15 +19,8 @@ import {
   pubsubError,
 } from "./_pep_config.ts";
 import { itemElement, nodeOf, publishedItem, requestedItems } from "./_pubsub_items.ts";
-import {
-  type NodeMeta,
-  requireAccess,
-  requireOwner,
-  requirePublisher,
-  type Subscription,
-  subscriptionOf,
-} from "./_pubsub_meta.ts";
-import { dataForm } from "./data_form.ts";
+import { type NodeMeta, requireAccess, requireOwner, requirePublisher } from "./_pubsub_meta.ts";
+import { notify } from "./_pubsub_notify.ts";
 
 /** The result payload of a request, and what to do after the result is sent. */
 export interface Outcome {
@@ -52,27 +44,7 @@ export interface ServiceDeps {
   readonly maxItemBytes: number;
 }
 
-const SUBSCRIBE_OPTIONS = `${NS.PUBSUB}#subscribe_options`;
 const MAX_NODE_BYTES = 512;
-
-/** XEP-0060 §6.1.3.1: the JID to subscribe must be the requester's (bare or full). */
-function subscriberJid(request: Element, from: Jid): string {
-  const jid = tryParseJid(request.attrs.jid ?? "");
-  if (!jid || jid.bare !== from.bare) throw pubsubError("bad-request", "modify", "invalid-jid");
-  return jid.full;
-}
-
-/** XEP-0060 §6.3.5: the subscription options this service knows (pubsub#deliver). */
-function subscriptionOptions(form: Element | undefined, base: boolean): boolean {
-  let deliver = base;
-  for (const [name, value] of Object.entries(formFields(form))) {
-    if (name !== "pubsub#deliver" || !["0", "1", "true", "false"].includes(value)) {
-      throw pubsubError("bad-request", "modify", "invalid-options");
-    }
-    deliver = value === "1" || value === "true";
-  }
-  return deliver;
-}
 
 /** The operations of one pubsub service. */
 export class PubsubService {
@@ -168,7 +140,7 @@ export class PubsubService {
       ? []
       : configForm(next, this.#d.policy);
     return {
-      after: () => this.#notify(meta, next, xml("configuration", { node }, body)),
+      after: () => notify(this.#d, meta, next, xml("configuration", { node }, body)),
     };
   }
 
@@ -195,7 +167,7 @@ export class PubsubService {
       { node },
       redirect ? xml("redirect", { uri: redirect.attrs.uri }) : [],
     );
-    return { after: () => this.#notify(meta, config, event) };
+    return { after: () => notify(this.#d, meta, config, event) };
   }
 
   /** XEP-0060 §8.5: purge every item of a node; subscribers get <purge/>. */
@@ -208,7 +180,7 @@ export class PubsubService {
       await store.retract(this.#d.service as never, node, item.id);
     }
     if (config["pubsub#notify_retract"] === "false") return {};
-    return { after: () => this.#notify(meta, config, xml("purge", { node })) };
+    return { after: () => notify(this.#d, meta, config, xml("purge", { node })) };
   }
 
   /** XEP-0060 §7.1: publish an item; §7.1.5: publish-options are preconditions. */
@@ -244,7 +216,7 @@ export class PubsubService {
   async #notifyItem(node: string, meta: NodeMeta, config: NodeConfig, item: PubsubItem) {
     if (config["pubsub#deliver_notifications"] === "false") return;
     const payloads = config["pubsub#deliver_payloads"] !== "false";
-    await this.#notify(meta, config, xml("items", { node }, itemElement(item, payloads)));
+    await notify(this.#d, meta, config, xml("items", { node }, itemElement(item, payloads)));
   }
 
   /** XEP-0060 §7.2: retract an item; notify when asked or configured (notify_retract). */
@@ -262,100 +234,12 @@ export class PubsubService {
       throw new StanzaError("item-not-found", "cancel");
     }
     const flag = request.attrs.notify;
-    const notify = flag === undefined
+    const wanted = flag === undefined
       ? config["pubsub#notify_retract"] !== "false"
       : flag === "true" || flag === "1";
-    if (!notify) return {};
+    if (!wanted) return {};
     const event = xml("items", { node }, xml("retract", { id: ids[0] }));
-    return { after: () => this.#notify(meta, config, event) };
-  }
-
-  /** XEP-0060 §6.1: subscribe, with options; the last item follows when configured. */
-  async subscribe(from: Jid, request: Element, options: Element | undefined): Promise<Outcome> {
-    const node = nodeOf(request);
-    const jid = subscriberJid(request, from);
-    const { config, meta } = await this.node(node);
-    requireAccess(meta, config, from);
-    const deliver = subscriptionOptions(child(options ?? request, "x", NS.DATA_FORMS), true);
-    let sub: Subscription | undefined;
-    const updated = await this.#d.meta.update(node, (m) => {
-      if (!m) return m;
-      const existing = subscriptionOf(m, jid);
-      sub = { jid, subid: existing?.subid ?? this.#d.api.randomId(), deliver };
-      const others = m.subscriptions.filter((s) => s.jid !== jid);
-      return { ...m, subscriptions: [...others, sub] };
-    });
-    if (!updated || !sub) throw new StanzaError("item-not-found", "cancel");
-    const s = sub;
-    return {
-      payload: xml("pubsub", { xmlns: NS.PUBSUB }, subscriptionElement(node, s)),
-      after: () => this.#sendLast(node, config, s),
-    };
-  }
-
-  /** XEP-0060 §6.1.7: the last published item, when the node sends it on subscription. */
-  async #sendLast(node: string, config: NodeConfig, sub: Subscription): Promise<void> {
-    const when = config["pubsub#send_last_published_item"] ?? "never";
-    if (when === "never" || !sub.deliver) return;
-    const [last] = await this.#d.api.storage.pubsub.getItems(this.#d.service as never, node, {
-      max: 1,
-    });
-    if (!last) return;
-    const payloads = config["pubsub#deliver_payloads"] !== "false";
-    await this.#send(sub.jid, config, xml("items", { node }, itemElement(last, payloads)));
-  }
-
-  /** XEP-0060 §6.2: unsubscribe; <not-subscribed/> when there is nothing to end. */
-  async unsubscribe(from: Jid, request: Element): Promise<Outcome> {
-    const node = nodeOf(request);
-    const jid = subscriberJid(request, from);
-    await this.node(node);
-    let found = false;
-    await this.#d.meta.update(node, (m) => {
-      const sub = m && subscriptionOf(m, jid);
-      found = !!sub && (!request.attrs.subid || sub.subid === request.attrs.subid);
-      if (!m || !found) return m;
-      return { ...m, subscriptions: m.subscriptions.filter((s) => s.jid !== jid) };
-    });
-    if (!found) throw pubsubError("unexpected-request", "cancel", "not-subscribed");
-    return {};
-  }
-
-  /** XEP-0060 §6.3: a subscription's options form. */
-  async options(from: Jid, request: Element): Promise<Outcome> {
-    const node = nodeOf(request);
-    const jid = subscriberJid(request, from);
-    const { meta } = await this.node(node);
-    const sub = subscriptionOf(meta, jid);
-    if (!sub) throw pubsubError("unexpected-request", "cancel", "not-subscribed");
-    const form = dataForm("form", SUBSCRIBE_OPTIONS, [{
-      var: "pubsub#deliver",
-      type: "boolean",
-      label: "Enable delivery?",
-      values: [sub.deliver ? "true" : "false"],
-    }]);
-    return {
-      payload: xml("pubsub", { xmlns: NS.PUBSUB }, xml("options", { node, jid }, form)),
-    };
-  }
-
-  /** XEP-0060 §6.3.5: submit subscription options. */
-  async setOptions(from: Jid, request: Element): Promise<Outcome> {
-    const node = nodeOf(request);
-    const jid = subscriberJid(request, from);
-    await this.node(node);
-    const form = child(request, "x", NS.DATA_FORMS);
-    let found = false;
-    await this.#d.meta.update(node, (m) => {
-      const sub = m && subscriptionOf(m, jid);
-      found = !!sub;
-      if (!m || !sub) return m;
-      const deliver = subscriptionOptions(form, sub.deliver);
-      const others = m.subscriptions.filter((s) => s.jid !== jid);
-      return { ...m, subscriptions: [...others, { ...sub, deliver }] };
-    });
-    if (!found) throw pubsubError("unexpected-request", "cancel", "not-subscribed");
-    return {};
+    return { after: () => notify(this.#d, meta, config, event) };
   }
 
   /** XEP-0060 §6.5: items, all, by id, or the newest `max_items`. */
@@ -376,36 +260,4 @@ export class PubsubService {
       ),
     };
   }
-
-  /** Sends an event to every subscriber that wants deliveries. */
-  async #notify(meta: NodeMeta, config: NodeConfig, event: Element): Promise<void> {
-    for (const sub of meta.subscriptions) {
-      if (sub.deliver) await this.#send(sub.jid, config, event);
-    }
-  }
-
-  async #send(to: string, config: NodeConfig, event: Element): Promise<void> {
-    const { api, service } = this.#d;
-    await api.router.route(xml(
-      "message",
-      {
-        xmlns: NS.CLIENT,
-        type: config["pubsub#notification_type"] ?? "headline",
-        from: service,
-        to,
-        id: api.randomId(),
-      },
-      xml("event", { xmlns: NS.PUBSUB_EVENT }, event),
-    ));
-  }
-}
-
-/** A subscription as XEP-0060 §6.1.2 reports it. */
-export function subscriptionElement(node: string, sub: Subscription): Element {
-  return xml("subscription", {
-    node,
-    jid: sub.jid,
-    subid: sub.subid,
-    subscription: "subscribed",
-  });
 }

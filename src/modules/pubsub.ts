@@ -20,6 +20,7 @@ import { NODE_CONFIG_OPTIONS } from "./_node_config_fields.ts";
 import { type NodePolicy, pubsubError } from "./_pep_config.ts";
 import { mayAccess, metaCollection, type NodeMeta } from "./_pubsub_meta.ts";
 import { type CreatePolicy, type Outcome, PubsubService } from "./_pubsub_service.ts";
+import { PubsubSubscriptions } from "./_pubsub_subscribe.ts";
 import { nodeList, ownAffiliations, ownSubscriptions, setNodeList } from "./_pubsub_lists.ts";
 import { dataForm } from "./data_form.ts";
 import type { DocumentCollection } from "../storage/document_collection.ts";
@@ -106,19 +107,24 @@ function servicePolicy(limit: number): NodePolicy {
 /** One request of a `<pubsub/>` iq, with the element that carries its form. */
 type Handler = (from: Jid, request: Element, pubsub: Element) => Promise<Outcome> | Outcome;
 
-function routes(service: PubsubService, meta: DocumentCollection<NodeMeta>, api: ModuleApi) {
+function routes(
+  service: PubsubService,
+  subs: PubsubSubscriptions,
+  meta: DocumentCollection<NodeMeta>,
+  api: ModuleApi,
+) {
   const form = (pubsub: Element, name: string) => child(child(pubsub, name) ?? pubsub, "x");
   const set: Record<string, Handler> = {
     create: (from, r, p) => service.create(from, r, form(p, "configure")),
     publish: (from, r, p) => service.publish(from, r, form(p, "publish-options")),
     retract: (from, r) => service.retract(from, r),
-    subscribe: (from, r, p) => service.subscribe(from, r, child(p, "options")),
-    unsubscribe: (from, r) => service.unsubscribe(from, r),
-    options: (from, r) => service.setOptions(from, r),
+    subscribe: (from, r, p) => subs.subscribe(from, r, child(p, "options")),
+    unsubscribe: (from, r) => subs.unsubscribe(from, r),
+    options: (from, r) => subs.setOptions(from, r),
   };
   const get: Record<string, Handler> = {
     items: (from, r) => service.items(from, r),
-    options: (from, r) => service.options(from, r),
+    options: (from, r) => subs.options(from, r),
     subscriptions: async (from, r) => ({ payload: await ownSubscriptions(meta, from, r) }),
     affiliations: async (from, r) => ({ payload: await ownAffiliations(meta, from, r) }),
   };
@@ -229,15 +235,16 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
     setup(api) {
       const domain = options.domain ?? `pubsub.${api.domain}`;
       const meta = metaCollection(api, domain);
-      const service = new PubsubService({
+      const deps = {
         api,
         service: domain,
         policy: servicePolicy(limit),
         meta,
         createNodes: (options.createNodes ?? "local") as CreatePolicy,
         maxItemBytes: options.maxItemBytes ?? 65_536,
-      });
-      const table = routes(service, meta, api);
+      };
+      const service = new PubsubService(deps);
+      const table = routes(service, new PubsubSubscriptions(deps, service), meta, api);
 
       async function answer(ev: StanzaEvent): Promise<Outcome | undefined> {
         const [payload] = elements(ev.stanza);
