@@ -6,6 +6,9 @@ import { child, type Element, elements, text, xml } from "../../src/xml/element.
 import { NS } from "../../src/xml/ns.ts";
 import { dataForm } from "../../src/modules/data_form.ts";
 import { pgliteStorage } from "../../adapters/postgres/pglite.ts";
+import { postgresStorage } from "../../adapters/postgres/postgres_js.ts";
+import type { Storage } from "../../src/storage/storage.ts";
+import { databaseUrl, dropSchema, testSchema } from "../adapters/postgres/_database_url.ts";
 
 const PS = "pubsub.localhost";
 let n = 0;
@@ -683,6 +686,64 @@ Deno.test("pubsub disco: the service's identity and features, nodes in disco#ite
   }
 });
 
+/** Nodes, items, affiliations and subscriptions outlive a restart on a driver's storage. */
+async function restart(open: () => Promise<Storage>): Promise<void> {
+  let t = await testServer({ users: USERS, storage: await open() });
+  let alice = await t.connect("alice@localhost/r");
+  ok(
+    await ask(
+      alice,
+      "set",
+      ps(
+        xml("create", { node: "kept" }),
+        xml("configure", null, config({ "pubsub#title": "Kept" })),
+      ),
+    ),
+  );
+  ok(await ask(alice, "set", publish("kept", "one", entry("1"))));
+  ok(
+    await ask(
+      alice,
+      "set",
+      owner(
+        xml(
+          "affiliations",
+          { node: "kept" },
+          xml("affiliation", { jid: "bob@localhost", affiliation: "publisher" }),
+        ),
+      ),
+    ),
+  );
+  let bob = await t.connect("bob@localhost/r");
+  ok(await ask(bob, "set", ps(xml("subscribe", { node: "kept", jid: "bob@localhost" }))));
+  await t.close();
+
+  t = await testServer({ storage: await open() });
+  try {
+    alice = await t.connect("alice@localhost/r");
+    bob = await t.connect("bob@localhost/r");
+    const items = ok(await ask(bob, "get", ps(xml("items", { node: "kept" }))));
+    assert.equal(child(child(child(items, "pubsub")!, "items")!, "item")?.attrs.id, "one");
+    ok(await ask(bob, "set", publish("kept", "two", entry("2"))));
+    assert.equal(child(await event(bob), "item")?.attrs.id, "two");
+    assert.equal(
+      errorOf(await ask(alice, "set", ps(xml("create", { node: "kept" })))).condition,
+      "conflict",
+    );
+    const form = child(
+      child(
+        child(ok(await ask(alice, "get", owner(xml("configure", { node: "kept" })))), "pubsub")!,
+        "configure",
+      )!,
+      "x",
+    )!;
+    const title = elements(form, "field").find((f) => f.attrs.var === "pubsub#title")!;
+    assert.equal(text(child(title, "value")), "Kept");
+  } finally {
+    await t.close();
+  }
+}
+
 Deno.test({
   name: "pubsub nodes, items, affiliations and subscriptions survive a restart on PGlite",
   sanitizeOps: false,
@@ -690,50 +751,26 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "parley-pubsub-" });
     try {
-      let t = await testServer({ users: USERS, storage: await pgliteStorage({ dataDir: dir }) });
-      let alice = await t.connect("alice@localhost/r");
-      ok(
-        await ask(
-          alice,
-          "set",
-          ps(
-            xml("create", { node: "kept" }),
-            xml("configure", null, config({ "pubsub#title": "Kept" })),
-          ),
-        ),
-      );
-      ok(await ask(alice, "set", publish("kept", "one", entry("1"))));
-      ok(
-        await ask(
-          alice,
-          "set",
-          owner(
-            xml(
-              "affiliations",
-              { node: "kept" },
-              xml("affiliation", { jid: "bob@localhost", affiliation: "publisher" }),
-            ),
-          ),
-        ),
-      );
-      let bob = await t.connect("bob@localhost/r");
-      ok(await ask(bob, "set", ps(xml("subscribe", { node: "kept", jid: "bob@localhost" }))));
-      await t.close();
-
-      t = await testServer({ storage: await pgliteStorage({ dataDir: dir }) });
-      alice = await t.connect("alice@localhost/r");
-      bob = await t.connect("bob@localhost/r");
-      const items = ok(await ask(bob, "get", ps(xml("items", { node: "kept" }))));
-      assert.equal(child(child(child(items, "pubsub")!, "items")!, "item")?.attrs.id, "one");
-      ok(await ask(bob, "set", publish("kept", "two", entry("2"))));
-      assert.equal(child(await event(bob), "item")?.attrs.id, "two");
-      assert.equal(
-        errorOf(await ask(alice, "set", ps(xml("create", { node: "kept" })))).condition,
-        "conflict",
-      );
-      await t.close();
+      await restart(() => pgliteStorage({ dataDir: dir }));
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+const url = databaseUrl();
+
+Deno.test({
+  name: "pubsub nodes, items, affiliations and subscriptions survive a restart on PostgreSQL",
+  ignore: !url,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const schema = testSchema("pubsub");
+    try {
+      await restart(() => postgresStorage(url!, { schema }));
+    } finally {
+      await dropSchema(url!, schema);
     }
   },
 });
