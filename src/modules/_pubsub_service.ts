@@ -242,6 +242,30 @@ export class PubsubService {
     return { after: () => notify(this.#d, meta, config, event) };
   }
 
+  /**
+   * Forgets a removed account: its subscriptions and affiliations go; a node it alone owned is
+   * deleted (with notifications), so that whoever registers the name later does not own it.
+   */
+  async removeAccount(jid: Jid): Promise<void> {
+    const mine = (s: { jid: string }) => s.jid === jid.bare || s.jid.startsWith(`${jid.bare}/`);
+    for await (const doc of this.#d.meta.all()) {
+      const { affiliations, subscriptions } = doc.value;
+      if (!affiliations[jid.bare] && !subscriptions.some(mine)) continue;
+      const owners = Object.entries(affiliations).filter(([, a]) => a === "owner");
+      if (owners.length === 1 && owners[0][0] === jid.bare) {
+        const outcome = await this.delete(jid, xml("delete", { node: doc.key }));
+        await outcome.after?.();
+        continue;
+      }
+      await this.#d.meta.update(doc.key, (m) => {
+        if (!m) return m;
+        const rest = { ...m.affiliations };
+        delete rest[jid.bare];
+        return { affiliations: rest, subscriptions: m.subscriptions.filter((s) => !mine(s)) };
+      });
+    }
+  }
+
   /** XEP-0060 §6.5: items, all, by id, or the newest `max_items`. */
   async items(from: Jid, request: Element): Promise<Outcome> {
     const node = nodeOf(request);

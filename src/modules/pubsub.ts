@@ -12,7 +12,7 @@
 import { HANDLED } from "../hooks/hook_registry.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
-import type { Jid } from "../jid/jid.ts";
+import { type Jid, parseJid } from "../jid/jid.ts";
 import { StanzaError } from "../base/stanza_error.ts";
 import { child, type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -265,6 +265,9 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
         if (!handler) throw pubsubError("feature-not-implemented", "cancel");
         return await handler(ev.from, request, payload);
       }
+
+      // Data of removed accounts goes with them (as every module's, XEP-0077 §3.2).
+      api.hook("account/removed", ({ jid }) => service.removeAccount(parseJid(jid)));
 
       api.component(domain, {
         name: "Publish-Subscribe",

@@ -686,6 +686,48 @@ Deno.test("pubsub disco: the service's identity and features, nodes in disco#ite
   }
 });
 
+Deno.test("pubsub forgets removed accounts: subscriptions and affiliations go, nodes they alone owned too", async () => {
+  const t = await testServer({ users: USERS });
+  try {
+    const alice = await t.connect("alice@localhost/r");
+    const carol = await t.connect("carol@localhost/r");
+    ok(await ask(alice, "set", ps(xml("create", { node: "a" }))));
+    const bob = await t.connect("bob@localhost/r");
+    ok(await ask(bob, "set", ps(xml("subscribe", { node: "a", jid: "bob@localhost" }))));
+    ok(await ask(bob, "set", ps(xml("create", { node: "b" }))));
+    ok(await ask(carol, "set", ps(xml("subscribe", { node: "b", jid: "carol@localhost" }))));
+    ok(
+      await ask(
+        alice,
+        "set",
+        owner(
+          xml(
+            "affiliations",
+            { node: "a" },
+            xml("affiliation", { jid: "bob@localhost", affiliation: "publisher" }),
+          ),
+        ),
+      ),
+    );
+    assert.ok(await t.server.removeUser("bob@localhost"));
+    // Bob's own node is gone, and its subscriber heard of it.
+    assert.equal((await event(carol)).name, "delete");
+    assert.equal(
+      errorOf(await ask(carol, "get", ps(xml("items", { node: "b" })))).condition,
+      "item-not-found",
+    );
+    const subs = ok(await ask(alice, "get", owner(xml("subscriptions", { node: "a" }))));
+    assert.equal(elements(child(child(subs, "pubsub")!, "subscriptions")!).length, 0);
+    const affs = ok(await ask(alice, "get", owner(xml("affiliations", { node: "a" }))));
+    assert.deepEqual(
+      elements(child(child(affs, "pubsub")!, "affiliations")!).map((a) => a.attrs.jid),
+      ["alice@localhost"],
+    );
+  } finally {
+    await t.close();
+  }
+});
+
 /** Nodes, items, affiliations and subscriptions outlive a restart on a driver's storage. */
 async function restart(open: () => Promise<Storage>): Promise<void> {
   let t = await testServer({ users: USERS, storage: await open() });
