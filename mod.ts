@@ -39,6 +39,7 @@ export type {
   DiscoInfo,
   DiscoItem,
   DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
   ServerHookHandler,
   ServerIdentity,

@@ -48,8 +48,8 @@ export type AccountItemsProvider = (
 
 /**
  * Answers disco#info and disco#items on one node of the server's domain (XEP-0030 §3.2, §4.2),
- * e.g. XEP-0050's `http://jabber.org/protocol/commands`. Registered with
- * {@linkcode ModuleApi.discoNode}; a method that returns `undefined` makes the query
+ * e.g. XEP-0050's `http://jabber.org/protocol/commands`. Found through
+ * {@linkcode ModuleApi.discoNodes}; a method that returns `undefined` makes the query
  * `<item-not-found/>`.
  */
 export interface DiscoNodeProvider {
@@ -60,6 +60,9 @@ export interface DiscoNodeProvider {
     requester: string,
   ): Promise<readonly DiscoItem[] | undefined> | readonly DiscoItem[] | undefined;
 }
+
+/** Finds the provider of a node of the server's domain ({@linkcode ModuleApi.discoNodes}). */
+export type DiscoNodeResolver = (node: string) => DiscoNodeProvider | undefined;
 
 /** What disco#info reports for a target. */
 export interface DiscoInfo {
@@ -152,12 +155,12 @@ export interface ModuleApi {
   /** Adds a source of disco#items items of accounts (queried per request, in load order). */
   accountItems(provider: AccountItemsProvider): void;
   /**
-   * Answers disco#info and disco#items on a node of the server's domain.
-   *
-   * @throws {Error} When another module answers for the node.
+   * Answers disco#info and disco#items on nodes of the server's domain: `resolver` returns
+   * the provider of a node, or `undefined` for nodes it does not know. Resolvers are asked in
+   * load order.
    */
-  discoNode(node: string, provider: DiscoNodeProvider): void;
-  /** The provider of a node of the server's domain, if a module registered one. */
+  discoNodes(resolver: DiscoNodeResolver): void;
+  /** The provider of a node of the server's domain, if a module's resolver knows it. */
   discoNodeProvider(node: string): DiscoNodeProvider | undefined;
   /** Offers a stream feature after authentication, next to `<bind/>`. */
   streamFeature(feature: Element): void;

@@ -14,6 +14,7 @@ import type {
   DiscoInfo,
   DiscoItem,
   DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
   ServerIdentity,
   XmppModule,
@@ -73,7 +74,7 @@ export class ModuleHost {
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
-  readonly #nodes = new Map<string, DiscoNodeProvider>();
+  readonly #nodeResolvers: DiscoNodeResolver[] = [];
 
   /**
    * @param deps What modules are given.
@@ -151,8 +152,8 @@ export class ModuleHost {
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
-      discoNode: (node, provider) => disposers.push(this.#discoNode(node, provider)),
-      discoNodeProvider: (node) => this.#nodes.get(node),
+      discoNodes: (resolver) => disposers.push(remover(this.#nodeResolvers, resolver)),
+      discoNodeProvider: (node) => this.#discoNodeProvider(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
@@ -171,14 +172,12 @@ export class ModuleHost {
     }
   }
 
-  #discoNode(node: string, provider: DiscoNodeProvider): Dispose {
-    if (this.#nodes.has(node)) {
-      throw new Error(`Cannot answer for disco node "${node}": already taken`);
+  #discoNodeProvider(node: string): DiscoNodeProvider | undefined {
+    for (const resolve of [...this.#nodeResolvers]) {
+      const provider = resolve(node);
+      if (provider) return provider;
     }
-    this.#nodes.set(node, provider);
-    return () => {
-      if (this.#nodes.get(node) === provider) this.#nodes.delete(node);
-    };
+    return undefined;
   }
 
   #component(domain: string, component: ComponentOptions): Dispose[] {

@@ -8,19 +8,11 @@
  * @module
  */
 import type { XmppModule } from "../module/module_api.ts";
-import type { IqEvent } from "../hooks/iq_registry.ts";
-import { type Jid, parseJid } from "../jid/jid.ts";
-import { StanzaError } from "../base/stanza_error.ts";
-import { child, type Element, xml } from "../xml/element.ts";
+import { parseJid } from "../jid/jid.ts";
 import { NS } from "../xml/ns.ts";
-import {
-  type AdhocCommand,
-  type CommandAction,
-  CommandRegistry,
-  type CommandResponse,
-} from "./command_registry.ts";
-import { submittedValues } from "./data_form.ts";
+import { type AdhocCommand, CommandRegistry } from "./command_registry.ts";
 import { adminCommands } from "./_admin_commands.ts";
+import { CommandRunner } from "./_adhoc_runner.ts";
 
 /** Options of {@linkcode adhoc}. */
 export interface AdhocOptions {
@@ -37,94 +29,12 @@ export interface AdhocOptions {
 /** The node of XEP-0050's ping command (as Prosody names it). */
 export const PING_COMMAND = "ping";
 
-const ACTIONS = ["execute", "next", "prev", "complete", "cancel"];
-const MAX_SESSIONS = 10_000;
-
-interface Session {
-  readonly node: string;
-  readonly owner: string;
-  stage: number;
-  state: unknown;
-  actions: readonly CommandAction[];
-  touched: number;
-}
-
-/** An XEP-0050 §6 error: a stanza error with its commands-namespace condition. */
-function commandError(
-  condition: "bad-request" | "not-allowed",
-  app: string,
-  text?: string,
-): StanzaError {
-  return new StanzaError(condition, "modify", text, xml(app, { xmlns: NS.COMMANDS }));
-}
-
-/** Open sessions by id, bound to the requester's full JID (XEP-0050 §4.4). */
-class CommandSessions {
-  readonly #sessions = new Map<string, Session>();
-  readonly #timeoutMs: number;
-
-  constructor(timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
-  }
-
-  open(id: string, session: Session): void {
-    this.#sweep(session.touched);
-    if (this.#sessions.size >= MAX_SESSIONS) {
-      throw new StanzaError("resource-constraint", "wait", "Too many command sessions");
-    }
-    this.#sessions.set(id, session);
-  }
-
-  /** The requester's session, or the XEP-0050 §6 error. */
-  find(id: string, owner: string, now: number): Session {
-    const session = this.#sessions.get(id);
-    if (!session || session.owner !== owner) throw commandError("bad-request", "bad-sessionid");
-    if (now - session.touched > this.#timeoutMs) {
-      this.#sessions.delete(id);
-      throw commandError("not-allowed", "session-expired");
-    }
-    return session;
-  }
-
-  close(id: string): void {
-    this.#sessions.delete(id);
-  }
-
-  #sweep(now: number): void {
-    for (const [id, s] of this.#sessions) {
-      if (now - s.touched > this.#timeoutMs) this.#sessions.delete(id);
-    }
-  }
-}
-
 function pingCommand(): AdhocCommand {
   return {
     node: PING_COMMAND,
     name: "Ping",
     run: () => ({ status: "completed", notes: [{ type: "info", text: "Pong" }] }),
   };
-}
-
-function answer(
-  node: string,
-  sessionid: string,
-  response: CommandResponse | { status: "canceled" },
-): Element {
-  const r = response as CommandResponse;
-  const actions = r.status === "executing" ? r.actions ?? ["complete"] : [];
-  return xml(
-    "command",
-    { xmlns: NS.COMMANDS, node, sessionid, status: response.status },
-    actions.length
-      ? xml(
-        "actions",
-        { execute: actions.includes("complete") ? "complete" : actions[0] },
-        actions.map((a) => xml(a, null)),
-      )
-      : [],
-    (r.notes ?? []).map((n) => xml("note", { type: n.type ?? "info" }, n.text)),
-    r.form ?? [],
-  );
 }
 
 /**
@@ -151,118 +61,44 @@ export function adhoc(options: AdhocOptions = {}): XmppModule {
     name: "adhoc",
     specs: ["XEP-0050", "XEP-0133"],
     setup(api) {
-      const sessions = new CommandSessions(options.sessionTimeoutMs ?? 600_000);
+      const runner = new CommandRunner(api, registry, options.sessionTimeoutMs ?? 600_000);
       const admins = new Set(options.admins ?? []);
-      for (
-        const command of [
-          pingCommand(),
-          ...adminCommands(api, { admins, scramIterations: options.scramIterations }),
-        ]
-      ) api.onUnload(registry.registerCommand(command));
-
-      async function allowed(command: AdhocCommand, from: Jid): Promise<boolean> {
-        if (command.allowed) return await command.allowed(from);
-        return from.local !== "" && api.domains.includes(from.domain);
-      }
-
-      async function visible(requester: string) {
-        const from = parseJid(requester);
-        const out = [];
-        for (const c of registry.list()) {
-          if (await allowed(c, from)) out.push({ jid: api.domain, node: c.node, name: c.name });
-        }
-        return out;
-      }
+      const commands = [
+        pingCommand(),
+        ...adminCommands(api, { admins, scramIterations: options.scramIterations }),
+      ];
+      for (const command of commands) api.onUnload(registry.registerCommand(command));
 
       api.feature(NS.COMMANDS);
       // XEP-0050 §2.1-2.2: the command list, and each command's disco#info.
-      api.discoNode(NS.COMMANDS, {
-        info: () => ({
-          identities: [{ category: "automation", type: "command-list", name: "Commands" }],
-          features: [NS.COMMANDS],
-        }),
-        items: (requester) => visible(requester),
-      });
-      api.iq("set", NS.COMMANDS, "command", (ev) => execute(ev));
-
-      async function execute(ev: IqEvent): Promise<Element> {
-        const { payload, from } = ev;
-        const node = payload.attrs.node ?? "";
-        const action = payload.attrs.action ?? "execute";
-        if (!ACTIONS.includes(action)) throw commandError("bad-request", "malformed-action");
+      api.discoNodes((node) => {
+        if (node === NS.COMMANDS) {
+          return {
+            info: () => ({
+              identities: [{ category: "automation", type: "command-list", name: "Commands" }],
+              features: [NS.COMMANDS],
+            }),
+            items: async (requester) =>
+              (await runner.visible(parseJid(requester))).map((c) => ({
+                jid: api.domain,
+                node: c.node,
+                name: c.name,
+              })),
+          };
+        }
         const command = registry.get(node);
-        if (!command) throw new StanzaError("item-not-found", "cancel");
-        // XEP-0133 §3 and XEP-0050 §4.6: a requester without the privilege gets forbidden.
-        if (!await allowed(command, from)) throw new StanzaError("forbidden", "auth");
-        const now = api.now().getTime();
-        const id = payload.attrs.sessionid;
-        if (id === undefined) {
-          if (action !== "execute") throw commandError("bad-request", "bad-sessionid");
-          return await step(command, ev, api.randomId(), undefined, "execute", now);
-        }
-        const session = sessions.find(id, from.full, now);
-        if (session.node !== node) throw commandError("bad-request", "bad-sessionid");
-        if (action === "cancel") {
-          sessions.close(id);
-          return answer(node, id, { status: "canceled" });
-        }
-        // XEP-0050 §4.4: "execute" means the default action; others must have been offered.
-        const chosen = action === "execute" ? defaultAction(session.actions) : action;
-        if (!session.actions.includes(chosen as CommandAction)) {
-          throw commandError("bad-request", "bad-action");
-        }
-        return await step(command, ev, id, session, chosen as CommandAction, now);
-      }
-
-      async function step(
-        command: AdhocCommand,
-        ev: IqEvent,
-        id: string,
-        session: Session | undefined,
-        action: "execute" | CommandAction,
-        now: number,
-      ): Promise<Element> {
-        const form = child(ev.payload, "x", NS.DATA_FORMS);
-        const stage = session ? session.stage + (action === "prev" ? -1 : 1) : 0;
-        let response: CommandResponse;
-        try {
-          response = await command.run({
-            from: ev.from,
-            action,
-            stage,
-            fields: submittedValues(form),
-            form,
-            state: session?.state,
-          });
-        } catch (e) {
-          sessions.close(id);
-          throw e;
-        }
-        if (response.status === "completed") {
-          sessions.close(id);
-        } else if (session) {
-          Object.assign(session, {
-            stage,
-            state: response.state,
-            actions: response.actions ?? ["complete"],
-            touched: now,
-          });
-        } else {
-          sessions.open(id, {
-            node: command.node,
-            owner: ev.from.full,
-            stage,
-            state: response.state,
-            actions: response.actions ?? ["complete"],
-            touched: now,
-          });
-        }
-        return answer(command.node, id, response);
-      }
+        if (!command) return undefined;
+        return {
+          info: async (requester) =>
+            await runner.allowed(command, parseJid(requester))
+              ? {
+                identities: [{ category: "automation", type: "command-node", name: command.name }],
+                features: [NS.COMMANDS, NS.DATA_FORMS],
+              }
+              : undefined,
+        };
+      });
+      api.iq("set", NS.COMMANDS, "command", (ev) => runner.execute(ev));
     },
   };
-}
-
-function defaultAction(actions: readonly CommandAction[]): string {
-  return actions.includes("complete") ? "complete" : actions[0] ?? "complete";
 }

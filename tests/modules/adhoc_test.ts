@@ -284,3 +284,32 @@ Deno.test("adhoc commands registered by other modules run with multi-stage forms
     await t.close();
   }
 });
+
+Deno.test("adhoc answers disco#info on a command node for those who may run it (XEP-0050 §2.2)", async () => {
+  const t = await testServer({ users: [ADMIN, "bob@localhost"], admins: [ADMIN] });
+  try {
+    const bob = await t.connect("bob@localhost/r");
+    const ping = ok(await ask(bob, "get", xml("query", { xmlns: NS.DISCO_INFO, node: "ping" })));
+    const q = child(ping, "query", NS.DISCO_INFO)!;
+    assert.equal(q.attrs.node, "ping");
+    const identity = child(q, "identity")!;
+    assert.deepEqual([identity.attrs.category, identity.attrs.type], [
+      "automation",
+      "command-node",
+    ]);
+    assert.deepEqual(elements(q, "feature").map((f) => f.attrs.var), [NS.COMMANDS, NS.DATA_FORMS]);
+    const hidden = await ask(
+      bob,
+      "get",
+      xml("query", { xmlns: NS.DISCO_INFO, node: `${NS.ADMIN}#add-user` }),
+    );
+    assert.equal(errorOf(hidden).condition, "item-not-found");
+  } finally {
+    await t.close();
+  }
+});
+
+function ok(reply: Element): Element {
+  assert.equal(reply.attrs.type, "result");
+  return reply;
+}
