@@ -18,11 +18,11 @@ import { child, type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { NODE_CONFIG_OPTIONS } from "./_node_config_fields.ts";
 import { type NodePolicy, pubsubError } from "./_pep_config.ts";
-import { mayAccess, metaCollection, type NodeMeta } from "./_pubsub_meta.ts";
+import { metaCollection, type NodeMeta } from "./_pubsub_meta.ts";
 import { type CreatePolicy, type Outcome, PubsubService } from "./_pubsub_service.ts";
 import { PubsubSubscriptions } from "./_pubsub_subscribe.ts";
 import { nodeList, ownAffiliations, ownSubscriptions, setNodeList } from "./_pubsub_lists.ts";
-import { dataForm } from "./data_form.ts";
+import { disco } from "./_pubsub_disco.ts";
 import type { DocumentCollection } from "../storage/document_collection.ts";
 
 /** Options of {@linkcode pubsub}. */
@@ -155,52 +155,31 @@ function routes(
   };
 }
 
-/** XEP-0060 §5.3-5.5: disco#info and disco#items of nodes and of the service's node list. */
-async function disco(
-  service: PubsubService,
-  meta: DocumentCollection<NodeMeta>,
-  from: Jid,
-  query: Element,
-  domain: string,
-): Promise<Element | undefined> {
-  const node = query.attrs.node;
-  if (query.xmlns === NS.DISCO_ITEMS && node === undefined) {
-    const items: Element[] = [];
-    for (const name of await service.listNodes()) {
-      const m = await meta.get(name);
-      const found = m && await service.node(name).catch(() => undefined);
-      if (found && mayAccess(found.meta, found.config, from)) {
-        items.push(xml("item", { jid: domain, node: name }));
-      }
-    }
-    return xml("query", { xmlns: NS.DISCO_ITEMS }, items);
+/** What a request of the service goes to. */
+interface Dispatch {
+  readonly service: PubsubService;
+  readonly meta: DocumentCollection<NodeMeta>;
+  readonly table: ReturnType<typeof routes>;
+  readonly domain: string;
+}
+
+/** Answers one iq request to the service; `undefined`: the component's default answer. */
+async function dispatch(ev: StanzaEvent, d: Dispatch): Promise<Outcome | undefined> {
+  const [payload] = elements(ev.stanza);
+  if (!payload) throw new StanzaError("bad-request", "modify");
+  const type = ev.stanza.attrs.type;
+  if (type === "get" && (payload.xmlns === NS.DISCO_INFO || payload.xmlns === NS.DISCO_ITEMS)) {
+    const found = await disco(d.service, d.meta, ev.from, payload, d.domain);
+    return found && { payload: found };
   }
-  if (node === undefined) return undefined;
-  const { config, meta: m } = await service.node(node);
-  if (!mayAccess(m, config, from)) throw new StanzaError("item-not-found", "cancel");
-  if (query.xmlns === NS.DISCO_ITEMS) {
-    const items = await service.items(from, xml("items", { node }));
-    const ids = elements(child(items.payload!, "items")!, "item").map((i) => i.attrs.id);
-    return xml(
-      "query",
-      { xmlns: NS.DISCO_ITEMS, node },
-      ids.map((id) => xml("item", { jid: domain, name: id })),
-    );
-  }
-  const owners = Object.entries(m.affiliations).filter(([, a]) => a === "owner").map(([j]) => j);
-  return xml(
-    "query",
-    { xmlns: NS.DISCO_INFO, node },
-    xml("identity", { category: "pubsub", type: "leaf" }),
-    xml("feature", { var: NS.PUBSUB }),
-    dataForm("result", `${NS.PUBSUB}#meta-data`, [
-      { var: "pubsub#type", values: [] },
-      { var: "pubsub#title", values: [config["pubsub#title"] ?? ""] },
-      { var: "pubsub#access_model", values: [config["pubsub#access_model"] ?? "open"] },
-      { var: "pubsub#publish_model", values: [config["pubsub#publish_model"] ?? "publishers"] },
-      { var: "pubsub#owner", type: "jid-multi", values: owners },
-    ]),
-  );
+  const handlers = payload.name === "pubsub" ? d.table[`${type} ${payload.xmlns}`] : undefined;
+  if (!handlers) throw new StanzaError("service-unavailable", "cancel");
+  // XEP-0060: one request per <pubsub/>, first; a configure, publish-options or options form
+  // may follow it.
+  const [request] = elements(payload);
+  const handler = request && handlers[request.name];
+  if (!handler) throw pubsubError("feature-not-implemented", "cancel");
+  return await handler(ev.from, request, payload);
 }
 
 /**
@@ -246,25 +225,7 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
       const service = new PubsubService(deps);
       const table = routes(service, new PubsubSubscriptions(deps, service), meta, api);
 
-      async function answer(ev: StanzaEvent): Promise<Outcome | undefined> {
-        const [payload] = elements(ev.stanza);
-        if (!payload) throw new StanzaError("bad-request", "modify");
-        const type = ev.stanza.attrs.type;
-        if (
-          type === "get" && (payload.xmlns === NS.DISCO_INFO || payload.xmlns === NS.DISCO_ITEMS)
-        ) {
-          const found = await disco(service, meta, ev.from, payload, domain);
-          return found && { payload: found };
-        }
-        const handlers = payload.name === "pubsub" ? table[`${type} ${payload.xmlns}`] : undefined;
-        if (!handlers) throw new StanzaError("service-unavailable", "cancel");
-        // XEP-0060: one request per <pubsub/>, first; a configure, publish-options or options
-        // form may follow it.
-        const [request] = elements(payload);
-        const handler = request && handlers[request.name];
-        if (!handler) throw pubsubError("feature-not-implemented", "cancel");
-        return await handler(ev.from, request, payload);
-      }
+      const answer = (ev: StanzaEvent) => dispatch(ev, { service, meta, table, domain });
 
       // Data of removed accounts goes with them (as every module's, XEP-0077 §3.2).
       api.hook("account/removed", ({ jid }) => service.removeAccount(parseJid(jid)));
@@ -281,8 +242,14 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
           try {
             outcome = await answer(ev);
           } catch (e) {
-            if (!(e instanceof StanzaError)) throw e;
-            await api.router.bounce(stanza, e);
+            // STYLE §7: an unexpected failure is internal-server-error for this stanza only.
+            if (!(e instanceof StanzaError)) {
+              api.logger.error("Pubsub request failed", { error: String(e), domain });
+            }
+            const error = e instanceof StanzaError
+              ? e
+              : new StanzaError("internal-server-error", "wait");
+            await api.router.bounce(stanza, error);
             return HANDLED;
           }
           if (!outcome) return; // disco#info of the service itself: the component's default.
@@ -293,7 +260,10 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
             from: stanza.attrs.to,
             to: stanza.attrs.from,
           }, outcome.payload ?? []));
-          await outcome.after?.();
+          // The result is sent: a failed notification is logged, not answered.
+          await outcome.after?.().catch((e) =>
+            api.logger.error("Pubsub notification failed", { error: String(e), domain })
+          );
           return HANDLED;
         },
       });
