@@ -62,7 +62,7 @@ export function adhoc(options: AdhocOptions = {}): XmppModule {
     specs: ["XEP-0050", "XEP-0133"],
     setup(api) {
       const runner = new CommandRunner(api, registry, options.sessionTimeoutMs ?? 600_000);
-      const admins = new Set(options.admins ?? []);
+      const admins = new Set((options.admins ?? []).map((jid) => parseJid(jid).bare));
       const commands = [
         pingCommand(),
         ...adminCommands(api, { admins, scramIterations: options.scramIterations }),

@@ -182,6 +182,32 @@ async function dispatch(ev: StanzaEvent, d: Dispatch): Promise<Outcome | undefin
   return await handler(ev.from, request, payload);
 }
 
+/** The options, checked once (STYLE §5: a wrong type is a TypeError, a bad value a RangeError). */
+function checked(options: PubsubOptions) {
+  const limit = options.maxItems ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`Cannot keep at most ${limit} items per node: not a positive integer`);
+  }
+  const maxItemBytes = options.maxItemBytes ?? 65_536;
+  if (!Number.isInteger(maxItemBytes) || maxItemBytes < 1) {
+    throw new RangeError(`Cannot use maxItemBytes ${maxItemBytes}: not a positive integer`);
+  }
+  const createNodes = options.createNodes ?? "local";
+  if (
+    createNodes !== "local" && createNodes !== "anyone" &&
+    !(Array.isArray(createNodes) && createNodes.every((j) => typeof j === "string"))
+  ) {
+    throw new TypeError('Cannot use createNodes: expected "local", "anyone" or a list of JIDs');
+  }
+  return {
+    limit,
+    maxItemBytes,
+    createNodes: Array.isArray(createNodes)
+      ? createNodes.map((j) => parseJid(j).bare)
+      : createNodes as CreatePolicy,
+  };
+}
+
 /**
  * The pubsub service module.
  *
@@ -204,10 +230,7 @@ async function dispatch(ev: StanzaEvent, d: Dispatch): Promise<Outcome | undefin
  * ```
  */
 export function pubsub(options: PubsubOptions = {}): XmppModule {
-  const limit = options.maxItems ?? 1000;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`Cannot keep at most ${limit} items per node: not a positive integer`);
-  }
+  const { limit, maxItemBytes, createNodes } = checked(options);
   return {
     name: "pubsub",
     specs: ["XEP-0060"],
@@ -219,8 +242,8 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
         service: domain,
         policy: servicePolicy(limit),
         meta,
-        createNodes: (options.createNodes ?? "local") as CreatePolicy,
-        maxItemBytes: options.maxItemBytes ?? 65_536,
+        createNodes,
+        maxItemBytes,
       };
       const service = new PubsubService(deps);
       const table = routes(service, new PubsubSubscriptions(deps, service), meta, api);

@@ -5,6 +5,7 @@ import type { TestClient } from "../../src/testing/mod.ts";
 import { child, type Element, elements, text, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
 import { dataForm } from "../../src/modules/data_form.ts";
+import { pubsub } from "../../src/modules/pubsub.ts";
 import { pgliteStorage } from "../../adapters/postgres/pglite.ts";
 import { postgresStorage } from "../../adapters/postgres/postgres_js.ts";
 import type { Storage } from "../../src/storage/storage.ts";
@@ -815,4 +816,11 @@ Deno.test({
       await dropSchema(url!, schema);
     }
   },
+});
+
+Deno.test("pubsub() checks its options once: RangeError for bad limits, TypeError for createNodes", () => {
+  assert.throws(() => pubsub({ maxItems: 0 }), RangeError);
+  assert.throws(() => pubsub({ maxItemBytes: -1 }), RangeError);
+  assert.throws(() => pubsub({ createNodes: "everyone" as never }), TypeError);
+  assert.equal(pubsub({ createNodes: ["Admin@LocalHost"] }).name, "pubsub");
 });
