@@ -158,6 +158,35 @@ export type {
 export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
 export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
 export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";
+export { push, pushRelay } from "./src/modules/mod.ts";
+export type { PushConfig } from "./src/modules/mod.ts";
+export { PUSH_DOCUMENTS } from "./src/modules/push.ts";
+export type { PushOptions, PushRegistration } from "./src/modules/push.ts";
+export type {
+  PushRelayOptions,
+  PushRelayRate,
+  PushRelaySummary,
+} from "./src/modules/push_relay.ts";
+export {
+  avatarConversion,
+  contactAddresses,
+  externalServices,
+  lastActivity,
+} from "./src/modules/mod.ts";
+export type { ContactInfo } from "./src/modules/contact_addresses.ts";
+export type { LastActivityOptions } from "./src/modules/last_activity.ts";
+export { turnCredentials } from "./src/modules/external_services.ts";
+export type { ExternalService } from "./src/modules/external_services.ts";
+export { HTTP_UPLOAD_DEFAULTS, httpUpload } from "./src/modules/http_upload.ts";
+export type { HttpUploadOptions } from "./src/modules/http_upload.ts";
+export {
+  MAX_UPLOAD_FILENAME_BYTES,
+  signUploadToken,
+  uploadFilenameProblem,
+  verifyUploadToken,
+} from "./src/modules/upload_token.ts";
+export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
+export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";
 export { adhoc, PING_COMMAND } from "./src/modules/adhoc.ts";
 export type { AdhocOptions } from "./src/modules/adhoc.ts";
 export { CommandRegistry } from "./src/modules/command_registry.ts";

@@ -77,6 +77,7 @@ export function adhoc(options: AdhocOptions = {}): XmppModule {
             info: () => ({
               identities: [{ category: "automation", type: "command-list", name: "Commands" }],
               features: [NS.COMMANDS],
+              forms: [],
             }),
             items: async (requester) =>
               (await runner.visible(parseJid(requester))).map((c) => ({
@@ -94,6 +95,7 @@ export function adhoc(options: AdhocOptions = {}): XmppModule {
               ? {
                 identities: [{ category: "automation", type: "command-node", name: command.name }],
                 features: [NS.COMMANDS, NS.DATA_FORMS],
+                forms: [],
               }
               : undefined,
         };

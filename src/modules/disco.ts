@@ -10,12 +10,13 @@ import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 
 function infoQuery(info: DiscoInfo, node?: string): Element {
-  const { identities, features } = info;
+  const { identities, features, forms } = info;
   return xml(
     "query",
     { xmlns: NS.DISCO_INFO, node },
     identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
     features.map((f) => xml("feature", { var: f })),
+    forms,
   );
 }
 

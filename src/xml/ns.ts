@@ -55,6 +55,18 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
+  // XEP-0398.
+  PUSH: "urn:xmpp:push:0",
+  PUSH_SUMMARY: "urn:xmpp:push:summary",
+  LAST: "jabber:iq:last",
+  SERVER_INFO: "http://jabber.org/network/serverinfo",
+  EXTDISCO: "urn:xmpp:extdisco:2",
+  VCARD_UPDATE: "vcard-temp:x:update",
+  AVATAR_METADATA: "urn:xmpp:avatar:metadata",
+  PEP_VCARD_CONVERSION: "urn:xmpp:pep-vcard-conversion:0",
+  // XEP-0363 HTTP file upload (#12 item 6).
+  HTTP_UPLOAD: "urn:xmpp:http:upload:0",
   // Components and services (#13): XEP-0050 ad-hoc commands, XEP-0133 service administration.
   COMMANDS: "http://jabber.org/protocol/commands",
   ADMIN: "http://jabber.org/protocol/admin",

@@ -357,7 +357,11 @@ Deno.test("a module answers disco#info and disco#items on nodes of the server (d
       api.discoNodes((node) =>
         node === "urn:example:node"
           ? {
-            info: () => ({ identities: [{ category: "hierarchy", type: "leaf" }], features: [] }),
+            info: () => ({
+              identities: [{ category: "hierarchy", type: "leaf" }],
+              features: [],
+              forms: [],
+            }),
             items: (requester) => [{ jid: api.domain, node: "child", name: requester }],
           }
           : undefined
