@@ -8,7 +8,9 @@ import type { BuiltinLimits, PushConfig } from "../modules/mod.ts";
 import type { ContactInfo } from "../modules/contact_addresses.ts";
 import type { ExternalService } from "../modules/external_services.ts";
 import type { HttpUploadOptions } from "../modules/http_upload.ts";
-import { prepDomain } from "../jid/jid.ts";
+import { parseJid, prepDomain, tryParseJid } from "../jid/jid.ts";
+import type { CommandRegistry } from "../modules/command_registry.ts";
+import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 
@@ -141,6 +143,19 @@ export interface ServerConfig {
    * the data directory (`upload.secret`).
    */
   readonly upload?: Partial<HttpUploadOptions> | false;
+  /**
+   * Bare JIDs of the server's admins: they may run the XEP-0133 administration commands
+   * (XEP-0050). `--admin JID` adds one.
+   */
+  readonly admins?: readonly string[];
+  /** Where modules register XEP-0050 ad-hoc commands; default a new registry. */
+  readonly commands?: CommandRegistry;
+  /**
+   * The XEP-0060 publish-subscribe service (a built-in module): its domain (default
+   * `pubsub.<domain>`), who may create nodes (default local users) and item limits; `false`
+   * for none.
+   */
+  readonly pubsub?: PubsubOptions | false;
 }
 
 /** XEP-0077 in-band registration settings. */
@@ -179,6 +194,8 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** The admins' prepared bare JIDs. */
+  readonly admins: readonly string[];
 }
 
 /** The version of this package. */
@@ -260,6 +277,20 @@ function checkType(value: unknown, type: string, what: string): void {
   }
 }
 
+function resolveAdmins(admins: readonly string[] | undefined): string[] {
+  if (admins !== undefined && !Array.isArray(admins)) {
+    throw new TypeError("Cannot use admins: expected an array of JIDs");
+  }
+  return (admins ?? []).map((raw) => {
+    checkType(raw, "string", "admins");
+    const jid = tryParseJid(raw);
+    if (!jid || !jid.local || jid.resource) {
+      throw new TypeError(`Cannot use admin "${raw}": expected a bare JID user@domain`);
+    }
+    return parseJid(raw).bare;
+  });
+}
+
 /**
  * Validates a configuration and fills in defaults.
  *
@@ -313,6 +344,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     }
   }
   return {
+    admins: resolveAdmins(config.admins),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,
     requireTls: config.requireTls ?? true,
