@@ -14,6 +14,8 @@ import type {
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
   Sasl2Handler,
   ServerIdentity,
@@ -71,6 +73,7 @@ export class ModuleHost {
   readonly #loaded = new Map<string, Dispose[]>();
   readonly #features: Record<IqTarget, string[]> = { server: [], account: [] };
   readonly #identities: Record<IqTarget, DiscoIdentity[]> = { server: [], account: [] };
+  readonly #forms: Record<IqTarget, Element[]> = { server: [], account: [] };
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
@@ -78,6 +81,7 @@ export class ModuleHost {
   readonly #bind2Vars: string[] = [];
   readonly #sasl2: { readonly feature: Element; readonly handler: Sasl2Handler }[] = [];
   readonly #sasl2Features: Element[] = [];
+  readonly #nodeResolvers: DiscoNodeResolver[] = [];
 
   /**
    * @param deps What modules are given.
@@ -120,12 +124,13 @@ export class ModuleHost {
    * What disco#info reports for a target.
    *
    * @param target "server" or "account".
-   * @returns Identities and sorted, unique features.
+   * @returns Identities, sorted unique features, and extended information forms.
    */
   discoInfo(target: IqTarget): DiscoInfo {
     return {
       identities: [...this.#identities[target]],
       features: [...new Set(this.#features[target])].sort(),
+      forms: [...this.#forms[target]],
     };
   }
 
@@ -173,8 +178,12 @@ export class ModuleHost {
         disposers.push(remover(this.#features[options?.target ?? "server"], xmlns)),
       identity: (identity, options) =>
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
+      discoForm: (form, options) =>
+        disposers.push(remover(this.#forms[options?.target ?? "server"], form)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
+      discoNodes: (resolver) => disposers.push(remover(this.#nodeResolvers, resolver)),
+      discoNodeProvider: (node) => this.#discoNodeProvider(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
       bind2Feature: (xmlns, handler) =>
         disposers.push(remover(this.#bind2, { xmlns, handler }), remover(this.#bind2Vars, xmlns)),
@@ -198,6 +207,14 @@ export class ModuleHost {
       await this.unload(module.name);
       throw e;
     }
+  }
+
+  #discoNodeProvider(node: string): DiscoNodeProvider | undefined {
+    for (const resolve of [...this.#nodeResolvers]) {
+      const provider = resolve(node);
+      if (provider) return provider;
+    }
+    return undefined;
   }
 
   #component(domain: string, component: ComponentOptions): Dispose[] {

@@ -14,6 +14,7 @@ import { type BareJid, parseJid } from "../jid/jid.ts";
 import type { XmppModule } from "../module/module_api.ts";
 import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { DomainTable } from "../router/domains.ts";
 import { LocalRouter, type Router } from "../router/router.ts";
 import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
@@ -107,7 +108,18 @@ async function loadModules(
   resolved: ResolvedConfig,
 ): Promise<void> {
   if (resolved.builtinModules) {
-    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    const options = {
+      limits: resolved.limits,
+      scramIterations: resolved.scramIterations,
+      admins: resolved.admins,
+      commands: config.commands,
+      pubsub: config.pubsub,
+      push: config.push,
+      contactInfo: config.contactInfo,
+      externalServices: config.externalServices,
+      // httpUpload() checks that url and secret are there (TypeError otherwise).
+      upload: config.upload ? config.upload as HttpUploadOptions : undefined,
+    };
     for (const m of builtinModules(options)) await modules.load(m);
   }
   for (const m of config.modules ?? []) await modules.load(m);
@@ -149,6 +161,7 @@ interface ConnectionParts {
   readonly router: LocalRouter;
   readonly logger: Logger;
   readonly modules: ModuleHost;
+  readonly hooks: HookRegistry<ServerHooks>;
   readonly fast: ConnectionsDeps["fast"];
   readonly ids: Identity;
   upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
@@ -179,7 +192,11 @@ function connectionsOf(p: ConnectionParts): Connections {
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
         exists: (jid) => ids.exists(jid),
-        create: (jid, password) => p.upsertUser(jid, password, true),
+        create: async (jid, password) => {
+          const created = await p.upsertUser(jid, password, true);
+          if (created) await p.hooks.run("account/created", { jid });
+          return created;
+        },
         now: () => Date.now(),
       })
       : undefined,
@@ -247,6 +264,7 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     router,
     logger,
     modules,
+    hooks,
     fast,
     ids,
     upsertUser,
