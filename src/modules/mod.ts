@@ -22,11 +22,14 @@ import { subscriptions } from "./subscriptions.ts";
 import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
+import { muc, type MucOptions } from "./muc/mod.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
 export { carbons, clientState, streamManagement };
+export { muc };
+export type { MucOptions };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -60,6 +63,8 @@ export interface BuiltinModuleOptions {
   readonly limits?: BuiltinLimits;
   /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
   readonly scramIterations?: number;
+  /** The XEP-0045 service on `conference.<domain>`: its options, or `false` for none. */
+  readonly muc?: MucOptions | false;
 }
 
 /**
@@ -97,5 +102,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     }),
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
+    ...options.muc === false ? [] : [muc(options.muc)],
   ];
 }

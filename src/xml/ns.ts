@@ -55,6 +55,15 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Group chat (#13): XEP-0045 and the XEPs around it.
+  MUC: "http://jabber.org/protocol/muc",
+  MUC_ADMIN: "http://jabber.org/protocol/muc#admin",
+  MUC_OWNER: "http://jabber.org/protocol/muc#owner",
+  MUC_ROOMCONFIG: "http://jabber.org/protocol/muc#roomconfig",
+  MUC_ROOMINFO: "http://jabber.org/protocol/muc#roominfo",
+  MUC_REQUEST: "http://jabber.org/protocol/muc#request",
+  MUC_SELF_PING: "http://jabber.org/protocol/muc#self-ping-optimization",
+  OCCUPANT_ID: "urn:xmpp:occupant-id:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */

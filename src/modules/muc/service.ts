@@ -1,0 +1,259 @@
+/**
+ * The multi-user chat service of one domain: finds or creates the room a stanza is for,
+ * runs the operations of one room one after the other, sends what they queued, answers
+ * failures with the XEP's errors, and keeps persistent rooms in the document store.
+ *
+ * @module
+ */
+import { errorReply, StanzaError } from "../../base/stanza_error.ts";
+import { HANDLED, type HookResult } from "../../hooks/hook_registry.ts";
+import type { StanzaEvent } from "../../hooks/server_hooks.ts";
+import type { ModuleApi } from "../../module/module_api.ts";
+import { type DocumentCollection, documentCollection } from "../../storage/document_collection.ts";
+import { child, type Element, elements, xml } from "../../xml/element.ts";
+import { NS } from "../../xml/ns.ts";
+import { adminGet, adminSet } from "./admin.ts";
+import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
+import { publicRooms, roomInfo } from "./disco.ts";
+import { privateMessage, roomMessage } from "./messages.ts";
+import { prepareNick } from "./nick.ts";
+import { ownerGet, ownerSet } from "./owner.ts";
+import { type RoomContext, roomPresence } from "./presence.ts";
+import { newRoomRecord, Room, type RoomRecord } from "./room.ts";
+
+/** Settings of a MUC service. */
+export interface MucSettings {
+  /** The service's domain, e.g. `conference.example.org`. */
+  readonly domain: string;
+  /** Longest nickname, in characters. */
+  readonly maxNickLength: number;
+  /** Most occupants of a room. */
+  readonly maxUsers: number;
+  /** Most history messages of a room. */
+  readonly maxHistory: number;
+  /** Who may create rooms: users of hosted domains, or anyone. */
+  readonly createRooms: "local" | "anyone";
+  /** The configuration of new rooms. */
+  readonly defaultConfig: RoomConfig;
+}
+
+/** The rooms of a MUC service. */
+export class MucService {
+  readonly #api: ModuleApi;
+  readonly #settings: MucSettings;
+  readonly #rooms = new Map<string, Room>();
+  readonly #stored = new Set<string>();
+  readonly #queues = new Map<string, Promise<void>>();
+  readonly #store: DocumentCollection<RoomRecord>;
+
+  /**
+   * @param api The module's API.
+   * @param settings The service's settings.
+   */
+  constructor(api: ModuleApi, settings: MucSettings) {
+    this.#api = api;
+    this.#settings = settings;
+    this.#store = documentCollection<RoomRecord>(api.storage, `muc:${settings.domain}`);
+  }
+
+  /** Loads the persistent rooms. */
+  async load(): Promise<void> {
+    for await (const doc of this.#store.all()) {
+      this.#rooms.set(doc.key, this.#room(doc.key, doc.value));
+      this.#stored.add(doc.key);
+    }
+  }
+
+  /** The rooms, by localpart. */
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.#rooms;
+  }
+
+  /**
+   * Takes a stanza to the service or one of its rooms.
+   *
+   * @param ev The stanza.
+   * @returns `HANDLED`, or nothing for the component's defaults.
+   */
+  async handle(ev: StanzaEvent): Promise<HookResult> {
+    if (!ev.to.local) return await this.#service(ev);
+    await this.#serialized(ev.to.local, () => this.#roomStanza(ev));
+    return HANDLED;
+  }
+
+  #room(local: string, record: RoomRecord): Room {
+    return new Room(`${local}@${this.#settings.domain}`, record, this.#settings.maxHistory);
+  }
+
+  async #service(ev: StanzaEvent): Promise<HookResult> {
+    const { stanza } = ev;
+    if (stanza.name === "presence") return HANDLED; // nothing to do with the service itself
+    const query = elements(stanza)[0];
+    if (
+      stanza.name === "iq" && stanza.attrs.type === "get" && query?.name === "query" &&
+      query.xmlns === NS.DISCO_ITEMS && query.attrs.node === undefined
+    ) {
+      await this.#api.router.route(result(stanza, publicRooms(this.#rooms, this.#settings.domain)));
+      return HANDLED;
+    }
+    return undefined;
+  }
+
+  // One room's stanzas are handled one after the other, in arrival order.
+  async #serialized(key: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.#queues.get(key) ?? Promise.resolve();
+    const run = before.then(fn);
+    const tail = run.catch(() => {});
+    this.#queues.set(key, tail);
+    try {
+      await run;
+    } finally {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    }
+  }
+
+  async #roomStanza(ev: StanzaEvent): Promise<void> {
+    let reply: Element | undefined;
+    try {
+      const answer = await this.#dispatch(ev);
+      if (answer) reply = result(ev.stanza, answer === true ? undefined : answer);
+    } catch (e) {
+      reply = this.#errorFor(ev.stanza, e);
+    }
+    const room = this.#rooms.get(ev.to.local);
+    if (room) await this.#settle(ev.to.local, room);
+    if (reply) await this.#api.router.route(reply);
+  }
+
+  #errorFor(stanza: Element, e: unknown): Element | undefined {
+    let error: StanzaError;
+    if (e instanceof StanzaError) {
+      error = e;
+    } else {
+      this.#api.logger.error("MUC failed on a stanza", { error: String(e) });
+      error = new StanzaError("internal-server-error", "wait");
+    }
+    const type = stanza.attrs.type;
+    if (type === "error" || stanza.name === "iq" && type === "result") return undefined;
+    const reply = errorReply(stanza, error);
+    // XEP-0045 §7.2: a refused join echoes the MUC payload.
+    if (stanza.name !== "presence") return reply;
+    return { ...reply, children: [xml("x", { xmlns: NS.MUC }), ...reply.children] };
+  }
+
+  // Sends what the room queued, then stores or forgets it.
+  async #settle(local: string, room: Room): Promise<void> {
+    for (const stanza of room.outbox.splice(0)) await this.#api.router.route(stanza);
+    const gone = room.destroyed || room.occupants.size === 0 && !room.config.persistent;
+    if (gone) this.#rooms.delete(local);
+    if ((gone || !room.config.persistent) && this.#stored.has(local)) {
+      await this.#store.delete(local);
+      this.#stored.delete(local);
+    } else if (!gone && room.config.persistent && !room.locked && room.changed) {
+      await this.#store.put(local, room.record());
+      this.#stored.add(local);
+    }
+    room.changed = false;
+  }
+
+  #context(): RoomContext {
+    const { maxNickLength, maxUsers } = this.#settings;
+    return { now: this.#api.now(), maxNickLength, maxUsers };
+  }
+
+  // Returns an iq's result payload (true: an empty result).
+  async #dispatch(ev: StanzaEvent): Promise<Element | true | undefined> {
+    const { stanza, from, to } = ev;
+    const room = this.#rooms.get(to.local);
+    if (stanza.name === "presence") {
+      if (room) return void await roomPresence(room, this.#presence(ev), this.#context());
+      return void await this.#create(ev);
+    }
+    if (stanza.attrs.type === "error" || stanza.attrs.type === "result") return undefined;
+    if (!room || room.locked && room.affiliation(from.bare) !== "owner") {
+      throw new StanzaError("item-not-found", "cancel", "No such room");
+    }
+    if (stanza.name === "message") {
+      if (to.resource) privateMessage(room, stanza, from, to.resource);
+      else roomMessage(room, stanza, from, this.#context());
+      return undefined;
+    }
+    return to.resource ? occupantIq(room, ev) : this.#roomIq(room, ev);
+  }
+
+  #presence(ev: StanzaEvent) {
+    const { stanza, from, to } = ev;
+    if (!to.resource && stanza.attrs.type === undefined) {
+      throw new StanzaError("jid-malformed", "modify", "A room nickname is required");
+    }
+    return { stanza, from, nick: to.resource };
+  }
+
+  async #create(ev: StanzaEvent): Promise<void> {
+    const p = this.#presence(ev);
+    if (ev.stanza.attrs.type !== undefined || !p.nick) return;
+    if (this.#settings.createRooms === "local" && !this.#api.domains.includes(ev.from.domain)) {
+      throw new StanzaError("not-allowed", "cancel", "Only local users create rooms");
+    }
+    prepareNick(p.nick, this.#settings.maxNickLength); // a bad nickname creates no room
+    const record = newRoomRecord(ev.from.bare, this.#api.randomId(), this.#settings.defaultConfig);
+    const room = this.#room(ev.to.local, record);
+    // §10.1.1: a client that speaks MUC gets a locked room to configure (or accept as an
+    // instant room); a groupchat 1.0 client an unlocked one.
+    room.locked = child(ev.stanza, "x", NS.MUC) !== undefined;
+    room.changed = true;
+    this.#rooms.set(ev.to.local, room);
+    await roomPresence(room, { ...p, created: true }, this.#context());
+  }
+
+  #roomIq(room: Room, ev: StanzaEvent): Element | true {
+    const { stanza, from } = ev;
+    const query = elements(stanza)[0];
+    const set = stanza.attrs.type === "set";
+    const limits = { maxUsers: this.#settings.maxUsers, maxHistory: this.#settings.maxHistory };
+    if (query?.name === "query" && query.attrs.node === undefined) {
+      if (query.xmlns === NS.MUC_ADMIN) {
+        return set ? (adminSet(room, query, from), true) : adminGet(room, query, from);
+      }
+      if (query.xmlns === NS.MUC_OWNER) {
+        return set
+          ? (ownerSet(room, query, from, limits), true)
+          : ownerGet(room, query, from, limits);
+      }
+      if (!set && query.xmlns === NS.DISCO_INFO) return roomInfo(room, ev.to.local);
+      if (!set && query.xmlns === NS.DISCO_ITEMS) return xml("query", { xmlns: NS.DISCO_ITEMS });
+    }
+    if (!set && query?.name === "ping" && query.xmlns === NS.PING) return true;
+    throw new StanzaError("service-unavailable", "cancel");
+  }
+}
+
+// XEP-0410 §3: a ping to an occupant JID tells whether the sender is still joined.
+function occupantIq(room: Room, ev: StanzaEvent): true {
+  const { stanza, from, to } = ev;
+  const query = elements(stanza)[0];
+  if (stanza.attrs.type === "get" && query?.name === "ping" && query.xmlns === NS.PING) {
+    if (!room.bySession(from.full)) {
+      throw new StanzaError("not-acceptable", "cancel", "You are not in the room");
+    }
+    if (!room.occupants.has(to.resource)) throw new StanzaError("item-not-found", "cancel");
+    return true;
+  }
+  // TODO(#13): iq proxying between occupants (§7.7 vCard queries).
+  throw new StanzaError("service-unavailable", "cancel");
+}
+
+function result(iq: Element, payload?: Element): Element {
+  return xml("iq", {
+    xmlns: NS.CLIENT,
+    type: "result",
+    id: iq.attrs.id,
+    from: iq.attrs.to,
+    to: iq.attrs.from,
+  }, payload);
+}
+
+/** The default configuration of new rooms, with overrides. */
+export function defaultConfig(overrides: Partial<RoomConfig> = {}): RoomConfig {
+  return { ...DEFAULT_CONFIG, ...overrides };
+}
