@@ -111,7 +111,7 @@ export function privateMessage(room: Room, stanza: Element, from: Jid, nick: str
 }
 
 function invite(room: Room, user: Element, from: Jid): void {
-  const occ = occupantOf(room, from);
+  occupantOf(room, from);
   const affiliation = room.affiliation(from.bare);
   const privileged = affiliation === "owner" || affiliation === "admin";
   // §7.8.2: in a members-only room only admins invite, unless occupants are allowed to.
@@ -133,9 +133,8 @@ function invite(room: Room, user: Element, from: Jid): void {
       xml(
         "x",
         { xmlns: NS.MUC_USER },
-        xml("invite", {
-          from: room.seesJids("participant") ? from.full : `${room.jid}/${occ.nick}`,
-        }, reason),
+        // §7.8.2: the invitee learns the inviter's real JID.
+        xml("invite", { from: from.full }, reason),
         room.config.password ? xml("password", null, room.config.password) : undefined,
       ),
     ));

@@ -66,6 +66,7 @@ export function muc(options: MucOptions = {}): XmppModule {
         defaultConfig: defaultConfig(options.defaultRoomConfig),
       });
       await service.load();
+      api.hook("session/closed", ({ session }) => service.sessionClosed(session.jid));
       api.component(domain, {
         name,
         identities: [{ category: "conference", type: "text", name }],

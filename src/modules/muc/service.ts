@@ -8,6 +8,7 @@
 import { errorReply, StanzaError } from "../../base/stanza_error.ts";
 import { HANDLED, type HookResult } from "../../hooks/hook_registry.ts";
 import type { StanzaEvent } from "../../hooks/server_hooks.ts";
+import { parseJid, tryParseJid } from "../../jid/jid.ts";
 import type { ModuleApi } from "../../module/module_api.ts";
 import { type DocumentCollection, documentCollection } from "../../storage/document_collection.ts";
 import { child, type Element, elements, xml } from "../../xml/element.ts";
@@ -79,6 +80,29 @@ export class MucService {
     if (!ev.to.local) return await this.#service(ev);
     await this.#serialized(ev.to.local, () => this.#roomStanza(ev));
     return HANDLED;
+  }
+
+  /**
+   * A session ended without leaving its rooms (RFC 6121 §4.5.2 as the room sees it): it
+   * leaves every room it is in.
+   *
+   * @param full The session's full JID.
+   */
+  async sessionClosed(full: string): Promise<void> {
+    const jid = tryParseJid(full);
+    if (!jid) return;
+    for (const [local, room] of this.#rooms) {
+      const occ = room.bySession(full);
+      if (!occ) continue;
+      const to = parseJid(`${room.jid}/${occ.nick}`);
+      const stanza = xml("presence", {
+        xmlns: NS.CLIENT,
+        type: "unavailable",
+        from: full,
+        to: to.full,
+      });
+      await this.#serialized(local, () => this.#roomStanza({ stanza, from: jid, to }));
+    }
   }
 
   #room(local: string, record: RoomRecord): Room {
