@@ -143,6 +143,9 @@ export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
 export { carbons, clientState, streamManagement } from "./src/modules/mod.ts";
+export { muc } from "./src/modules/mod.ts";
+export type { MucOptions } from "./src/modules/mod.ts";
+export type { Affiliation, AllowPm, Role, RoomConfig } from "./src/modules/muc/mod.ts";
 export {
   enableStreamManagement,
   requestAck,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
-import type { BuiltinLimits } from "../modules/mod.ts";
+import type { BuiltinLimits, MucOptions } from "../modules/mod.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
@@ -115,6 +115,11 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * The XEP-0045 group chat service, a built-in module: its domain (default
+   * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.
+   */
+  readonly muc?: MucOptions | false;
 }
 
 /** XEP-0077 in-band registration settings. */
@@ -153,6 +158,8 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** The group chat service's options, or `false`. */
+  readonly muc: MucOptions | false;
 }
 
 /** The version of this package. */
@@ -234,6 +241,16 @@ function checkType(value: unknown, type: string, what: string): void {
   }
 }
 
+function resolveMuc(muc: ServerConfig["muc"]): MucOptions | false {
+  if (muc === false || muc === undefined) return muc ?? {};
+  if (typeof muc !== "object" || muc === null || Array.isArray(muc)) {
+    throw new TypeError("Cannot use muc: expected an object or false");
+  }
+  checkType(muc.domain, "string", "muc.domain");
+  checkType(muc.name, "string", "muc.name");
+  return muc.domain === undefined ? muc : { ...muc, domain: prepDomain(muc.domain) };
+}
+
 /**
  * Validates a configuration and fills in defaults.
  *
@@ -287,6 +304,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     }
   }
   return {
+    muc: resolveMuc(config.muc),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,
     requireTls: config.requireTls ?? true,

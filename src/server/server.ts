@@ -103,7 +103,11 @@ async function loadModules(
   resolved: ResolvedConfig,
 ): Promise<void> {
   if (resolved.builtinModules) {
-    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    const options = {
+      limits: resolved.limits,
+      scramIterations: resolved.scramIterations,
+      muc: resolved.muc,
+    };
     for (const m of builtinModules(options)) await modules.load(m);
   }
   for (const m of config.modules ?? []) await modules.load(m);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { testServer } from "../../../src/testing/mod.ts";
+import { resolveConfig } from "../../../src/server/config.ts";
 import { child, type Element, elements, text, xml } from "../../../src/xml/element.ts";
 import { NS } from "../../../src/xml/ns.ts";
 import {
@@ -279,4 +280,27 @@ Deno.test("muc: a second session of the same user shares the nickname", async ()
   } finally {
     await t.close();
   }
+});
+
+Deno.test("muc: the service's domain is configurable, and `muc: false` turns it off", async () => {
+  const items = async (t: Awaited<ReturnType<typeof testServer>>) => {
+    const c = await t.connect("alice@localhost/r");
+    const got = await c.iq(
+      xml("iq", { type: "get", to: "localhost" }, xml("query", { xmlns: NS.DISCO_ITEMS })),
+    );
+    return elements(child(got, "query", NS.DISCO_ITEMS)!, "item").map((i) => i.attrs.jid);
+  };
+  const renamed = await testServer({ users: USERS, muc: { domain: "Chat.Localhost" } });
+  try {
+    assert.ok((await items(renamed)).includes("chat.localhost"));
+  } finally {
+    await renamed.close();
+  }
+  const off = await testServer({ users: USERS, muc: false });
+  try {
+    assert.ok(!(await items(off)).includes("conference.localhost"));
+  } finally {
+    await off.close();
+  }
+  assert.throws(() => resolveConfig({ muc: "yes" as never }), TypeError);
 });
