@@ -54,6 +54,9 @@ export const NS = {
   RECEIPTS: "urn:xmpp:receipts",
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
+  // XEP-0313 message archive, with XEP-0059 result set management.
+  MAM: "urn:xmpp:mam:2",
+  RSM: "http://jabber.org/protocol/rsm",
   MUC_USER: "http://jabber.org/protocol/muc#user",
   // Group chat (#13): XEP-0045 and the XEPs around it.
   MUC: "http://jabber.org/protocol/muc",

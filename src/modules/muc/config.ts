@@ -39,6 +39,8 @@ export interface RoomConfig {
   readonly allowPm: AllowPm;
   /** Whether participants may change the subject (§8.1). */
   readonly changeSubject: boolean;
+  /** Whether messages go to the room's archive (XEP-0313 §5; status 170). */
+  readonly archive: boolean;
 }
 
 /** The configuration of a new room. */
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: RoomConfig = {
   allowInvites: false,
   allowPm: "anyone",
   changeSubject: false,
+  archive: true,
 };
 
 type FieldType = "boolean" | "text-single" | "text-private" | "list-single" | "hidden";
@@ -109,6 +112,8 @@ const FIELDS: Readonly<Record<string, FieldSpec>> = {
     type: "boolean",
     label: "Occupants may change the subject",
   },
+  // Prosody's name for the field: archiving with XEP-0313.
+  "muc#roomconfig_enablearchiving": { key: "archive", type: "boolean", label: "Archive messages" },
 };
 
 const MAX_USERS_OPTIONS = ["10", "20", "30", "50", "100", "none"];

@@ -8,6 +8,7 @@ import { type Jid, tryParseJid } from "../../jid/jid.ts";
 import { StanzaError } from "../../base/stanza_error.ts";
 import { child, type Element, elements, text, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
+import { archiveMessage, withoutForgedIds } from "./archive.ts";
 import { formValues } from "./config.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupants.ts";
@@ -59,16 +60,17 @@ function groupchat(room: Room, stanza: Element, from: Jid, ctx: RoomContext): vo
   if (isSubject && occ.role !== "moderator" && !room.config.changeSubject) {
     throw new StanzaError("forbidden", "auth", "Only moderators may change the subject");
   }
-  const message = xml(
+  let message = xml(
     "message",
     { xmlns: NS.CLIENT, from: `${room.jid}/${occ.nick}`, type: "groupchat", id: stanza.attrs.id },
-    payload(stanza),
+    withoutForgedIds(payload(stanza), room.jid),
     xml("occupant-id", { xmlns: NS.OCCUPANT_ID, id: occ.occupantId }),
   );
   if (isSubject) {
     room.subject = { text: text(subject), nick: occ.nick };
     room.changed = true;
   } else if (child(stanza, "body")) {
+    if (room.config.archive) message = archiveMessage(room, message, ctx.randomId(), ctx.now);
     room.history.add(message, ctx.now);
   }
   room.broadcastMessage(message);

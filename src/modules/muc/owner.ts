@@ -70,6 +70,7 @@ export function ownerSet(room: Room, query: Element, from: Jid, limits: ConfigLi
 function notifyChange(room: Room, before: RoomConfig): void {
   const codes = [104];
   if (before.whois !== room.config.whois) codes.push(room.config.whois === "anyone" ? 172 : 173);
+  if (before.archive !== room.config.archive) codes.push(room.config.archive ? 170 : 171);
   room.broadcastStatus(codes);
   if (room.config.membersOnly && !before.membersOnly) {
     for (const occ of [...room.occupants.values()]) {

@@ -21,6 +21,8 @@ export interface RoomContext {
   readonly maxNickLength: number;
   /** The most occupants a room may have. */
   readonly maxUsers: number;
+  /** A new unique id (archive ids). */
+  readonly randomId: () => string;
 }
 
 /** A presence to an occupant JID. */
@@ -115,6 +117,7 @@ async function join(room: Room, ev: OccupantPresence, nick: string, ctx: RoomCon
   room.addSession(occ, to);
   const selfCodes = [
     ...room.config.whois === "anyone" ? [100] : [],
+    ...room.config.archive ? [170] : [],
     ...ev.created ? [201] : [],
     ...nick !== ev.nick ? [210] : [],
   ];

@@ -6,6 +6,7 @@
  * @module
  */
 import type { BareJid } from "../../jid/jid.ts";
+import type { ArchivedMessage } from "../../storage/archive_store.ts";
 import { type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
@@ -60,6 +61,8 @@ export class Room {
   readonly occupants: Map<string, Occupant> = new Map();
   /** The discussion history. */
   readonly history: History;
+  /** Messages to archive before the outbox is sent (XEP-0313 §5). */
+  readonly archiveQueue: ArchivedMessage[] = [];
   /** Stanzas to send, in order. */
   readonly outbox: Element[] = [];
   readonly #bySession = new Map<string, Occupant>();

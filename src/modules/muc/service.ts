@@ -8,12 +8,13 @@
 import { errorReply, StanzaError } from "../../base/stanza_error.ts";
 import { HANDLED, type HookResult } from "../../hooks/hook_registry.ts";
 import type { StanzaEvent } from "../../hooks/server_hooks.ts";
-import { parseJid, tryParseJid } from "../../jid/jid.ts";
+import { type BareJid, parseJid, tryParseJid } from "../../jid/jid.ts";
 import type { ModuleApi } from "../../module/module_api.ts";
 import { type DocumentCollection, documentCollection } from "../../storage/document_collection.ts";
 import { child, type Element, elements, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { adminGet, adminSet } from "./admin.ts";
+import { queryArchive, queryForm } from "./archive.ts";
 import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
 import { publicRooms, roomInfo } from "./disco.ts";
 import { privateMessage, roomMessage } from "./messages.ts";
@@ -167,9 +168,15 @@ export class MucService {
 
   // Sends what the room queued, then stores or forgets it.
   async #settle(local: string, room: Room): Promise<void> {
+    const owner = room.jid as BareJid;
+    // Archived before anyone sees the message's stanza id.
+    for (const m of room.archiveQueue.splice(0)) await this.#api.storage.archive.append(owner, m);
     for (const stanza of room.outbox.splice(0)) await this.#api.router.route(stanza);
     const gone = room.destroyed || room.occupants.size === 0 && !room.config.persistent;
-    if (gone) this.#rooms.delete(local);
+    if (gone) {
+      this.#rooms.delete(local);
+      await this.#api.storage.archive.removeAll(owner); // the archive goes with the room
+    }
     if ((gone || !room.config.persistent) && this.#stored.has(local)) {
       await this.#store.delete(local);
       this.#stored.delete(local);
@@ -182,7 +189,7 @@ export class MucService {
 
   #context(): RoomContext {
     const { maxNickLength, maxUsers } = this.#settings;
-    return { now: this.#api.now(), maxNickLength, maxUsers };
+    return { now: this.#api.now(), maxNickLength, maxUsers, randomId: () => this.#api.randomId() };
   }
 
   // Returns an iq's result payload (true: an empty result).
@@ -230,7 +237,7 @@ export class MucService {
     await roomPresence(room, { ...p, created: true }, this.#context());
   }
 
-  #roomIq(room: Room, ev: StanzaEvent): Element | true {
+  async #roomIq(room: Room, ev: StanzaEvent): Promise<Element | true> {
     const { stanza, from } = ev;
     const query = elements(stanza)[0];
     const set = stanza.attrs.type === "set";
@@ -246,6 +253,9 @@ export class MucService {
       }
       if (!set && query.xmlns === NS.DISCO_INFO) return roomInfo(room, ev.to.local);
       if (!set && query.xmlns === NS.DISCO_ITEMS) return xml("query", { xmlns: NS.DISCO_ITEMS });
+      if (query.xmlns === NS.MAM) {
+        return set ? await queryArchive(this.#api.storage.archive, room, query, from) : queryForm();
+      }
     }
     if (!set && query?.name === "ping" && query.xmlns === NS.PING) return true;
     throw new StanzaError("service-unavailable", "cancel");

@@ -32,6 +32,7 @@ Deno.test("applyForm() reads every muc#roomconfig field the form offers", () => 
     "muc#roomconfig_allowinvites",
     "muc#roomconfig_allowpm",
     "muc#roomconfig_changesubject",
+    "muc#roomconfig_enablearchiving",
   ]);
   const config = applyForm(
     DEFAULT_CONFIG,
@@ -51,6 +52,7 @@ Deno.test("applyForm() reads every muc#roomconfig field the form offers", () => 
       "muc#roomconfig_allowinvites": "1",
       "muc#roomconfig_allowpm": "moderators",
       "muc#roomconfig_changesubject": "1",
+      "muc#roomconfig_enablearchiving": "0",
     }),
     LIMITS,
   );
@@ -68,6 +70,7 @@ Deno.test("applyForm() reads every muc#roomconfig field the form offers", () => 
     allowInvites: true,
     allowPm: "moderators",
     changeSubject: true,
+    archive: false,
   });
   // The form shows the values back.
   const shown = configForm(config, LIMITS);
