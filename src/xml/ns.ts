@@ -67,6 +67,13 @@ export const NS = {
   MUC_REQUEST: "http://jabber.org/protocol/muc#request",
   MUC_SELF_PING: "http://jabber.org/protocol/muc#self-ping-optimization",
   OCCUPANT_ID: "urn:xmpp:occupant-id:0",
+  // XEP-0425 message moderation: the current version, and version 0 (with XEP-0422 fastening)
+  // that slixmpp 1.8 speaks.
+  MODERATE: "urn:xmpp:message-moderate:1",
+  RETRACT: "urn:xmpp:message-retract:1",
+  MODERATE_0: "urn:xmpp:message-moderate:0",
+  RETRACT_0: "urn:xmpp:message-retract:0",
+  FASTEN: "urn:xmpp:fasten:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */

@@ -4,7 +4,8 @@ Usage: /usr/bin/python3 _slixmpp_muc.py PORT JID PASSWORD
 
 Bob (this script) tries the nickname Alice holds in tea@conference.localhost, joins as Bob
 with history, says hello, waits for Alice's welcome, sends her a private message, creates
-and configures a room of his own with slixmpp's form handling, and leaves. Prints one line
+and configures a room of his own with slixmpp's form handling, retracts a message there as
+its moderator (XEP-0425 version 0), and leaves. Prints one line
 per event ("join_error CONDITION", "joined CODES", "history BODY", "subject TEXT",
 "groupchat NICK BODY", "configured FIELD=VALUE", "left") and exits 0 when all went well,
 1 on a failure, 2 on its own timeout.
@@ -38,8 +39,13 @@ class Bob(slixmpp.ClientXMPP):
         self.register_plugin("xep_0004")
         self.register_plugin("xep_0045")
         self.register_plugin("xep_0203")
+        self.register_plugin("xep_0359")
+        self.register_plugin("xep_0425")
         self.result = asyncio.get_event_loop().create_future()
         self.welcome = asyncio.get_event_loop().create_future()
+        self.oops = asyncio.get_event_loop().create_future()
+        self.moderated = asyncio.get_event_loop().create_future()
+        self.add_event_handler("moderated_message", self.on_moderated)
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("groupchat_message", self.on_groupchat)
         self.add_event_handler("failed_all_auth", lambda _: self.finish(1, "failed_all_auth"))
@@ -50,7 +56,13 @@ class Bob(slixmpp.ClientXMPP):
             say(what)
             self.result.set_result(code)
 
+    def on_moderated(self, msg):
+        if not self.moderated.done():
+            self.moderated.set_result(msg)
+
     def on_groupchat(self, msg):
+        if msg["body"] == "oops" and not self.oops.done():
+            self.oops.set_result(msg)
         if msg["body"] == "welcome Bob" and not self.welcome.done():
             self.welcome.set_result(msg)
 
@@ -96,6 +108,14 @@ class Bob(slixmpp.ClientXMPP):
         info = await self.plugin["xep_0030"].get_info(jid=OWN, timeout=10)
         features = info["disco_info"]["features"]
         say("configured", "muc_persistent" in features, "muc_nonanonymous" in features)
+        # XEP-0425 (version 0 in slixmpp 1.8): Bob, owner and moderator, retracts a message.
+        self.send_message(mto=OWN, mbody="oops", mtype="groupchat")
+        oops = await asyncio.wait_for(self.oops, 10)
+        sid = oops["stanza_id"]["id"]
+        say("stanza_id", "by-room" if oops["stanza_id"]["by"] == OWN else oops["stanza_id"]["by"])
+        await self.plugin["xep_0425"].moderate(OWN, sid, "typo")
+        notice = await asyncio.wait_for(self.moderated, 10)
+        say("moderated", notice["apply_to"]["id"] == sid, notice["apply_to"]["moderated"]["by"])
         try:
             await muc.get_room_config(ROOM)
             say("config_of_other_room")

@@ -62,7 +62,8 @@ async function openRoom(alice: TestClient): Promise<void> {
 }
 
 Deno.test({
-  name: "slixmpp and xmpp.js: join with history and subject, chat, private message, own room",
+  name:
+    "slixmpp and xmpp.js: join with history and subject, chat, private message, own room, moderation",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -109,6 +110,8 @@ Deno.test({
         "groupchat Alice welcome Bob",
         "created 110 170 201",
         "configured True True",
+        "stanza_id by-room",
+        "moderated True slix@conference.localhost/Bob",
         "config_error forbidden",
         "left",
         "done",

@@ -28,7 +28,7 @@ export function roomFeatures(room: Room): string[] {
     c.public ? "muc_public" : "muc_hidden",
     c.moderated ? "muc_moderated" : "muc_unmoderated",
     c.whois === "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
-    ...c.archive ? [NS.MAM, NS.STANZA_ID] : [],
+    ...c.archive ? [NS.MAM, NS.STANZA_ID, NS.MODERATE, NS.MODERATE_0] : [],
   ].sort();
 }
 

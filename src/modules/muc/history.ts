@@ -101,6 +101,15 @@ export class History {
     return out.reverse();
   }
 
+  /** Drops a message by its stanza id (XEP-0359), e.g. once moderated. */
+  removeById(id: string): void {
+    this.#entries = this.#entries.filter((e) =>
+      !e.stanza.children.some((c) =>
+        typeof c !== "string" && c.xmlns === NS.STANZA_ID && c.attrs.id === id
+      )
+    );
+  }
+
   #trim(): void {
     if (this.#entries.length > this.#max) this.#entries.splice(0, this.#entries.length - this.#max);
   }

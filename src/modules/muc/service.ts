@@ -18,6 +18,7 @@ import { queryArchive, queryForm } from "./archive.ts";
 import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
 import { publicRooms, roomInfo } from "./disco.ts";
 import { privateMessage, roomMessage } from "./messages.ts";
+import { moderate, moderationRequest } from "./moderation.ts";
 import { prepareNick } from "./nick.ts";
 import { ownerGet, ownerSet } from "./owner.ts";
 import { type RoomContext, roomPresence } from "./presence.ts";
@@ -258,6 +259,11 @@ export class MucService {
       }
     }
     if (!set && query?.name === "ping" && query.xmlns === NS.PING) return true;
+    const moderation = set ? moderationRequest(query) : undefined;
+    if (moderation) {
+      await moderate(this.#api.storage.archive, room, moderation, from, this.#api.now());
+      return true;
+    }
     throw new StanzaError("service-unavailable", "cancel");
   }
 }
