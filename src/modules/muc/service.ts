@@ -172,7 +172,7 @@ export class MucService {
     const owner = room.jid as BareJid;
     // Archived before anyone sees the message's stanza id.
     for (const m of room.archiveQueue.splice(0)) await this.#api.storage.archive.append(owner, m);
-    for (const stanza of room.outbox.splice(0)) await this.#api.router.route(stanza);
+    await this.#send(room.outbox.splice(0));
     const gone = room.destroyed || room.occupants.size === 0 && !room.config.persistent;
     if (gone) {
       this.#rooms.delete(local);
@@ -186,6 +186,21 @@ export class MucService {
       this.#stored.add(local);
     }
     room.changed = false;
+  }
+
+  // Each recipient gets its stanzas in order; recipients are served side by side, so a
+  // broadcast to many occupants does not wait for each delivery in turn.
+  async #send(stanzas: Element[]): Promise<void> {
+    const byRecipient = new Map<string, Element[]>();
+    for (const s of stanzas) {
+      const to = String(s.attrs.to);
+      const list = byRecipient.get(to);
+      if (list) list.push(s);
+      else byRecipient.set(to, [s]);
+    }
+    await Promise.all([...byRecipient.values()].map(async (list) => {
+      for (const s of list) await this.#api.router.route(s);
+    }));
   }
 
   #context(): RoomContext {
