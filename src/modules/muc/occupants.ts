@@ -102,11 +102,11 @@ function mucUser(occ: Occupant, affiliation: Affiliation, viewer: Viewer, note: 
   return xml(
     "x",
     { xmlns: NS.MUC_USER },
-    note.destroy ?? undefined,
     xml(
       "item",
       {
-        affiliation,
+        // §10.9: a destroyed room leaves everyone without affiliation.
+        affiliation: note.destroy ? "none" : affiliation,
         role: note.type === "unavailable" ? "none" : occ.role,
         jid: viewer.seesJids || viewer.self ? jid : undefined,
         nick: note.newNick,
@@ -114,6 +114,7 @@ function mucUser(occ: Occupant, affiliation: Affiliation, viewer: Viewer, note: 
       note.actorNick !== undefined ? xml("actor", { nick: note.actorNick }) : undefined,
       note.reason ? xml("reason", null, note.reason) : undefined,
     ),
+    note.destroy,
     [...new Set(codes)].sort().map((code) => xml("status", { code: String(code) })),
   );
 }

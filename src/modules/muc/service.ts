@@ -11,6 +11,7 @@ import type { StanzaEvent } from "../../hooks/server_hooks.ts";
 import { type BareJid, parseJid, tryParseJid } from "../../jid/jid.ts";
 import type { ModuleApi } from "../../module/module_api.ts";
 import { type DocumentCollection, documentCollection } from "../../storage/document_collection.ts";
+import { loadXml } from "../../storage/stored_xml.ts";
 import { child, type Element, elements, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { adminGet, adminSet } from "./admin.ts";
@@ -62,8 +63,21 @@ export class MucService {
   /** Loads the persistent rooms. */
   async load(): Promise<void> {
     for await (const doc of this.#store.all()) {
-      this.#rooms.set(doc.key, this.#room(doc.key, doc.value));
+      const room = this.#room(doc.key, doc.value);
+      this.#rooms.set(doc.key, room);
       this.#stored.add(doc.key);
+      await this.#loadHistory(room);
+    }
+  }
+
+  // A persistent room's join history after a restart: its last archived messages.
+  async #loadHistory(room: Room): Promise<void> {
+    const max = Math.min(room.config.historyLength, this.#settings.maxHistory);
+    if (!room.config.archive || max === 0) return;
+    const page = await this.#api.storage.archive.query(room.jid as BareJid, { before: "", max });
+    for (const m of page.messages) {
+      const stanza = loadXml(m.stanza);
+      if (stanza && child(stanza, "body")) room.history.add(stanza, m.stamp);
     }
   }
 

@@ -171,6 +171,11 @@ Deno.test("muc archive: a persistent room's archive survives a restart; a tempor
   try {
     const bob = await second.connect("bob@localhost/laptop");
     assert.deepEqual((await page(bob, mamQuery("after-restart"))).bodies, ["kept"]);
+    // The join history comes back from the archive too, before the subject.
+    await bob.send(xml("presence", { to: `${ROOM}/Bob` }, xml("x", { xmlns: NS.MUC })));
+    const history = await bob.next((e) => e.name === "message" && e.attrs.from === `${ROOM}/Alice`);
+    assert.equal(text(child(history, "body")), "kept");
+    assert.ok(child(history, "delay", NS.DELAY));
     const scratch = await storage.archive.query("scratch@conference.localhost" as never, {
       max: 10,
     });
