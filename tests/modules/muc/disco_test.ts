@@ -166,7 +166,11 @@ Deno.test("muc owner: destroying a room tells occupants the alternate venue and 
       ),
     ));
     const gone = await unavailable(bob, `${ROOM}/Bob`);
-    assert.deepEqual(item(gone), { affiliation: "none", role: "none" });
+    assert.deepEqual(item(gone), {
+      affiliation: "none",
+      role: "none",
+      jid: "bob@localhost/laptop",
+    });
     const destroy = child(child(gone, "x", NS.MUC_USER)!, "destroy")!;
     assert.equal(destroy.attrs.jid, "coffee@conference.localhost");
     assert.equal(text(child(destroy, "reason")), "Moved");
