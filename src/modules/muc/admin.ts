@@ -54,7 +54,9 @@ export function adminGet(room: Room, query: Element, from: Jid): Element {
   let items: Element[];
   if (affiliation && AFFILIATIONS.includes(affiliation) && affiliation !== "none") {
     if (RANK[actor.affiliation] < RANK.admin) throw forbidden("Only admins read this list");
-    items = room.withAffiliation(affiliation).map((jid) => xml("item", { affiliation, jid }));
+    items = room.withAffiliation(affiliation).map((jid) =>
+      xml("item", { affiliation, jid, nick: room.nicks.get(jid) })
+    );
   } else if (role && ROLES.includes(role) && role !== "none") {
     if (actor.occupant?.role !== "moderator") throw forbidden("Only moderators read this list");
     items = [...room.occupants.values()].filter((o) => o.role === role).map((o) =>

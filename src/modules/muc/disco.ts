@@ -21,6 +21,7 @@ export function roomFeatures(room: Room): string[] {
     NS.DISCO_INFO,
     NS.OCCUPANT_ID,
     NS.MUC_SELF_PING,
+    NS.REGISTER,
     "muc_stable_id",
     c.persistent ? "muc_persistent" : "muc_temporary",
     c.membersOnly ? "muc_membersonly" : "muc_open",

@@ -81,6 +81,7 @@ function checkEntry(room: Room, ev: OccupantPresence, nick: string, ctx: RoomCon
   if (holder && holder.bare !== bare) {
     throw new StanzaError("conflict", "cancel", "The nickname is in use");
   }
+  checkReserved(room, bare, nick);
   const privileged = affiliation === "owner" || affiliation === "admin";
   const x = child(ev.stanza, "x", NS.MUC);
   const password = x && text(child(x, "password"));
@@ -152,11 +153,20 @@ function leave(room: Room, occ: Occupant, ev: OccupantPresence): void {
   room.removeOccupant(occ);
 }
 
+// §7.2.9, §7.10: a nickname registered by someone else is theirs.
+function checkReserved(room: Room, bare: string, nick: string): void {
+  const owner = room.nickOwner(nick);
+  if (owner !== undefined && owner !== bare) {
+    throw new StanzaError("conflict", "cancel", "The nickname is registered by someone else");
+  }
+}
+
 function changeNick(room: Room, occ: Occupant, ev: OccupantPresence, nick: string): void {
   const holder = room.occupants.get(nick);
   if (holder && holder !== occ) {
     throw new StanzaError("conflict", "cancel", "The nickname is in use");
   }
+  checkReserved(room, occ.bare, nick);
   // §7.6: unavailable from the old nickname with 303 and the new one, then available from
   // the new one.
   room.broadcastPresence(occ, { type: "unavailable", codes: [303], newNick: nick });

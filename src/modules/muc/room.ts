@@ -37,6 +37,8 @@ export interface RoomRecord {
   readonly subject: Subject;
   /** The key of XEP-0421 occupant ids. */
   readonly secret: string;
+  /** Registered (reserved) nicknames by bare JID (§7.10); absent in older records. */
+  readonly nicks?: Readonly<Record<string, string>>;
 }
 
 /** A room in memory. */
@@ -51,6 +53,8 @@ export class Room {
   subject: Subject;
   /** The occupant id key. */
   readonly secret: string;
+  /** Registered nicknames by bare JID (§7.10). */
+  readonly nicks: Map<string, string>;
   /** §10.1.1: a new room is locked until its owner configures it. */
   locked = false;
   /** Set when the room is destroyed: the service forgets it. */
@@ -78,6 +82,7 @@ export class Room {
     this.affiliations = new Map(Object.entries(record.affiliations));
     this.subject = record.subject;
     this.secret = record.secret;
+    this.nicks = new Map(Object.entries(record.nicks ?? {}));
     this.history = new History(Math.min(this.config.historyLength, maxHistory));
   }
 
@@ -88,6 +93,7 @@ export class Room {
       affiliations: Object.fromEntries(this.affiliations),
       subject: this.subject,
       secret: this.secret,
+      nicks: Object.fromEntries(this.nicks),
     };
   }
 
@@ -213,6 +219,12 @@ export class Room {
       { xmlns: NS.CLIENT, from, to, type: "groupchat" },
       xml("subject", null, this.subject.text),
     );
+  }
+
+  /** Who registered a nickname, if anyone (§7.10). */
+  nickOwner(nick: string): string | undefined {
+    for (const [bare, n] of this.nicks) if (n === nick) return bare;
+    return undefined;
   }
 
   /** Whether a bare JID may enter a members-only room (§7.2.6). */

@@ -21,6 +21,7 @@ import { publicRooms, roomInfo } from "./disco.ts";
 import { privateMessage, roomMessage } from "./messages.ts";
 import { moderate, moderationRequest } from "./moderation.ts";
 import { prepareNick } from "./nick.ts";
+import { register, registrationForm, reservedNick } from "./registration.ts";
 import { ownerGet, ownerSet } from "./owner.ts";
 import { type RoomContext, roomPresence } from "./presence.ts";
 import { newRoomRecord, Room, type RoomRecord } from "./room.ts";
@@ -286,6 +287,14 @@ export class MucService {
       if (query.xmlns === NS.MAM) {
         return set ? await queryArchive(this.#api.storage.archive, room, query, from) : queryForm();
       }
+    }
+    if (query?.name === "query" && query.xmlns === NS.REGISTER) {
+      if (!set) return registrationForm(room, from);
+      register(room, query, from, this.#settings.maxNickLength);
+      return true;
+    }
+    if (!set && query?.xmlns === NS.DISCO_INFO && query.attrs.node === "x-roomuser-item") {
+      return reservedNick(room, from);
     }
     if (!set && query?.name === "ping" && query.xmlns === NS.PING) return true;
     const moderation = set ? moderationRequest(query) : undefined;
