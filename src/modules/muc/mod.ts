@@ -25,6 +25,8 @@ export interface MucOptions {
   readonly maxUsers?: number;
   /** Most history messages a room keeps; default 100. */
   readonly maxHistory?: number;
+  /** Most rooms at once (a new one beyond gets `resource-constraint`); default 10,000. */
+  readonly maxRooms?: number;
   /** Who may create rooms: users of the hosted domains (default) or anyone. */
   readonly createRooms?: "local" | "anyone";
   /** Settings of new rooms, before their owner configures them. */
@@ -63,6 +65,7 @@ export function muc(options: MucOptions = {}): XmppModule {
         maxUsers: options.maxUsers ?? 1000,
         maxHistory: options.maxHistory ?? 100,
         createRooms: options.createRooms ?? "local",
+        maxRooms: options.maxRooms ?? 10_000,
         defaultConfig: defaultConfig(options.defaultRoomConfig),
       });
       await service.load();

@@ -38,6 +38,8 @@ export interface MucSettings {
   readonly maxHistory: number;
   /** Who may create rooms: users of hosted domains, or anyone. */
   readonly createRooms: "local" | "anyone";
+  /** Most rooms at once. */
+  readonly maxRooms: number;
   /** The configuration of new rooms. */
   readonly defaultConfig: RoomConfig;
 }
@@ -258,6 +260,9 @@ export class MucService {
       throw new StanzaError("not-allowed", "cancel", "Only local users create rooms");
     }
     prepareNick(p.nick, this.#settings.maxNickLength); // a bad nickname creates no room
+    if (this.#rooms.size >= this.#settings.maxRooms) {
+      throw new StanzaError("resource-constraint", "wait", "Too many rooms");
+    }
     const record = newRoomRecord(ev.from.bare, this.#api.randomId(), this.#settings.defaultConfig);
     const room = this.#room(ev.to.local, record);
     // §10.1.1: a client that speaks MUC gets a locked room to configure (or accept as an

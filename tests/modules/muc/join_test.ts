@@ -341,3 +341,26 @@ Deno.test("muc: a nickname with spaces to trim is changed, with 210", async () =
     await t.close();
   }
 });
+
+Deno.test("muc: rooms beyond maxRooms get resource-constraint and are not created", async () => {
+  const t = await testServer({ users: USERS, muc: { maxRooms: 1 } });
+  try {
+    const alice = await t.connect("alice@localhost/phone");
+    await createRoom(alice);
+    await alice.send(joinPresence("second@conference.localhost/Alice"));
+    const refused = await alice.next((e) => e.attrs.type === "error");
+    assert.equal(condition(refused), "wait/resource-constraint");
+    await assert.rejects(
+      alice.iq(
+        xml(
+          "iq",
+          { type: "get", to: "second@conference.localhost" },
+          xml("query", { xmlns: NS.DISCO_INFO }),
+        ),
+      ),
+      /item-not-found/,
+    );
+  } finally {
+    await t.close();
+  }
+});
