@@ -70,6 +70,7 @@ export function muc(options: MucOptions = {}): XmppModule {
       });
       await service.load();
       api.hook("session/closed", ({ session }) => service.sessionClosed(session.jid));
+      api.onUnload(() => service.drain());
       api.component(domain, {
         name,
         identities: [{ category: "conference", type: "text", name }],

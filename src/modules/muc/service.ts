@@ -20,6 +20,7 @@ import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
 import { publicRooms, roomInfo } from "./disco.ts";
 import { privateMessage, roomMessage } from "./messages.ts";
 import { moderate, moderationRequest } from "./moderation.ts";
+import { IqProxy } from "./iq_proxy.ts";
 import { prepareNick } from "./nick.ts";
 import { register, registrationForm, reservedNick } from "./registration.ts";
 import { ownerGet, ownerSet } from "./owner.ts";
@@ -52,6 +53,8 @@ export class MucService {
   readonly #stored = new Set<string>();
   readonly #queues = new Map<string, Promise<void>>();
   readonly #store: DocumentCollection<RoomRecord>;
+  readonly #proxy = new IqProxy();
+  readonly #sending = new Map<string, Promise<void>>();
 
   /**
    * @param api The module's API.
@@ -164,8 +167,28 @@ export class MucService {
       reply = this.#errorFor(ev.stanza, e);
     }
     const room = this.#rooms.get(ev.to.local);
-    if (room) await this.#settle(ev.to.local, room);
-    if (reply) await this.#api.router.route(reply);
+    const out = room ? await this.#settle(ev.to.local, room) : [];
+    if (reply) out.push(reply);
+    this.#deliver(ev.to.local, out);
+  }
+
+  // Delivery happens after the room's lock is released, in order per room: a stanza the
+  // delivery causes to come back to the room (a vCard the server answers for an occupant)
+  // must not wait for the lock held by the operation that sent it.
+  #deliver(key: string, stanzas: Element[]): void {
+    if (stanzas.length === 0) return;
+    const next = (this.#sending.get(key) ?? Promise.resolve())
+      .then(() => this.#send(stanzas))
+      .catch((e) => this.#api.logger.error("MUC failed to send", { error: String(e) }));
+    this.#sending.set(key, next);
+    void next.then(() => {
+      if (this.#sending.get(key) === next) this.#sending.delete(key);
+    });
+  }
+
+  /** Waits until everything the rooms queued has been sent. */
+  async drain(): Promise<void> {
+    while (this.#sending.size > 0) await Promise.all(this.#sending.values());
   }
 
   #errorFor(stanza: Element, e: unknown): Element | undefined {
@@ -184,12 +207,12 @@ export class MucService {
     return { ...reply, children: [xml("x", { xmlns: NS.MUC }), ...reply.children] };
   }
 
-  // Sends what the room queued, then stores or forgets it.
-  async #settle(local: string, room: Room): Promise<void> {
+  // Archives, stores or forgets the room; returns what it queued to send.
+  async #settle(local: string, room: Room): Promise<Element[]> {
     const owner = room.jid as BareJid;
     // Archived before anyone sees the message's stanza id.
     for (const m of room.archiveQueue.splice(0)) await this.#api.storage.archive.append(owner, m);
-    await this.#send(room.outbox.splice(0));
+    const out = room.outbox.splice(0);
     const gone = room.destroyed || room.occupants.size === 0 && !room.config.persistent;
     if (gone) {
       this.#rooms.delete(local);
@@ -203,6 +226,7 @@ export class MucService {
       this.#stored.add(local);
     }
     room.changed = false;
+    return out;
   }
 
   // Each recipient gets its stanzas in order; recipients are served side by side, so a
@@ -233,7 +257,13 @@ export class MucService {
       if (room) return void await roomPresence(room, this.#presence(ev), this.#context());
       return void await this.#create(ev);
     }
-    if (stanza.attrs.type === "error" || stanza.attrs.type === "result") return undefined;
+    if (stanza.attrs.type === "error" || stanza.attrs.type === "result") {
+      const answer = stanza.name === "iq" && to.resource
+        ? this.#proxy.answer(stanza, from)
+        : undefined;
+      if (answer) room?.send(answer);
+      return undefined;
+    }
     if (!room || room.locked && room.affiliation(from.bare) !== "owner") {
       throw new StanzaError("item-not-found", "cancel", "No such room");
     }
@@ -242,7 +272,11 @@ export class MucService {
       else roomMessage(room, stanza, from, this.#context());
       return undefined;
     }
-    return to.resource ? occupantIq(room, ev) : this.#roomIq(room, ev);
+    if (!to.resource) return await this.#roomIq(room, ev);
+    if (selfPing(room, ev)) return true;
+    const id = this.#api.randomId();
+    room.send(this.#proxy.forward(room, stanza, from, to.resource, id, this.#api.now().getTime()));
+    return undefined;
   }
 
   #presence(ev: StanzaEvent) {
@@ -311,19 +345,17 @@ export class MucService {
   }
 }
 
-// XEP-0410 §3: a ping to an occupant JID tells whether the sender is still joined.
-function occupantIq(room: Room, ev: StanzaEvent): true {
+// XEP-0410 §3: a ping to one's own occupant JID tells whether one is still joined; the
+// room answers it (§4.1: without bothering the client).
+function selfPing(room: Room, ev: StanzaEvent): boolean {
   const { stanza, from, to } = ev;
   const query = elements(stanza)[0];
-  if (stanza.attrs.type === "get" && query?.name === "ping" && query.xmlns === NS.PING) {
-    if (!room.bySession(from.full)) {
-      throw new StanzaError("not-acceptable", "cancel", "You are not in the room");
-    }
-    if (!room.occupants.has(to.resource)) throw new StanzaError("item-not-found", "cancel");
-    return true;
+  if (stanza.attrs.type !== "get" || query?.name !== "ping" || query.xmlns !== NS.PING) {
+    return false;
   }
-  // TODO(#13): iq proxying between occupants (§7.7 vCard queries).
-  throw new StanzaError("service-unavailable", "cancel");
+  const occ = room.bySession(from.full);
+  if (!occ) throw new StanzaError("not-acceptable", "cancel", "You are not in the room");
+  return occ.nick === to.resource;
 }
 
 function result(iq: Element, payload?: Element): Element {
