@@ -30,6 +30,7 @@ export const NS = {
   BLOCKING: "urn:xmpp:blocking",
   BLOCKING_ERRORS: "urn:xmpp:blocking:errors",
   VCARD: "vcard-temp",
+  VCARD_UPDATE: "vcard-temp:x:update",
   PRIVATE: "jabber:iq:private",
   BOOKMARKS_LEGACY: "storage:bookmarks",
   BOOKMARKS: "urn:xmpp:bookmarks:1",

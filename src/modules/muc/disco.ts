@@ -22,6 +22,7 @@ export function roomFeatures(room: Room): string[] {
     NS.OCCUPANT_ID,
     NS.MUC_SELF_PING,
     NS.REGISTER,
+    NS.VCARD,
     "muc_stable_id",
     c.persistent ? "muc_persistent" : "muc_temporary",
     c.membersOnly ? "muc_membersonly" : "muc_open",
@@ -46,6 +47,7 @@ function infoForm(room: Room): Element {
     field("muc#roominfo_occupants", String(room.occupants.size), "Number of occupants"),
     field("muc#roomconfig_changesubject", room.config.changeSubject ? "1" : "0"),
     field("muc#maxhistoryfetch", String(room.config.historyLength)),
+    room.avatarHash ? field("muc#roominfo_avatarhash", room.avatarHash) : undefined,
   );
 }
 

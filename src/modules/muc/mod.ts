@@ -27,6 +27,8 @@ export interface MucOptions {
   readonly maxHistory?: number;
   /** Most rooms at once (a new one beyond gets `resource-constraint`); default 10,000. */
   readonly maxRooms?: number;
+  /** The largest room vCard (XEP-0486 avatar), in bytes; default 64 KiB. */
+  readonly maxVcardBytes?: number;
   /** Who may create rooms: users of the hosted domains (default) or anyone. */
   readonly createRooms?: "local" | "anyone";
   /** Settings of new rooms, before their owner configures them. */
@@ -66,6 +68,7 @@ export function muc(options: MucOptions = {}): XmppModule {
         maxHistory: options.maxHistory ?? 100,
         createRooms: options.createRooms ?? "local",
         maxRooms: options.maxRooms ?? 10_000,
+        maxVcardBytes: options.maxVcardBytes ?? 65_536,
         defaultConfig: defaultConfig(options.defaultRoomConfig),
       });
       await service.load();

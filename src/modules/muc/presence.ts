@@ -8,6 +8,7 @@ import type { Jid } from "../../jid/jid.ts";
 import { StanzaError } from "../../base/stanza_error.ts";
 import { child, type Element, text } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
+import { avatarPresence } from "./avatar.ts";
 import { historyMessage, historyRequest } from "./history.ts";
 import { prepareNick } from "./nick.ts";
 import { defaultRole, type Occupant, occupantId, occupantPresence } from "./occupants.ts";
@@ -128,6 +129,8 @@ async function join(room: Room, ev: OccupantPresence, nick: string, ctx: RoomCon
     const viewer = { to, seesJids: room.seesJids(occ.role), self: true };
     room.send(occupantPresence(room.jid, occ, room.affiliation(occ.bare), viewer, { selfCodes }));
   }
+  // XEP-0486 §5: the room's avatar.
+  if (room.avatarHash) room.send(avatarPresence(room, to));
   // §7.2.15, §7.2.16: the history, then the subject.
   const x = child(ev.stanza, "x", NS.MUC);
   const request = historyRequest(x && child(x, "history"));

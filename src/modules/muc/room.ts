@@ -39,6 +39,10 @@ export interface RoomRecord {
   readonly secret: string;
   /** Registered (reserved) nicknames by bare JID (§7.10); absent in older records. */
   readonly nicks?: Readonly<Record<string, string>>;
+  /** The room's vCard (XEP-0486), serialized, and its avatar's SHA-1 ("" for none). */
+  readonly vcard?: string;
+  /** The SHA-1 of the vCard's photo. */
+  readonly avatarHash?: string;
 }
 
 /** A room in memory. */
@@ -55,6 +59,10 @@ export class Room {
   readonly secret: string;
   /** Registered nicknames by bare JID (§7.10). */
   readonly nicks: Map<string, string>;
+  /** The room's vCard, serialized (XEP-0486). */
+  vcard: string | undefined;
+  /** The SHA-1 of its photo, "" for none. */
+  avatarHash: string;
   /** §10.1.1: a new room is locked until its owner configures it. */
   locked = false;
   /** Set when the room is destroyed: the service forgets it. */
@@ -83,6 +91,8 @@ export class Room {
     this.subject = record.subject;
     this.secret = record.secret;
     this.nicks = new Map(Object.entries(record.nicks ?? {}));
+    this.vcard = record.vcard;
+    this.avatarHash = record.avatarHash ?? "";
     this.history = new History(Math.min(this.config.historyLength, maxHistory));
   }
 
@@ -94,6 +104,8 @@ export class Room {
       subject: this.subject,
       secret: this.secret,
       nicks: Object.fromEntries(this.nicks),
+      vcard: this.vcard,
+      avatarHash: this.avatarHash,
     };
   }
 

@@ -21,6 +21,7 @@ import { publicRooms, roomInfo } from "./disco.ts";
 import { privateMessage, roomMessage } from "./messages.ts";
 import { moderate, moderationRequest } from "./moderation.ts";
 import { IqProxy } from "./iq_proxy.ts";
+import { roomVcard, setRoomVcard } from "./avatar.ts";
 import { prepareNick } from "./nick.ts";
 import { register, registrationForm, reservedNick } from "./registration.ts";
 import { ownerGet, ownerSet } from "./owner.ts";
@@ -41,6 +42,8 @@ export interface MucSettings {
   readonly createRooms: "local" | "anyone";
   /** Most rooms at once. */
   readonly maxRooms: number;
+  /** The largest room vCard, in bytes. */
+  readonly maxVcardBytes: number;
   /** The configuration of new rooms. */
   readonly defaultConfig: RoomConfig;
 }
@@ -336,6 +339,11 @@ export class MucService {
       return reservedNick(room, from);
     }
     if (!set && query?.name === "ping" && query.xmlns === NS.PING) return true;
+    if (query?.name === "vCard" && query.xmlns === NS.VCARD) {
+      if (!set) return roomVcard(room);
+      await setRoomVcard(room, query, from, this.#settings.maxVcardBytes);
+      return true;
+    }
     const moderation = set ? moderationRequest(query) : undefined;
     if (moderation) {
       await moderate(this.#api.storage.archive, room, moderation, from, this.#api.now());
