@@ -73,7 +73,7 @@ export function muc(options: MucOptions = {}): XmppModule {
       });
       await service.load();
       api.hook("session/closed", ({ session }) => service.sessionClosed(session.jid));
-      api.onUnload(() => service.drain());
+      api.onUnload(() => service.shutdown());
       api.component(domain, {
         name,
         identities: [{ category: "conference", type: "text", name }],

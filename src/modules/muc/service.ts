@@ -189,6 +189,21 @@ export class MucService {
     });
   }
 
+  /**
+   * The service stops (the module is unloaded): every occupant leaves with status 332
+   * (§15.6: removed because of a system shutdown), then everything queued is sent.
+   */
+  async shutdown(): Promise<void> {
+    for (const [local, room] of this.#rooms) {
+      await this.#serialized(local, () => {
+        for (const occ of [...room.occupants.values()]) room.expel(occ, { codes: [332] });
+        this.#deliver(local, room.outbox.splice(0));
+        return Promise.resolve();
+      });
+    }
+    await this.drain();
+  }
+
   /** Waits until everything the rooms queued has been sent. */
   async drain(): Promise<void> {
     while (this.#sending.size > 0) await Promise.all(this.#sending.values());

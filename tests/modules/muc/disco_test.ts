@@ -309,3 +309,22 @@ Deno.test("muc: the service's domain is configurable, and `muc: false` turns it 
   }
   assert.throws(() => resolveConfig({ muc: "yes" as never }), TypeError);
 });
+
+Deno.test("muc: unloading the service removes occupants with 332 and the component", async () => {
+  const { t, alice, bob } = await setup();
+  try {
+    await createRoom(alice);
+    await join(bob, `${ROOM}/Bob`);
+    assert.equal(await t.server.unload("muc"), true);
+    const gone = await unavailable(bob, `${ROOM}/Bob`);
+    assert.deepEqual(codes(gone).sort(), [110, 332]);
+    const other = await unavailable(bob, `${ROOM}/Alice`);
+    assert.deepEqual(codes(other), [332]);
+    await assert.rejects(
+      alice.iq(xml("iq", { type: "get", to: ROOM }, xml("query", { xmlns: NS.DISCO_INFO }))),
+      /remote-server-not-found|service-unavailable/,
+    );
+  } finally {
+    await t.close();
+  }
+});
