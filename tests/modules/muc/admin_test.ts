@@ -222,3 +222,49 @@ Deno.test("muc admin: a configuration form with unknown or badly typed fields ch
     await t.close();
   }
 });
+
+Deno.test("muc status codes: 100 in a non-anonymous room, 321 for a revoked member, 333 on an error", async () => {
+  const { t, alice, bob, carol } = await setup();
+  try {
+    await configure(alice, { "muc#roomconfig_whois": "anyone" });
+    // §7.2.3: self-presence in a non-anonymous room says so (100); everyone sees real JIDs.
+    const dave = await t.connect("bob@localhost/tablet");
+    await dave.send(joinPresence(`${ROOM}/Bobby`));
+    const self = await dave.next((e) => e.attrs.from === `${ROOM}/Bobby` && codes(e).includes(110));
+    assert.ok(codes(self).includes(100));
+    const seen = await carol.next((e) => e.attrs.from === `${ROOM}/Bobby`);
+    assert.equal(item(seen).jid, "bob@localhost/tablet");
+    // §9.4: a member removed from a members-only room's list leaves with 321.
+    await admin(
+      alice,
+      "set",
+      xml("item", { jid: "carol@localhost", affiliation: "member" }),
+      xml("item", { jid: "bob@localhost", affiliation: "member" }),
+    );
+    await configure(alice, { "muc#roomconfig_membersonly": "1" });
+    await admin(alice, "set", xml("item", { jid: "carol@localhost", affiliation: "none" }));
+    const revoked = await unavailable(carol, `${ROOM}/Carol`);
+    assert.deepEqual(codes(revoked).sort(), [110, 321]);
+    // An error presence from an occupant's session removes it (333).
+    await bob.send(xml("presence", { to: `${ROOM}/Bob`, type: "error" }));
+    const errored = await unavailable(alice, `${ROOM}/Bob`);
+    assert.deepEqual(codes(errored), [333]);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("XEP-0249 direct invitations pass between users untouched", async () => {
+  const { t, alice, bob } = await setup();
+  try {
+    await alice.send(xml(
+      "message",
+      { to: "bob@localhost/laptop", id: "dinv" },
+      xml("x", { xmlns: "jabber:x:conference", jid: ROOM, reason: "Tea?" }),
+    ));
+    const got = await bob.next((e) => e.attrs.id === "dinv");
+    assert.equal(child(got, "x", "jabber:x:conference")?.attrs.jid, ROOM);
+  } finally {
+    await t.close();
+  }
+});
