@@ -14,17 +14,13 @@ import { type DocumentCollection, documentCollection } from "../../storage/docum
 import { loadXml } from "../../storage/stored_xml.ts";
 import { child, type Element, elements, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
-import { adminGet, adminSet } from "./admin.ts";
-import { queryArchive, queryForm } from "./archive.ts";
 import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
-import { publicRooms, roomInfo } from "./disco.ts";
+import { publicRooms } from "./disco.ts";
 import { privateMessage, roomMessage } from "./messages.ts";
-import { moderate, moderationRequest } from "./moderation.ts";
+import { Delivery } from "./delivery.ts";
 import { IqProxy } from "./iq_proxy.ts";
-import { roomVcard, setRoomVcard } from "./avatar.ts";
+import { roomIq, type RoomIqDeps, selfPing } from "./room_iq.ts";
 import { prepareNick } from "./nick.ts";
-import { register, registrationForm, reservedNick } from "./registration.ts";
-import { ownerGet, ownerSet } from "./owner.ts";
 import { type RoomContext, roomPresence } from "./presence.ts";
 import { newRoomRecord, Room, type RoomRecord } from "./room.ts";
 
@@ -57,7 +53,7 @@ export class MucService {
   readonly #queues = new Map<string, Promise<void>>();
   readonly #store: DocumentCollection<RoomRecord>;
   readonly #proxy = new IqProxy();
-  readonly #sending = new Map<string, Promise<void>>();
+  readonly #delivery: Delivery;
 
   /**
    * @param api The module's API.
@@ -67,6 +63,7 @@ export class MucService {
     this.#api = api;
     this.#settings = settings;
     this.#store = documentCollection<RoomRecord>(api.storage, `muc:${settings.domain}`);
+    this.#delivery = new Delivery(api.router, api.logger);
   }
 
   /** Loads the persistent rooms. */
@@ -172,21 +169,7 @@ export class MucService {
     const room = this.#rooms.get(ev.to.local);
     const out = room ? await this.#settle(ev.to.local, room) : [];
     if (reply) out.push(reply);
-    this.#deliver(ev.to.local, out);
-  }
-
-  // Delivery happens after the room's lock is released, in order per room: a stanza the
-  // delivery causes to come back to the room (a vCard the server answers for an occupant)
-  // must not wait for the lock held by the operation that sent it.
-  #deliver(key: string, stanzas: Element[]): void {
-    if (stanzas.length === 0) return;
-    const next = (this.#sending.get(key) ?? Promise.resolve())
-      .then(() => this.#send(stanzas))
-      .catch((e) => this.#api.logger.error("MUC failed to send", { error: String(e) }));
-    this.#sending.set(key, next);
-    void next.then(() => {
-      if (this.#sending.get(key) === next) this.#sending.delete(key);
-    });
+    this.#delivery.deliver(ev.to.local, out);
   }
 
   /**
@@ -197,16 +180,16 @@ export class MucService {
     for (const [local, room] of this.#rooms) {
       await this.#serialized(local, () => {
         for (const occ of [...room.occupants.values()]) room.expel(occ, { codes: [332] });
-        this.#deliver(local, room.outbox.splice(0));
+        this.#delivery.deliver(local, room.outbox.splice(0));
         return Promise.resolve();
       });
     }
-    await this.drain();
+    await this.#delivery.drain();
   }
 
   /** Waits until everything the rooms queued has been sent. */
-  async drain(): Promise<void> {
-    while (this.#sending.size > 0) await Promise.all(this.#sending.values());
+  drain(): Promise<void> {
+    return this.#delivery.drain();
   }
 
   #errorFor(stanza: Element, e: unknown): Element | undefined {
@@ -247,21 +230,6 @@ export class MucService {
     return out;
   }
 
-  // Each recipient gets its stanzas in order; recipients are served side by side, so a
-  // broadcast to many occupants does not wait for each delivery in turn.
-  async #send(stanzas: Element[]): Promise<void> {
-    const byRecipient = new Map<string, Element[]>();
-    for (const s of stanzas) {
-      const to = String(s.attrs.to);
-      const list = byRecipient.get(to);
-      if (list) list.push(s);
-      else byRecipient.set(to, [s]);
-    }
-    await Promise.all([...byRecipient.values()].map(async (list) => {
-      for (const s of list) await this.#api.router.route(s);
-    }));
-  }
-
   #context(): RoomContext {
     const { maxNickLength, maxUsers } = this.#settings;
     return { now: this.#api.now(), maxNickLength, maxUsers, randomId: () => this.#api.randomId() };
@@ -290,11 +258,22 @@ export class MucService {
       else roomMessage(room, stanza, from, this.#context());
       return undefined;
     }
-    if (!to.resource) return await this.#roomIq(room, ev);
+    if (!to.resource) return await roomIq(room, ev, this.#iqDeps());
     if (selfPing(room, ev)) return true;
     const id = this.#api.randomId();
     room.send(this.#proxy.forward(room, stanza, from, to.resource, id, this.#api.now().getTime()));
     return undefined;
+  }
+
+  #iqDeps(): RoomIqDeps {
+    const { maxUsers, maxHistory, maxNickLength, maxVcardBytes } = this.#settings;
+    return {
+      archive: this.#api.storage.archive,
+      now: this.#api.now(),
+      limits: { maxUsers, maxHistory },
+      maxNickLength,
+      maxVcardBytes,
+    };
   }
 
   #presence(ev: StanzaEvent) {
@@ -324,61 +303,6 @@ export class MucService {
     this.#rooms.set(ev.to.local, room);
     await roomPresence(room, { ...p, created: true }, this.#context());
   }
-
-  async #roomIq(room: Room, ev: StanzaEvent): Promise<Element | true> {
-    const { stanza, from } = ev;
-    const query = elements(stanza)[0];
-    const set = stanza.attrs.type === "set";
-    const limits = { maxUsers: this.#settings.maxUsers, maxHistory: this.#settings.maxHistory };
-    if (query?.name === "query" && query.attrs.node === undefined) {
-      if (query.xmlns === NS.MUC_ADMIN) {
-        return set ? (adminSet(room, query, from), true) : adminGet(room, query, from);
-      }
-      if (query.xmlns === NS.MUC_OWNER) {
-        return set
-          ? (ownerSet(room, query, from, limits), true)
-          : ownerGet(room, query, from, limits);
-      }
-      if (!set && query.xmlns === NS.DISCO_INFO) return roomInfo(room, ev.to.local);
-      if (!set && query.xmlns === NS.DISCO_ITEMS) return xml("query", { xmlns: NS.DISCO_ITEMS });
-      if (query.xmlns === NS.MAM) {
-        return set ? await queryArchive(this.#api.storage.archive, room, query, from) : queryForm();
-      }
-    }
-    if (query?.name === "query" && query.xmlns === NS.REGISTER) {
-      if (!set) return registrationForm(room, from);
-      register(room, query, from, this.#settings.maxNickLength);
-      return true;
-    }
-    if (!set && query?.xmlns === NS.DISCO_INFO && query.attrs.node === "x-roomuser-item") {
-      return reservedNick(room, from);
-    }
-    if (!set && query?.name === "ping" && query.xmlns === NS.PING) return true;
-    if (query?.name === "vCard" && query.xmlns === NS.VCARD) {
-      if (!set) return roomVcard(room);
-      await setRoomVcard(room, query, from, this.#settings.maxVcardBytes);
-      return true;
-    }
-    const moderation = set ? moderationRequest(query) : undefined;
-    if (moderation) {
-      await moderate(this.#api.storage.archive, room, moderation, from, this.#api.now());
-      return true;
-    }
-    throw new StanzaError("service-unavailable", "cancel");
-  }
-}
-
-// XEP-0410 §3: a ping to one's own occupant JID tells whether one is still joined; the
-// room answers it (§4.1: without bothering the client).
-function selfPing(room: Room, ev: StanzaEvent): boolean {
-  const { stanza, from, to } = ev;
-  const query = elements(stanza)[0];
-  if (stanza.attrs.type !== "get" || query?.name !== "ping" || query.xmlns !== NS.PING) {
-    return false;
-  }
-  const occ = room.bySession(from.full);
-  if (!occ) throw new StanzaError("not-acceptable", "cancel", "You are not in the room");
-  return occ.nick === to.resource;
 }
 
 function result(iq: Element, payload?: Element): Element {
