@@ -57,7 +57,7 @@ export interface MucOptions {
 export function muc(options: MucOptions = {}): XmppModule {
   return {
     name: "muc",
-    specs: ["XEP-0045", "XEP-0410", "XEP-0421"],
+    specs: ["XEP-0045", "XEP-0410", "XEP-0421", "XEP-0425", "XEP-0486"],
     async setup(api) {
       const domain = options.domain ?? `conference.${api.domain}`;
       const name = options.name ?? "Chatrooms";
