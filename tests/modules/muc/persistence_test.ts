@@ -37,6 +37,8 @@ async function firstRun(storage: Storage): Promise<void> {
     await alice.next((e) =>
       e.name === "message" && child(e, "subject") !== undefined && text(child(e, "subject")) !== ""
     );
+    await alice.send(xml("message", { to: ROOM, type: "groupchat" }, xml("body", null, "Kept")));
+    await alice.next((e) => e.name === "message" && text(child(e, "body")) === "Kept");
     // A temporary room is not kept.
     await join(alice, "scratch@conference.localhost/Alice");
     await configure(alice, {}, "scratch@conference.localhost");
@@ -76,6 +78,14 @@ async function secondRun(storage: Storage): Promise<void> {
       xml("iq", { type: "get", to: ROOM }, xml("query", { xmlns: NS.MUC_OWNER })),
     );
     assert.ok(child(child(form, "query", NS.MUC_OWNER)!, "x", NS.DATA_FORMS));
+    // The room's archive (XEP-0313) is in the same storage.
+    const fin = await alice.iq(
+      xml("iq", { type: "set", to: ROOM }, xml("query", { xmlns: NS.MAM, queryid: "q" })),
+    );
+    assert.equal(child(fin, "fin", NS.MAM)?.attrs.complete, "true");
+    const archived = await alice.next((e) => child(e, "result", NS.MAM) !== undefined);
+    const forwarded = child(child(archived, "result", NS.MAM)!, "forwarded", NS.FORWARD)!;
+    assert.equal(text(child(child(forwarded, "message")!, "body")), "Kept");
     const features = await alice.iq(
       xml("iq", { type: "get", to: ROOM }, xml("query", { xmlns: NS.DISCO_INFO })),
     );
