@@ -4,8 +4,9 @@ Usage: /usr/bin/python3 _slixmpp_muc.py PORT JID PASSWORD
 
 Bob (this script) tries the nickname Alice holds in tea@conference.localhost, joins as Bob
 with history, says hello, waits for Alice's welcome, sends her a private message, creates
-and configures a room of his own with slixmpp's form handling, retracts a message there as
-its moderator (XEP-0425 version 0), and leaves. Prints one line
+and configures a room of his own with slixmpp's form handling, invites Alice there, makes her
+a member, lists the members and kicks her, retracts a message as its moderator (XEP-0425
+version 0), and leaves. Prints one line
 per event ("join_error CONDITION", "joined CODES", "history BODY", "subject TEXT",
 "groupchat NICK BODY", "configured FIELD=VALUE", "left") and exits 0 when all went well,
 1 on a failure, 2 on its own timeout.
@@ -46,6 +47,8 @@ class Bob(slixmpp.ClientXMPP):
         self.oops = asyncio.get_event_loop().create_future()
         self.moderated = asyncio.get_event_loop().create_future()
         self.add_event_handler("moderated_message", self.on_moderated)
+        self.alice_in_own = asyncio.get_event_loop().create_future()
+        self.add_event_handler(f"muc::{OWN}::got_online", self.on_own_online)
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("groupchat_message", self.on_groupchat)
         self.add_event_handler("failed_all_auth", lambda _: self.finish(1, "failed_all_auth"))
@@ -55,6 +58,10 @@ class Bob(slixmpp.ClientXMPP):
         if not self.result.done():
             say(what)
             self.result.set_result(code)
+
+    def on_own_online(self, presence):
+        if presence["from"].resource == "Alice" and not self.alice_in_own.done():
+            self.alice_in_own.set_result(presence)
 
     def on_moderated(self, msg):
         if not self.moderated.done():
@@ -108,6 +115,19 @@ class Bob(slixmpp.ClientXMPP):
         info = await self.plugin["xep_0030"].get_info(jid=OWN, timeout=10)
         features = info["disco_info"]["features"]
         say("configured", "muc_persistent" in features, "muc_nonanonymous" in features)
+        # Bob invites Alice (xmpp.js), makes her a member, lists members and kicks her.
+        muc.invite(OWN, slixmpp.JID("alice@localhost/owner"), reason="Come in")
+        await asyncio.wait_for(self.alice_in_own, 15)
+        await muc.set_affiliation(OWN, "member", jid=slixmpp.JID("alice@localhost"))
+        members = await muc.get_affiliation_list(OWN, "member")
+        say("members", *sorted(str(j) for j in members))
+        await muc.set_role(OWN, "Alice", "none", reason="bye")
+        say("kicked")
+        try:
+            await muc.set_affiliation(OWN, "admin", jid=slixmpp.JID("bob@localhost"))
+            say("last_owner_removed")
+        except IqError as e:
+            say("last_owner", e.condition)
         # XEP-0425 (version 0 in slixmpp 1.8): Bob, owner and moderator, retracts a message.
         self.send_message(mto=OWN, mbody="oops", mtype="groupchat")
         oops = await asyncio.wait_for(self.oops, 10)

@@ -8,6 +8,7 @@ import { connect, type LtxElement, startServer, type TestClient, withTimeout } f
 const PYTHON = "/usr/bin/python3"; // Debian's python, which has slixmpp; not pyenv's
 const SCRIPT = new URL("./_slixmpp_muc.py", import.meta.url).pathname;
 const ROOM = "tea@conference.localhost";
+const OWN = "slix@conference.localhost";
 const MUC = "http://jabber.org/protocol/muc";
 const MUC_USER = "http://jabber.org/protocol/muc#user";
 
@@ -63,7 +64,7 @@ async function openRoom(alice: TestClient): Promise<void> {
 
 Deno.test({
   name:
-    "slixmpp and xmpp.js: join with history and subject, chat, private message, own room, moderation",
+    "slixmpp and xmpp.js: history, subject, chat, private message, own room, invitation, admin lists, kick, moderation",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -88,11 +89,31 @@ Deno.test({
           "Bob's private message",
           30_000,
         );
-        return { hello, pm };
+        // Bob invites Alice to his own room; she enters, and he kicks her.
+        const invitation = await a.next(
+          (s) =>
+            s.is("message") && s.attrs.from === OWN &&
+            !!s.getChild("x", MUC_USER)?.getChild("invite"),
+          "Bob's invitation",
+          30_000,
+        );
+        await a.xmpp.send(xml("presence", { to: `${OWN}/Alice` }, xml("x", { xmlns: MUC })));
+        const kicked = await a.next(
+          (s) =>
+            s.is("presence") && s.attrs.from === `${OWN}/Alice` && s.attrs.type === "unavailable",
+          "Alice kicked from Bob's room",
+          30_000,
+        );
+        return { hello, pm, invitation, kicked };
       })();
       const run = await slixmpp(t.port);
       assert.equal(run.code, 0, run.lines.join("\n"));
-      const { hello, pm } = await withTimeout(conversation, "the conversation");
+      const { hello, pm, invitation, kicked } = await withTimeout(conversation, "the conversation");
+      const invite = invitation.getChild("x", MUC_USER)!.getChild("invite")!;
+      assert.equal(invite.attrs.from?.split("/")[0], "bob@localhost");
+      assert.equal(invite.getChildText("reason"), "Come in");
+      assert.deepEqual(codes(kicked).sort(), ["110", "307"]);
+      assert.equal(kicked.getChild("x", MUC_USER)!.getChild("item")!.getChildText("reason"), "bye");
       assert.equal(hello.attrs.from, `${ROOM}/Bob`);
       assert.equal(hello.attrs.type, "groupchat");
       assert.equal(pm.attrs.from, `${ROOM}/Bob`);
@@ -110,6 +131,9 @@ Deno.test({
         "groupchat Alice welcome Bob",
         "created 110 170 201",
         "configured True True",
+        "members alice@localhost",
+        "kicked",
+        "last_owner conflict",
         "stanza_id by-room",
         "moderated True slix@conference.localhost/Bob",
         "config_error forbidden",
