@@ -61,6 +61,9 @@ export async function roomPresence(
   if (!occ) return await join(room, ev, nick, ctx);
   if (occ.nick === nick) {
     occ.presence = ev.stanza;
+    // A client that thinks it left (after a lost connection) joins again: it gets the whole
+    // join again, as Prosody does; otherwise this is a presence update.
+    if (child(ev.stanza, "x", NS.MUC)) return welcome(room, occ, ev, ctx, { all: true });
     room.broadcastPresence(occ);
     return;
   }
@@ -110,20 +113,32 @@ async function join(room: Room, ev: OccupantPresence, nick: string, ctx: RoomCon
       occupantId: await occupantId(room.secret, ev.from.bare),
     };
   }
-  // §7.2.3: the others' presence first, then the newcomer's to all, self-presence last.
+  room.addSession(occ, to);
+  welcome(room, occ, ev, ctx, { all: firstSession });
+}
+
+// §7.2.3: the others' presence first, then the newcomer's to all (or to the new session
+// alone), self-presence last; then the room's avatar, the history and the subject.
+function welcome(
+  room: Room,
+  occ: Occupant,
+  ev: OccupantPresence,
+  ctx: RoomContext,
+  options: { all: boolean },
+): void {
+  const to = ev.from.full;
   for (const other of room.occupants.values()) {
     if (other === occ) continue;
     const viewer = { to, seesJids: room.seesJids(occ.role), self: false };
     room.send(occupantPresence(room.jid, other, room.affiliation(other.bare), viewer));
   }
-  room.addSession(occ, to);
   const selfCodes = [
     ...room.config.whois === "anyone" ? [100] : [],
     ...room.config.archive ? [170] : [],
     ...ev.created ? [201] : [],
-    ...nick !== ev.nick ? [210] : [],
+    ...occ.nick !== ev.nick ? [210] : [],
   ];
-  if (firstSession) {
+  if (options.all) {
     room.broadcastPresence(occ, { selfCodes });
   } else {
     const viewer = { to, seesJids: room.seesJids(occ.role), self: true };

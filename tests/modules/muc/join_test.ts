@@ -364,3 +364,23 @@ Deno.test("muc: rooms beyond maxRooms get resource-constraint and are not create
     await t.close();
   }
 });
+
+Deno.test("muc: joining again from the same session sends the whole join again", async () => {
+  const { t, alice, bob } = await setup();
+  try {
+    await createRoom(alice);
+    await join(bob, `${ROOM}/Bob`);
+    await bob.next((e) => e.name === "message" && child(e, "subject") !== undefined);
+    // A client that believes it left (e.g. after a failed self-ping) joins again.
+    const self = await join(bob, `${ROOM}/Bob`);
+    assert.deepEqual(codes(self), [110, 170]);
+    await bob.next((e) => e.name === "message" && child(e, "subject") !== undefined);
+    await from(bob, "presence", `${ROOM}/Alice`);
+    const update = await alice.next((e) =>
+      e.attrs.from === `${ROOM}/Bob` && e.name === "presence" && e.attrs.type === undefined
+    );
+    assert.equal(item(update).role, "participant");
+  } finally {
+    await t.close();
+  }
+});
