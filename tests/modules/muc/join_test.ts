@@ -384,3 +384,24 @@ Deno.test("muc: joining again from the same session sends the whole join again",
     await t.close();
   }
 });
+
+Deno.test("muc: a full room refuses newcomers with service-unavailable, not an occupant's second session", async () => {
+  const t = await testServer({ users: USERS, muc: { maxUsers: 2 } });
+  try {
+    const alice = await t.connect("alice@localhost/phone");
+    const bob = await t.connect("bob@localhost/laptop");
+    const carol = await t.connect("carol@localhost/pc");
+    await createRoom(alice);
+    await join(bob, `${ROOM}/Bob`);
+    await carol.send(joinPresence(`${ROOM}/Carol`));
+    assert.equal(
+      condition(await carol.next((e) => e.attrs.type === "error")),
+      "wait/service-unavailable",
+    );
+    // The owner's second session still gets in (an occupant's own nickname).
+    const laptop = await t.connect("alice@localhost/laptop");
+    await join(laptop, `${ROOM}/Alice`);
+  } finally {
+    await t.close();
+  }
+});
