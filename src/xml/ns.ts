@@ -57,7 +57,9 @@ export const NS = {
   STANZA_ID: "urn:xmpp:sid:0",
   // XEP-0313 message archive, with XEP-0059 result set management.
   MAM: "urn:xmpp:mam:2",
+  MAM_EXTENDED: "urn:xmpp:mam:2#extended",
   RSM: "http://jabber.org/protocol/rsm",
+  XDATA_VALIDATE: "http://jabber.org/protocol/xdata-validate",
   MUC_USER: "http://jabber.org/protocol/muc#user",
   // Group chat (#13): XEP-0045 and the XEPs around it.
   MUC: "http://jabber.org/protocol/muc",
