@@ -54,6 +54,7 @@ export type {
   NonzaEvent,
   OutboundEvent,
   PresenceEvent,
+  RouteEvent,
   ServerHooks,
   SessionClosedEvent,
   SessionEndingEvent,
@@ -142,7 +143,9 @@ export type { VcardOptions } from "./src/modules/vcard.ts";
 export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
-export { carbons, clientState, streamManagement } from "./src/modules/mod.ts";
+export { carbons, clientState, mam, streamManagement } from "./src/modules/mod.ts";
+export { archiveId, sentFromArchive } from "./src/modules/mam.ts";
+export type { MamDefault, MamOptions } from "./src/modules/mam.ts";
 export { muc } from "./src/modules/mod.ts";
 export type { MucOptions } from "./src/modules/mod.ts";
 export type { Affiliation, AllowPm, Role, RoomConfig } from "./src/modules/muc/mod.ts";
@@ -159,3 +162,32 @@ export type {
 export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
 export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
 export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";
+export { push, pushRelay } from "./src/modules/mod.ts";
+export type { PushConfig } from "./src/modules/mod.ts";
+export { PUSH_DOCUMENTS } from "./src/modules/push.ts";
+export type { PushOptions, PushRegistration } from "./src/modules/push.ts";
+export type {
+  PushRelayOptions,
+  PushRelayRate,
+  PushRelaySummary,
+} from "./src/modules/push_relay.ts";
+export {
+  avatarConversion,
+  contactAddresses,
+  externalServices,
+  lastActivity,
+} from "./src/modules/mod.ts";
+export type { ContactInfo } from "./src/modules/contact_addresses.ts";
+export type { LastActivityOptions } from "./src/modules/last_activity.ts";
+export { turnCredentials } from "./src/modules/external_services.ts";
+export type { ExternalService } from "./src/modules/external_services.ts";
+export { HTTP_UPLOAD_DEFAULTS, httpUpload } from "./src/modules/http_upload.ts";
+export type { HttpUploadOptions } from "./src/modules/http_upload.ts";
+export {
+  MAX_UPLOAD_FILENAME_BYTES,
+  signUploadToken,
+  uploadFilenameProblem,
+  verifyUploadToken,
+} from "./src/modules/upload_token.ts";
+export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
+export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";

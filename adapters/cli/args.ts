@@ -18,7 +18,7 @@ Options:
   --hostname ADDR    Address to listen on (default: 0.0.0.0)
   --c2s-port N       Client port with STARTTLS (default: 5222; 0 picks a free port)
   --tls-port N       Direct TLS client port, XEP-0368 (default: 5223; 0 picks a free port)
-  --http-port N      HTTP port for /xmpp-websocket, /http-bind and host-meta (default: 5280)
+  --http-port N      HTTP port for /xmpp-websocket, /http-bind, host-meta, /upload (default: 5280)
   --cert FILE        TLS certificate (PEM). Without one, a self-signed certificate for
                      the domain is created in the data directory on first start
   --key FILE         TLS private key (PEM)

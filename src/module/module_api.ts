@@ -52,6 +52,8 @@ export interface DiscoInfo {
   readonly identities: readonly DiscoIdentity[];
   /** The features, sorted, without duplicates. */
   readonly features: readonly string[];
+  /** XEP-0128 extended information: data forms of type `result`, each with a FORM_TYPE. */
+  readonly forms: readonly Element[];
 }
 
 /** The name and version the server reports (XEP-0092). */
@@ -76,6 +78,11 @@ export interface ComponentOptions {
   readonly identities: readonly DiscoIdentity[];
   /** Its disco#info features. */
   readonly features?: readonly string[];
+  /**
+   * Extended information in its disco#info (XEP-0128): `jabber:x:data` forms of type `result`
+   * with a `FORM_TYPE`, e.g. XEP-0363's `max-file-size`.
+   */
+  readonly extensions?: readonly Element[];
   /** Its name in the hosted domain's disco#items. */
   readonly name?: string;
   /**
@@ -132,6 +139,12 @@ export interface ModuleApi {
   feature(xmlns: string, options?: { readonly target?: IqTarget }): void;
   /** Advertises a disco#info identity for the server (default) or for accounts. */
   identity(identity: DiscoIdentity, options?: { readonly target?: IqTarget }): void;
+  /**
+   * Adds an XEP-0128 extended information form (`<x xmlns='jabber:x:data' type='result'/>`
+   * with a hidden FORM_TYPE) to the disco#info of the server (default) or of accounts, e.g.
+   * XEP-0157 contact addresses.
+   */
+  discoForm(form: Element, options?: { readonly target?: IqTarget }): void;
   /** Lists a disco#items item of the server. */
   item(item: DiscoItem): void;
   /** Adds a source of disco#items items of accounts (queried per request, in load order). */

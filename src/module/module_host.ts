@@ -69,6 +69,7 @@ export class ModuleHost {
   readonly #loaded = new Map<string, Dispose[]>();
   readonly #features: Record<IqTarget, string[]> = { server: [], account: [] };
   readonly #identities: Record<IqTarget, DiscoIdentity[]> = { server: [], account: [] };
+  readonly #forms: Record<IqTarget, Element[]> = { server: [], account: [] };
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
@@ -94,12 +95,13 @@ export class ModuleHost {
    * What disco#info reports for a target.
    *
    * @param target "server" or "account".
-   * @returns Identities and sorted, unique features.
+   * @returns Identities, sorted unique features, and extended information forms.
    */
   discoInfo(target: IqTarget): DiscoInfo {
     return {
       identities: [...this.#identities[target]],
       features: [...new Set(this.#features[target])].sort(),
+      forms: [...this.#forms[target]],
     };
   }
 
@@ -147,6 +149,8 @@ export class ModuleHost {
         disposers.push(remover(this.#features[options?.target ?? "server"], xmlns)),
       identity: (identity, options) =>
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
+      discoForm: (form, options) =>
+        disposers.push(remover(this.#forms[options?.target ?? "server"], form)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),

@@ -12,12 +12,13 @@ import { NS } from "../xml/ns.ts";
 function info(api: ModuleApi, target: IqTarget, query: Element): Element {
   // XEP-0030 §3.1: a node we do not know is item-not-found.
   if (query.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
-  const { identities, features } = api.discoInfo(target);
+  const { identities, features, forms } = api.discoInfo(target);
   return xml(
     "query",
     { xmlns: NS.DISCO_INFO },
     identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
     features.map((f) => xml("feature", { var: f })),
+    forms,
   );
 }
 

@@ -4,7 +4,10 @@
  * @module
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
-import type { BuiltinLimits, MucOptions } from "../modules/mod.ts";
+import type { BuiltinLimits, MucOptions, PushConfig } from "../modules/mod.ts";
+import type { ContactInfo } from "../modules/contact_addresses.ts";
+import type { ExternalService } from "../modules/external_services.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { prepDomain } from "../jid/jid.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
@@ -115,6 +118,29 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * XEP-0357 push notifications: `includeBody` (default off), per-account limits, and `relay`,
+   * the first-party app server on `push.<domain>` that POSTs summaries to an HTTPS endpoint.
+   */
+  readonly push?: PushConfig;
+  /**
+   * XEP-0157 contact addresses in the server's disco#info, by kind: `abuse`, `admin`,
+   * `feedback`, `sales`, `security`, `status`, `support`, each a list of URIs.
+   */
+  readonly contactInfo?: ContactInfo;
+  /**
+   * XEP-0215 external services (STUN/TURN) for local accounts; a TURN service with a `secret`
+   * gets time-limited credentials (TURN REST API).
+   */
+  readonly externalServices?: readonly ExternalService[];
+  /**
+   * XEP-0363 HTTP file upload on `upload.<domain>`: the public URL and secret the HTTP side
+   * (`mountUpload`) shares, and the limits; off when absent or `false`. An embedded server
+   * needs `url` and `secret` (else `TypeError`); the standalone server serves uploads unless
+   * `false`, filling in the URL (`http://<domain>:<http port>/upload`) and a secret kept in
+   * the data directory (`upload.secret`).
+   */
+  readonly upload?: Partial<HttpUploadOptions> | false;
   /**
    * The XEP-0045 group chat service, a built-in module: its domain (default
    * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.

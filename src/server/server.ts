@@ -14,6 +14,7 @@ import { type BareJid, parseJid } from "../jid/jid.ts";
 import type { XmppModule } from "../module/module_api.ts";
 import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { DomainTable } from "../router/domains.ts";
 import { LocalRouter, type Router } from "../router/router.ts";
 import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
@@ -106,6 +107,11 @@ async function loadModules(
     const options = {
       limits: resolved.limits,
       scramIterations: resolved.scramIterations,
+      push: config.push,
+      contactInfo: config.contactInfo,
+      externalServices: config.externalServices,
+      // httpUpload() checks that url and secret are there (TypeError otherwise).
+      upload: config.upload ? config.upload as HttpUploadOptions : undefined,
       muc: resolved.muc,
     };
     for (const m of builtinModules(options)) await modules.load(m);

@@ -30,7 +30,6 @@ export const NS = {
   BLOCKING: "urn:xmpp:blocking",
   BLOCKING_ERRORS: "urn:xmpp:blocking:errors",
   VCARD: "vcard-temp",
-  VCARD_UPDATE: "vcard-temp:x:update",
   PRIVATE: "jabber:iq:private",
   BOOKMARKS_LEGACY: "storage:bookmarks",
   BOOKMARKS: "urn:xmpp:bookmarks:1",
@@ -61,6 +60,18 @@ export const NS = {
   RSM: "http://jabber.org/protocol/rsm",
   XDATA_VALIDATE: "http://jabber.org/protocol/xdata-validate",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
+  // XEP-0398.
+  PUSH: "urn:xmpp:push:0",
+  PUSH_SUMMARY: "urn:xmpp:push:summary",
+  LAST: "jabber:iq:last",
+  SERVER_INFO: "http://jabber.org/network/serverinfo",
+  EXTDISCO: "urn:xmpp:extdisco:2",
+  VCARD_UPDATE: "vcard-temp:x:update",
+  AVATAR_METADATA: "urn:xmpp:avatar:metadata",
+  PEP_VCARD_CONVERSION: "urn:xmpp:pep-vcard-conversion:0",
+  // XEP-0363 HTTP file upload (#12 item 6).
+  HTTP_UPLOAD: "urn:xmpp:http:upload:0",
   // Group chat (#13): XEP-0045 and the XEPs around it.
   MUC: "http://jabber.org/protocol/muc",
   MUC_ADMIN: "http://jabber.org/protocol/muc#admin",

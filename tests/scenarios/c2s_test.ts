@@ -155,6 +155,7 @@ Deno.test({
           NS.PRIVATE,
           NS.REGISTER,
           NS.CARBONS,
+          NS.LAST,
         ].sort(),
       );
 
