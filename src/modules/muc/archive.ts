@@ -3,17 +3,18 @@
  * store under the room's JID with a XEP-0359 stanza id, and queries on the room's JID paged
  * with XEP-0059 result set management.
  *
- * TODO(#13): read queries with the user archive's reader (the mam module's `_mam_query.ts`)
- * once both are merged, for the `#extended` fields and flip-page.
+ * Queries are read as the user archive reads them (the mam module's `_mam_query.ts`): form
+ * filters with the `#extended` fields, RSM paging both ways, `<flip-page/>`.
  *
  * @module
  */
 import { StanzaError } from "../../base/stanza_error.ts";
-import type { BareJid, Jid } from "../../jid/jid.ts";
-import type { ArchivedMessage, ArchiveQuery, ArchiveStore } from "../../storage/archive_store.ts";
+import { type BareJid, type Jid, tryParseJid } from "../../jid/jid.ts";
+import type { ArchivedMessage, ArchiveStore } from "../../storage/archive_store.ts";
 import { loadXml, storeXml } from "../../storage/stored_xml.ts";
-import { child, type Element, text, xml } from "../../xml/element.ts";
+import { child, type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
+import { mamForm, readMamQuery } from "../_mam_query.ts";
 import { formValues } from "./config.ts";
 import type { Room } from "./room.ts";
 
@@ -56,39 +57,12 @@ export function withoutForgedIds(children: Element[], room: string): Element[] {
   return children.filter((c) => !(c.xmlns === NS.STANZA_ID && c.attrs.by === room));
 }
 
-const FIELDS = new Set(["FORM_TYPE", "with", "start", "end"]);
-
-function date(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || isNaN(d.getTime())) {
-    throw new StanzaError("bad-request", "modify", `Cannot read the "${name}" field`);
-  }
-  return d;
-}
-
-function readQuery(query: Element): ArchiveQuery {
+// XEP-0313 §5.1.1: in a room's archive, `with` is an occupant JID, matched in full (the
+// user archive's reader keeps only the bare JID).
+function occupantWith(query: Element): string | undefined {
   const form = child(query, "x", NS.DATA_FORMS);
-  const values = form ? formValues(form) : new Map<string, string[]>();
-  for (const name of values.keys()) {
-    // XEP-0313 §4.1.5: a field the server does not know.
-    if (!FIELDS.has(name)) throw new StanzaError("feature-not-implemented", "cancel", name);
-  }
-  const set = child(query, "set", NS.RSM);
-  const maxText = set && child(set, "max") ? text(child(set, "max")) : undefined;
-  if (maxText !== undefined && !/^\d{1,9}$/.test(maxText)) {
-    throw new StanzaError("bad-request", "modify", "Cannot read <max/>");
-  }
-  const before = set && child(set, "before");
-  return {
-    with: values.get("with")?.[0],
-    start: date("start", values.get("start")?.[0]),
-    end: date("end", values.get("end")?.[0]),
-    after: set && child(set, "after") ? text(child(set, "after")) : undefined,
-    before: before ? text(before) : undefined,
-    max: Math.min(maxText === undefined ? PAGE.defaultMax : Number(maxText), PAGE.maxMax),
-    count: true,
-  };
+  const value = form && formValues(form).get("with")?.[0];
+  return value === undefined ? undefined : tryParseJid(value)?.full;
 }
 
 function mayRead(room: Room, from: Jid): void {
@@ -135,15 +109,25 @@ export async function queryArchive(
   from: Jid,
 ): Promise<Element> {
   mayRead(room, from);
-  const q = readQuery(query);
+  const request = readMamQuery(query, PAGE);
   const owner = room.jid as BareJid;
-  for (const id of [q.after, q.before]) {
-    if (id && !await store.get(owner, id)) {
-      throw new StanzaError("item-not-found", "cancel", `No message "${id}" in the archive`);
+  // XEP-0313 §4.1.5, XEP-0059 §2.4: an id the query names must be in the archive.
+  const named = [...new Set(request.named)];
+  if (named.length > 0) {
+    const found = await store.query(owner, { ids: named, max: 0, count: true });
+    if (found.count !== named.length) {
+      throw new StanzaError(
+        "item-not-found",
+        "cancel",
+        "A message the query names is not archived",
+      );
     }
   }
-  const page = await store.query(owner, q);
-  for (const m of page.messages) room.send(resultMessage(room, from.full, query.attrs.queryid, m));
+  const page = await store.query(owner, { ...request.query, with: occupantWith(query) });
+  const results = page.messages.map((m) => resultMessage(room, from.full, request.queryId, m));
+  // XEP-0313 §4.3.4: a flipped page is sent newest first; its <set/> is unchanged.
+  if (request.flip) results.reverse();
+  for (const r of results) room.send(r);
   const first = page.messages[0];
   const last = page.messages[page.messages.length - 1];
   return xml(
@@ -152,7 +136,12 @@ export async function queryArchive(
     xml(
       "set",
       { xmlns: NS.RSM },
-      first && xml("first", null, first.id),
+      first &&
+        xml(
+          "first",
+          { index: page.index !== undefined ? String(page.index) : undefined },
+          first.id,
+        ),
       last && xml("last", null, last.id),
       page.count !== undefined ? xml("count", null, String(page.count)) : undefined,
     ),
@@ -160,21 +149,10 @@ export async function queryArchive(
 }
 
 /**
- * The query form (XEP-0313 §4.1.5) a client asks for.
+ * The query form (XEP-0313 §4.1.5) a client asks for, with the `#extended` fields.
  *
  * @returns The `<query/>` with the form.
  */
 export function queryForm(): Element {
-  return xml(
-    "query",
-    { xmlns: NS.MAM },
-    xml(
-      "x",
-      { xmlns: NS.DATA_FORMS, type: "form" },
-      xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, NS.MAM)),
-      xml("field", { var: "with", type: "jid-single" }),
-      xml("field", { var: "start", type: "text-single" }),
-      xml("field", { var: "end", type: "text-single" }),
-    ),
-  );
+  return mamForm();
 }

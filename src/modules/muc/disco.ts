@@ -30,7 +30,7 @@ export function roomFeatures(room: Room): string[] {
     c.public ? "muc_public" : "muc_hidden",
     c.moderated ? "muc_moderated" : "muc_unmoderated",
     c.whois === "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
-    ...c.archive ? [NS.MAM, NS.STANZA_ID, NS.MODERATE, NS.MODERATE_0] : [],
+    ...c.archive ? [NS.MAM, NS.MAM_EXTENDED, NS.STANZA_ID, NS.MODERATE, NS.MODERATE_0] : [],
   ].sort();
 }
 

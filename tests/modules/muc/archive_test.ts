@@ -116,6 +116,15 @@ Deno.test("muc archive: groupchat gets the room's stanza id and is paged both wa
       alice.iq(xml("iq", { type: "set", to: ROOM }, mamQuery("q7", undefined, { color: "red" }))),
       /feature-not-implemented/,
     );
+    // The #extended fields and <flip-page/>, as the user archive reads them.
+    const picked = await page(alice, mamQuery("q8", undefined, { "after-id": all.ids[2] }));
+    assert.deepEqual(picked.bodies, ["m3", "m4"]);
+    const flip = mamQuery("q9", { max: "2" });
+    const flipped = await page(alice, {
+      ...flip,
+      children: [...flip.children, xml("flip-page", { xmlns: NS.MAM })],
+    });
+    assert.deepEqual(flipped.bodies, ["m1", "m0"]);
     const form = await alice.iq(
       xml("iq", { type: "get", to: ROOM }, xml("query", { xmlns: NS.MAM })),
     );
