@@ -38,6 +38,8 @@ export type {
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
   ServerHookHandler,
   ServerIdentity,
@@ -191,3 +193,17 @@ export {
 } from "./src/modules/upload_token.ts";
 export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
 export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";
+export { adhoc, PING_COMMAND } from "./src/modules/adhoc.ts";
+export type { AdhocOptions } from "./src/modules/adhoc.ts";
+export { CommandRegistry } from "./src/modules/command_registry.ts";
+export type {
+  AdhocCommand,
+  CommandAction,
+  CommandNote,
+  CommandRequest,
+  CommandResponse,
+} from "./src/modules/command_registry.ts";
+export { dataForm, submittedValues } from "./src/modules/data_form.ts";
+export { pubsub, PUBSUB_FEATURES } from "./src/modules/pubsub.ts";
+export type { PubsubOptions } from "./src/modules/pubsub.ts";
+export type { FormField } from "./src/modules/data_form.ts";

@@ -96,6 +96,7 @@ export async function main(args: string[]): Promise<number> {
     ...file,
     ...defined({ domain: flags.domain, dataDir: flags.dataDir }),
     users: [...(file.users ?? []), ...(flags.users ?? [])],
+    admins: [...(file.admins ?? []), ...(flags.admins ?? [])],
     listen: { ...file.listen, ...defined(flags.listen) },
     tls: flags.tls ?? file.tls,
     registration: flags.registration

@@ -177,6 +177,8 @@ export interface ServerHooks {
    * keep data of their own for accounts (documents) remove it here.
    */
   "account/removed": AccountEvent;
+  /** An account was created by in-band registration (XEP-0077 §3.1), e.g. for a welcome message. */
+  "account/created": AccountEvent;
   /** An element of a module's stream feature during negotiation. */
   "stream/delegate": DelegateEvent;
 }

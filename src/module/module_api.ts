@@ -46,6 +46,24 @@ export type AccountItemsProvider = (
   requester: BareJid,
 ) => Promise<readonly DiscoItem[]>;
 
+/**
+ * Answers disco#info and disco#items on one node of the server's domain (XEP-0030 §3.2, §4.2),
+ * e.g. XEP-0050's `http://jabber.org/protocol/commands`. Found through
+ * {@linkcode ModuleApi.discoNodes}; a method that returns `undefined` makes the query
+ * `<item-not-found/>`.
+ */
+export interface DiscoNodeProvider {
+  /** The node's disco#info for `requester` (a full or bare JID). */
+  info?(requester: string): Promise<DiscoInfo | undefined> | DiscoInfo | undefined;
+  /** The node's disco#items for `requester`. */
+  items?(
+    requester: string,
+  ): Promise<readonly DiscoItem[] | undefined> | readonly DiscoItem[] | undefined;
+}
+
+/** Finds the provider of a node of the server's domain ({@linkcode ModuleApi.discoNodes}). */
+export type DiscoNodeResolver = (node: string) => DiscoNodeProvider | undefined;
+
 /** What disco#info reports for a target. */
 export interface DiscoInfo {
   /** The identities. */
@@ -149,6 +167,14 @@ export interface ModuleApi {
   item(item: DiscoItem): void;
   /** Adds a source of disco#items items of accounts (queried per request, in load order). */
   accountItems(provider: AccountItemsProvider): void;
+  /**
+   * Answers disco#info and disco#items on nodes of the server's domain: `resolver` returns
+   * the provider of a node, or `undefined` for nodes it does not know. Resolvers are asked in
+   * load order.
+   */
+  discoNodes(resolver: DiscoNodeResolver): void;
+  /** The provider of a node of the server's domain, if a module's resolver knows it. */
+  discoNodeProvider(node: string): DiscoNodeProvider | undefined;
   /** Offers a stream feature after authentication, next to `<bind/>`. */
   streamFeature(feature: Element): void;
   /** What disco#info reports now for a target. */

@@ -13,6 +13,8 @@ import type {
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
   ServerIdentity,
   XmppModule,
@@ -73,6 +75,7 @@ export class ModuleHost {
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
+  readonly #nodeResolvers: DiscoNodeResolver[] = [];
 
   /**
    * @param deps What modules are given.
@@ -153,6 +156,8 @@ export class ModuleHost {
         disposers.push(remover(this.#forms[options?.target ?? "server"], form)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
+      discoNodes: (resolver) => disposers.push(remover(this.#nodeResolvers, resolver)),
+      discoNodeProvider: (node) => this.#discoNodeProvider(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
@@ -169,6 +174,14 @@ export class ModuleHost {
       await this.unload(module.name);
       throw e;
     }
+  }
+
+  #discoNodeProvider(node: string): DiscoNodeProvider | undefined {
+    for (const resolve of [...this.#nodeResolvers]) {
+      const provider = resolve(node);
+      if (provider) return provider;
+    }
+    return undefined;
   }
 
   #component(domain: string, component: ComponentOptions): Dispose[] {

@@ -30,6 +30,9 @@ import { contactAddresses, type ContactInfo } from "./contact_addresses.ts";
 import { type ExternalService, externalServices } from "./external_services.ts";
 import { avatarConversion } from "./avatar_conversion.ts";
 import { httpUpload, type HttpUploadOptions } from "./http_upload.ts";
+import { adhoc } from "./adhoc.ts";
+import { pubsub, type PubsubOptions } from "./pubsub.ts";
+import type { CommandRegistry } from "./command_registry.ts";
 import { muc, type MucOptions } from "./muc/mod.ts";
 
 export { disco, legacySession, ping, time, version };
@@ -45,6 +48,7 @@ export interface PushConfig extends PushOptions {
   readonly relay?: Omit<PushRelayOptions, "fetch">;
 }
 export { httpUpload };
+export { adhoc, pubsub };
 export { muc };
 export type { MucOptions };
 
@@ -88,6 +92,12 @@ export interface BuiltinModuleOptions {
   readonly externalServices?: readonly ExternalService[];
   /** XEP-0363 HTTP file upload on `upload.<domain>`; not loaded without it. */
   readonly upload?: HttpUploadOptions;
+  /** Bare JIDs allowed to run the XEP-0133 administration commands. */
+  readonly admins?: readonly string[];
+  /** Where XEP-0050 ad-hoc commands are registered. */
+  readonly commands?: CommandRegistry;
+  /** The XEP-0060 service on `pubsub.<domain>`; `false`: none. */
+  readonly pubsub?: PubsubOptions | false;
   /** The XEP-0045 service on `conference.<domain>`: its options, or `false` for none. */
   readonly muc?: MucOptions | false;
 }
@@ -135,6 +145,12 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     externalServices(options.externalServices ?? []),
     avatarConversion(),
     ...options.upload ? [httpUpload(options.upload)] : [],
+    adhoc({
+      admins: options.admins,
+      commands: options.commands,
+      scramIterations: options.scramIterations,
+    }),
+    ...(options.pubsub === false ? [] : [pubsub(options.pubsub)]),
     ...options.muc === false ? [] : [muc(options.muc)],
   ];
 }

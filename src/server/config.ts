@@ -8,7 +8,9 @@ import type { BuiltinLimits, MucOptions, PushConfig } from "../modules/mod.ts";
 import type { ContactInfo } from "../modules/contact_addresses.ts";
 import type { ExternalService } from "../modules/external_services.ts";
 import type { HttpUploadOptions } from "../modules/http_upload.ts";
-import { prepDomain } from "../jid/jid.ts";
+import { parseJid, prepDomain, tryParseJid } from "../jid/jid.ts";
+import type { CommandRegistry } from "../modules/command_registry.ts";
+import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 
@@ -142,6 +144,19 @@ export interface ServerConfig {
    */
   readonly upload?: Partial<HttpUploadOptions> | false;
   /**
+   * Bare JIDs of the server's admins: they may run the XEP-0133 administration commands
+   * (XEP-0050). `--admin JID` adds one.
+   */
+  readonly admins?: readonly string[];
+  /** Where modules register XEP-0050 ad-hoc commands; default a new registry. */
+  readonly commands?: CommandRegistry;
+  /**
+   * The XEP-0060 publish-subscribe service (a built-in module): its domain (default
+   * `pubsub.<domain>`), who may create nodes (default local users) and item limits; `false`
+   * for none.
+   */
+  readonly pubsub?: PubsubOptions | false;
+  /**
    * The XEP-0045 group chat service, a built-in module: its domain (default
    * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.
    */
@@ -184,6 +199,8 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** The admins' prepared bare JIDs. */
+  readonly admins: readonly string[];
   /** The group chat service's options, or `false`. */
   readonly muc: MucOptions | false;
 }
@@ -267,6 +284,20 @@ function checkType(value: unknown, type: string, what: string): void {
   }
 }
 
+function resolveAdmins(admins: readonly string[] | undefined): string[] {
+  if (admins !== undefined && !Array.isArray(admins)) {
+    throw new TypeError("Cannot use admins: expected an array of JIDs");
+  }
+  return (admins ?? []).map((raw) => {
+    checkType(raw, "string", "admins");
+    const jid = tryParseJid(raw);
+    if (!jid || !jid.local || jid.resource) {
+      throw new TypeError(`Cannot use admin "${raw}": expected a bare JID user@domain`);
+    }
+    return parseJid(raw).bare;
+  });
+}
+
 function resolveMuc(muc: ServerConfig["muc"]): MucOptions | false {
   if (muc === false || muc === undefined) return muc ?? {};
   if (typeof muc !== "object" || muc === null || Array.isArray(muc)) {
@@ -330,6 +361,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     }
   }
   return {
+    admins: resolveAdmins(config.admins),
     muc: resolveMuc(config.muc),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,

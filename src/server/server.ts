@@ -107,6 +107,9 @@ async function loadModules(
     const options = {
       limits: resolved.limits,
       scramIterations: resolved.scramIterations,
+      admins: resolved.admins,
+      commands: config.commands,
+      pubsub: config.pubsub,
       push: config.push,
       contactInfo: config.contactInfo,
       externalServices: config.externalServices,
@@ -188,7 +191,11 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
         exists: (jid) => storage.accounts.exists(jid),
-        create: (jid, password) => upsertUser(jid, password, true),
+        create: async (jid, password) => {
+          const created = await upsertUser(jid, password, true);
+          if (created) await hooks.run("account/created", { jid });
+          return created;
+        },
         now: () => Date.now(),
       })
       : undefined,

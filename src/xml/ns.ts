@@ -72,6 +72,9 @@ export const NS = {
   PEP_VCARD_CONVERSION: "urn:xmpp:pep-vcard-conversion:0",
   // XEP-0363 HTTP file upload (#12 item 6).
   HTTP_UPLOAD: "urn:xmpp:http:upload:0",
+  // Components and services (#13): XEP-0050 ad-hoc commands, XEP-0133 service administration.
+  COMMANDS: "http://jabber.org/protocol/commands",
+  ADMIN: "http://jabber.org/protocol/admin",
   // Group chat (#13): XEP-0045 and the XEPs around it.
   MUC: "http://jabber.org/protocol/muc",
   MUC_ADMIN: "http://jabber.org/protocol/muc#admin",

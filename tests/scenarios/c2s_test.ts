@@ -156,6 +156,7 @@ Deno.test({
           NS.REGISTER,
           NS.CARBONS,
           NS.LAST,
+          NS.COMMANDS,
         ].sort(),
       );
 
