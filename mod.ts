@@ -153,6 +153,9 @@ export type { RosterOptions } from "./src/modules/roster.ts";
 export { carbons, clientState, mam, streamManagement } from "./src/modules/mod.ts";
 export { archiveId, sentFromArchive } from "./src/modules/mam.ts";
 export type { MamDefault, MamOptions } from "./src/modules/mam.ts";
+export { muc } from "./src/modules/mod.ts";
+export type { MucOptions } from "./src/modules/mod.ts";
+export type { Affiliation, AllowPm, Role, RoomConfig } from "./src/modules/muc/mod.ts";
 export {
   enableStreamManagement,
   requestAck,

@@ -33,6 +33,7 @@ import { httpUpload, type HttpUploadOptions } from "./http_upload.ts";
 import { adhoc } from "./adhoc.ts";
 import { pubsub, type PubsubOptions } from "./pubsub.ts";
 import type { CommandRegistry } from "./command_registry.ts";
+import { muc, type MucOptions } from "./muc/mod.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
@@ -48,6 +49,8 @@ export interface PushConfig extends PushOptions {
 }
 export { httpUpload };
 export { adhoc, pubsub };
+export { muc };
+export type { MucOptions };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -95,6 +98,8 @@ export interface BuiltinModuleOptions {
   readonly commands?: CommandRegistry;
   /** The XEP-0060 service on `pubsub.<domain>`; `false`: none. */
   readonly pubsub?: PubsubOptions | false;
+  /** The XEP-0045 service on `conference.<domain>`: its options, or `false` for none. */
+  readonly muc?: MucOptions | false;
 }
 
 /**
@@ -146,5 +151,6 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
       scramIterations: options.scramIterations,
     }),
     ...(options.pubsub === false ? [] : [pubsub(options.pubsub)]),
+    ...options.muc === false ? [] : [muc(options.muc)],
   ];
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
-import type { BuiltinLimits, PushConfig } from "../modules/mod.ts";
+import type { BuiltinLimits, MucOptions, PushConfig } from "../modules/mod.ts";
 import type { ContactInfo } from "../modules/contact_addresses.ts";
 import type { ExternalService } from "../modules/external_services.ts";
 import type { HttpUploadOptions } from "../modules/http_upload.ts";
@@ -188,6 +188,11 @@ export interface ServerConfig {
    * for none.
    */
   readonly pubsub?: PubsubOptions | false;
+  /**
+   * The XEP-0045 group chat service, a built-in module: its domain (default
+   * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.
+   */
+  readonly muc?: MucOptions | false;
 }
 
 /** Guest access settings. */
@@ -252,6 +257,8 @@ export interface ResolvedConfig {
   readonly guestDomain?: string;
   /** The admins' prepared bare JIDs. */
   readonly admins: readonly string[];
+  /** The group chat service's options, or `false`. */
+  readonly muc: MucOptions | false;
 }
 
 /** The version of this package. */
@@ -347,6 +354,16 @@ function resolveAdmins(admins: readonly string[] | undefined): string[] {
   });
 }
 
+function resolveMuc(muc: ServerConfig["muc"]): MucOptions | false {
+  if (muc === false || muc === undefined) return muc ?? {};
+  if (typeof muc !== "object" || muc === null || Array.isArray(muc)) {
+    throw new TypeError("Cannot use muc: expected an object or false");
+  }
+  checkType(muc.domain, "string", "muc.domain");
+  checkType(muc.name, "string", "muc.name");
+  return muc.domain === undefined ? muc : { ...muc, domain: prepDomain(muc.domain) };
+}
+
 /**
  * Validates a configuration and fills in defaults.
  *
@@ -424,6 +441,7 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
   }
   return {
     admins: resolveAdmins(config.admins),
+    muc: resolveMuc(config.muc),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,
     requireTls: config.requireTls ?? true,

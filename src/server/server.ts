@@ -119,6 +119,7 @@ async function loadModules(
       externalServices: config.externalServices,
       // httpUpload() checks that url and secret are there (TypeError otherwise).
       upload: config.upload ? config.upload as HttpUploadOptions : undefined,
+      muc: resolved.muc,
     };
     for (const m of builtinModules(options)) await modules.load(m);
   }

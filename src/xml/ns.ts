@@ -79,6 +79,22 @@ export const NS = {
   // Components and services (#13): XEP-0050 ad-hoc commands, XEP-0133 service administration.
   COMMANDS: "http://jabber.org/protocol/commands",
   ADMIN: "http://jabber.org/protocol/admin",
+  // Group chat (#13): XEP-0045 and the XEPs around it.
+  MUC: "http://jabber.org/protocol/muc",
+  MUC_ADMIN: "http://jabber.org/protocol/muc#admin",
+  MUC_OWNER: "http://jabber.org/protocol/muc#owner",
+  MUC_ROOMCONFIG: "http://jabber.org/protocol/muc#roomconfig",
+  MUC_ROOMINFO: "http://jabber.org/protocol/muc#roominfo",
+  MUC_REQUEST: "http://jabber.org/protocol/muc#request",
+  MUC_SELF_PING: "http://jabber.org/protocol/muc#self-ping-optimization",
+  OCCUPANT_ID: "urn:xmpp:occupant-id:0",
+  // XEP-0425 message moderation: the current version, and version 0 (with XEP-0422 fastening)
+  // that slixmpp 1.8 speaks.
+  MODERATE: "urn:xmpp:message-moderate:1",
+  RETRACT: "urn:xmpp:message-retract:1",
+  MODERATE_0: "urn:xmpp:message-moderate:0",
+  RETRACT_0: "urn:xmpp:message-retract:0",
+  FASTEN: "urn:xmpp:fasten:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
