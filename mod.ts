@@ -22,6 +22,8 @@ export type {
 } from "./src/server/server.ts";
 export { DEFAULT_LIMITS, defineConfig, resolveConfig, VERSION } from "./src/server/config.ts";
 export type {
+  FastConfig,
+  GuestConfig,
   ListenConfig,
   RegistrationConfig,
   ResolvedConfig,
@@ -29,11 +31,13 @@ export type {
   ServerLimits,
   UserSeed,
 } from "./src/server/config.ts";
+export type { AuthProvider } from "./src/server/auth_provider.ts";
 export { silentLogger } from "./src/base/logger.ts";
 export { randomId } from "./src/util/random_id.ts";
 export type { LogFields, Logger } from "./src/base/logger.ts";
 export type {
   AccountItemsProvider,
+  Bind2Handler,
   ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
@@ -41,6 +45,7 @@ export type {
   DiscoNodeProvider,
   DiscoNodeResolver,
   ModuleApi,
+  Sasl2Handler,
   ServerHookHandler,
   ServerIdentity,
   SyncHookHandler,

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { BareJid } from "../jid/jid.ts";
+import type { BareJid, FullJid } from "../jid/jid.ts";
+import type { Session, StreamHandle } from "../base/session.ts";
 import type { Router } from "../router/router.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -177,6 +178,18 @@ export interface ModuleApi {
   discoNodeProvider(node: string): DiscoNodeProvider | undefined;
   /** Offers a stream feature after authentication, next to `<bind/>`. */
   streamFeature(feature: Element): void;
+  /**
+   * Offers a XEP-0386 Bind 2 inline feature: `xmlns` is listed as `<feature var/>` in the
+   * Bind 2 offer, and a child of the client's `<bind/>` in that namespace is handed to
+   * `handler` on the new session; what it returns goes into `<bound/>`.
+   */
+  bind2Feature(xmlns: string, handler: Bind2Handler): void;
+  /**
+   * Offers a XEP-0388 SASL2 inline feature: `feature` is listed in `<authentication><inline>`,
+   * and a child of the client's `<authenticate/>` in its namespace is handed to `handler`
+   * after authentication, before any Bind 2 request.
+   */
+  sasl2Feature(feature: Element, handler: Sasl2Handler): void;
   /** What disco#info reports now for a target. */
   discoInfo(target: IqTarget): DiscoInfo;
   /** What disco#items reports now for the server. */
@@ -199,6 +212,37 @@ export interface ModuleApi {
   /** A new unique, unguessable id for stanzas and items (a parameter, so tests can set it). */
   randomId(): string;
 }
+
+/**
+ * Handles a XEP-0386 Bind 2 inline request on the session just bound (e.g. XEP-0198
+ * `<enable/>`, XEP-0280 `<enable/>`).
+ *
+ * @param session The new session.
+ * @param request The child of `<bind/>` in the feature's namespace.
+ * @returns The answer to put into `<bound/>`, if any.
+ */
+export type Bind2Handler = (
+  session: Session,
+  request: Element,
+) => Element | undefined | Promise<Element | undefined>;
+
+/**
+ * Handles a XEP-0388 SASL2 inline request after authentication (e.g. XEP-0198 `<resume/>`).
+ *
+ * @param stream The authenticated connection, not bound.
+ * @param request The child of `<authenticate/>` in the feature's namespace.
+ * @param succeed Writes `<success/>` with `answer` inside and `jid` as the authorization
+ * identifier: for a handler that takes the stream over (a resumed session), before anything
+ * else it writes.
+ * @returns `true` when the handler took the stream over (it called `succeed`); otherwise an
+ * element to put into `<success/>` (e.g. `<failed/>`), or nothing, and negotiation goes on
+ * (Bind 2, or the post-authentication features).
+ */
+export type Sasl2Handler = (
+  stream: StreamHandle,
+  request: Element,
+  succeed: (answer: Element, jid: FullJid) => void,
+) => boolean | Element | undefined | Promise<boolean | Element | undefined>;
 
 /** A server feature: a factory returns one, and the server calls `setup` once. */
 export interface XmppModule {

@@ -9,6 +9,7 @@ import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import type {
   AccountItemsProvider,
+  Bind2Handler,
   ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
@@ -16,6 +17,7 @@ import type {
   DiscoNodeProvider,
   DiscoNodeResolver,
   ModuleApi,
+  Sasl2Handler,
   ServerIdentity,
   XmppModule,
 } from "./module_api.ts";
@@ -75,6 +77,10 @@ export class ModuleHost {
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
+  readonly #bind2: { readonly xmlns: string; readonly handler: Bind2Handler }[] = [];
+  readonly #bind2Vars: string[] = [];
+  readonly #sasl2: { readonly feature: Element; readonly handler: Sasl2Handler }[] = [];
+  readonly #sasl2Features: Element[] = [];
   readonly #nodeResolvers: DiscoNodeResolver[] = [];
 
   /**
@@ -87,6 +93,26 @@ export class ModuleHost {
   /** Stream features offered after authentication. */
   get streamFeatures(): readonly Element[] {
     return this.#streamFeatures;
+  }
+
+  /** XEP-0386 Bind 2 inline feature namespaces (a live list). */
+  get bind2Vars(): readonly string[] {
+    return this.#bind2Vars;
+  }
+
+  /** XEP-0388 SASL2 inline features (a live list). */
+  get sasl2Features(): readonly Element[] {
+    return this.#sasl2Features;
+  }
+
+  /** The Bind 2 inline handlers, in load order. */
+  get bind2Handlers(): readonly { readonly xmlns: string; readonly handler: Bind2Handler }[] {
+    return this.#bind2;
+  }
+
+  /** The SASL2 inline handlers, in load order. */
+  get sasl2Handlers(): readonly { readonly feature: Element; readonly handler: Sasl2Handler }[] {
+    return this.#sasl2;
   }
 
   /** Names of the loaded modules. */
@@ -159,6 +185,13 @@ export class ModuleHost {
       discoNodes: (resolver) => disposers.push(remover(this.#nodeResolvers, resolver)),
       discoNodeProvider: (node) => this.#discoNodeProvider(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
+      bind2Feature: (xmlns, handler) =>
+        disposers.push(remover(this.#bind2, { xmlns, handler }), remover(this.#bind2Vars, xmlns)),
+      sasl2Feature: (feature, handler) =>
+        disposers.push(
+          remover(this.#sasl2, { feature, handler }),
+          remover(this.#sasl2Features, feature),
+        ),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
       discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),

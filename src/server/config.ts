@@ -13,6 +13,7 @@ import type { CommandRegistry } from "../modules/command_registry.ts";
 import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
+import type { AuthProvider } from "./auth_provider.ts";
 
 /** Limits and timeouts; every field is optional and has a safe default. */
 export interface ServerLimits extends BuiltinLimits {
@@ -121,6 +122,37 @@ export interface ServerConfig {
    */
   readonly databaseUrl?: string;
   /**
+   * Offer XEP-0388 SASL2 with XEP-0386 Bind 2 and the modules' inline features next to
+   * RFC 6120 SASL and binding; default `true`.
+   */
+  readonly sasl2?: boolean;
+  /**
+   * XEP-0386 §3: the resource a Bind 2 client gets is its `<tag/>` followed by a suffix the
+   * server derives from the client's user-agent id, so that two installations of one client
+   * never take each other's resource. `false` binds the tag itself (like an RFC 6120 resource
+   * request, including `<conflict/>` for the older session): for apps and tests that address
+   * resources by name. Default `true`.
+   */
+  readonly bind2ResourceSuffix?: boolean;
+  /**
+   * XEP-0474 SCRAM downgrade protection (SSDP): SCRAM's server-first-message carries the hash
+   * of the mechanisms and channel binding types the stream advertised; default `true`.
+   */
+  readonly downgradeProtection?: boolean;
+  /** XEP-0484 FAST tokens inside SASL2 (on TLS streams only). */
+  readonly fast?: FastConfig;
+  /**
+   * The host application's users (#15): passwords or tokens (SASL OAUTHBEARER) it checks
+   * itself, and users that exist without having logged in. Stacks on the account store.
+   */
+  readonly auth?: AuthProvider;
+  /**
+   * Guests (SASL ANONYMOUS, RFC 4505) on their own domain, e.g. "guest.example.com", for web
+   * chat widgets: a stream to it offers ANONYMOUS only, no registration and no FAST tokens;
+   * a guest's account and data go when its last session ends. Off by default.
+   */
+  readonly guests?: GuestConfig;
+  /**
    * XEP-0357 push notifications: `includeBody` (default off), per-account limits, and `relay`,
    * the first-party app server on `push.<domain>` that POSTs summaries to an HTTPS endpoint.
    */
@@ -163,6 +195,20 @@ export interface ServerConfig {
   readonly muc?: MucOptions | false;
 }
 
+/** Guest access settings. */
+export interface GuestConfig {
+  /** The guest domain; hosted in addition to the others. */
+  readonly domain: string;
+}
+
+/** XEP-0484 FAST token settings. */
+export interface FastConfig {
+  /** Offer FAST tokens; default `true` (only where SASL2 is offered). */
+  readonly enabled?: boolean;
+  /** How long a token is accepted, in ms; default 14 days (1 minute to 365 days). */
+  readonly tokenLifetimeMs?: number;
+}
+
 /** XEP-0077 in-band registration settings. */
 export interface RegistrationConfig {
   /** Let clients create accounts before authenticating; default `false`. */
@@ -199,6 +245,16 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** Whether SASL2 and Bind 2 are offered. */
+  readonly sasl2: boolean;
+  /** Whether Bind 2 resources get a suffix after the tag. */
+  readonly bind2ResourceSuffix: boolean;
+  /** Whether SCRAM carries the XEP-0474 hash. */
+  readonly downgradeProtection: boolean;
+  /** FAST tokens. */
+  readonly fast: Required<FastConfig>;
+  /** The guest domain (prepared), when guests are allowed. */
+  readonly guestDomain?: string;
   /** The admins' prepared bare JIDs. */
   readonly admins: readonly string[];
   /** The group chat service's options, or `false`. */
@@ -334,10 +390,33 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
       `Cannot use registration.perIpIntervalMs ${perIpIntervalMs}: not in 0..86400000`,
     );
   }
+  checkType(config.sasl2, "boolean", "sasl2");
+  if (config.auth !== undefined && typeof config.auth?.exists !== "function") {
+    throw new TypeError("Cannot use auth: expected a provider with an exists() function");
+  }
+  checkType(config.bind2ResourceSuffix, "boolean", "bind2ResourceSuffix");
+  checkType(config.downgradeProtection, "boolean", "downgradeProtection");
+  checkType(config.fast?.enabled, "boolean", "fast.enabled");
+  checkType(config.fast?.tokenLifetimeMs, "number", "fast.tokenLifetimeMs");
+  const tokenLifetimeMs = config.fast?.tokenLifetimeMs ?? 14 * 24 * 3600_000;
+  if (
+    !Number.isInteger(tokenLifetimeMs) || tokenLifetimeMs < 60_000 ||
+    tokenLifetimeMs > 365 * 24 * 3600_000
+  ) {
+    throw new RangeError(
+      `Cannot use fast.tokenLifetimeMs ${tokenLifetimeMs}: not in 60000..31536000000`,
+    );
+  }
   if (config.domains !== undefined && !Array.isArray(config.domains)) {
     throw new TypeError("Cannot use domains: expected an array of strings");
   }
-  const domains = [config.domain ?? "localhost", ...(config.domains ?? [])].map((d) => {
+  checkType(config.guests?.domain, "string", "guests.domain");
+  const guestDomain = config.guests ? prepDomain(config.guests.domain) : undefined;
+  const domains = [
+    config.domain ?? "localhost",
+    ...(config.domains ?? []),
+    ...(guestDomain ? [guestDomain] : []),
+  ].map((d) => {
     checkType(d, "string", "domains");
     return prepDomain(d);
   });
@@ -370,5 +449,10 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     builtinModules: config.builtinModules ?? true,
     software: config.software ?? { name: "Parley", version: VERSION },
     registration: { enabled: config.registration?.enabled ?? false, perIpIntervalMs },
+    sasl2: config.sasl2 ?? true,
+    bind2ResourceSuffix: config.bind2ResourceSuffix ?? true,
+    downgradeProtection: config.downgradeProtection ?? true,
+    fast: { enabled: config.fast?.enabled ?? true, tokenLifetimeMs },
+    ...(guestDomain ? { guestDomain } : {}),
   };
 }

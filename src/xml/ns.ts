@@ -60,6 +60,10 @@ export const NS = {
   RSM: "http://jabber.org/protocol/rsm",
   XDATA_VALIDATE: "http://jabber.org/protocol/xdata-validate",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Modern logins (#15): XEP-0388 SASL2, XEP-0386 Bind 2, XEP-0484 FAST.
+  SASL2: "urn:xmpp:sasl:2",
+  BIND2: "urn:xmpp:bind:0",
+  FAST: "urn:xmpp:fast:0",
   // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
   // XEP-0398.
   PUSH: "urn:xmpp:push:0",
