@@ -19,6 +19,8 @@ Options:
   --c2s-port N       Client port with STARTTLS (default: 5222; 0 picks a free port)
   --tls-port N       Direct TLS client port, XEP-0368 (default: 5223; 0 picks a free port)
   --http-port N      HTTP port for /xmpp-websocket, /http-bind and host-meta (default: 5280)
+  --component-port N XEP-0114 component port, on loopback (default: 5347; only with
+                     "components" secrets in the config file)
   --cert FILE        TLS certificate (PEM). Without one, a self-signed certificate for
                      the domain is created in the data directory on first start
   --key FILE         TLS private key (PEM)
@@ -103,6 +105,7 @@ export function parseCli(args: string[]): CliOptions {
       "c2s-port": { type: "string" },
       "tls-port": { type: "string" },
       "http-port": { type: "string" },
+      "component-port": { type: "string" },
       cert: { type: "string" },
       key: { type: "string" },
       storage: { type: "string" },
@@ -126,6 +129,7 @@ export function parseCli(args: string[]): CliOptions {
     c2sPort: port(values["c2s-port"], "--c2s-port"),
     tlsPort: port(values["tls-port"], "--tls-port"),
     httpPort: port(values["http-port"], "--http-port"),
+    componentPort: port(values["component-port"], "--component-port"),
   };
   return {
     help: values.help ?? false,

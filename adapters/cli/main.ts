@@ -18,6 +18,8 @@ import {
   type TlsCredentials,
 } from "../deno_tcp/certificate.ts";
 import { tcpTransport } from "../deno_tcp/transport.ts";
+import { componentTransport } from "../deno_tcp/component_transport.ts";
+import { externalComponents } from "../../src/modules/external_components.ts";
 import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
 import { consoleLogger } from "./console_logger.ts";
@@ -114,7 +116,14 @@ export async function main(args: string[]): Promise<number> {
   const storage = config.storage ?? await openStorage(choice);
   logger.info("Storage opened", { driver: config.storage ? "config" : choice.kind });
   const missing = await missingAccounts(storage, config.users ?? []);
-  const server = await createServer({ ...config, storage });
+  const components = config.components && Object.keys(config.components).length > 0
+    ? externalComponents({ secrets: config.components })
+    : undefined;
+  const server = await createServer({
+    ...config,
+    storage,
+    modules: [...config.modules ?? [], ...components ? [components] : []],
+  });
   for (const user of config.users ?? []) {
     const jid = parseJid(user.jid).bare;
     // Never the password: only which account, and whether it was created.
@@ -140,6 +149,14 @@ export async function main(args: string[]): Promise<number> {
     logger,
     onListen: (l) => logger.info("Listening for clients (direct TLS)", { port: l.port }),
   }));
+  if (components) {
+    await server.listen(componentTransport(components, {
+      hostname: config.listen?.componentHostname,
+      port: config.listen?.componentPort ?? 5347,
+      logger,
+      onListen: (l) => logger.info("Listening for components (XEP-0114)", { port: l.port }),
+    }));
+  }
   // Plain HTTP: browsers on http://localhost use ws:// (SCRAM; PLAIN is never offered here).
   await server.listen(httpTransport(server, {
     hostname,

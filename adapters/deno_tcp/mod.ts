@@ -24,4 +24,6 @@ export type { TlsCredentials } from "./certificate.ts";
 export { listenTcp } from "./listen.ts";
 export type { ConnectionHandler, ListenTcpOptions, TcpListener } from "./listen.ts";
 export { tcpTransport } from "./transport.ts";
+export { componentTransport } from "./component_transport.ts";
+export type { ComponentTransportOptions } from "./component_transport.ts";
 export type { TcpTransportOptions } from "./transport.ts";

@@ -111,9 +111,11 @@ export interface ModuleApi {
    * Serves a domain (a subdomain of a hosted one, by convention): every stanza addressed to it
    * or its JIDs goes to the component, and it is listed in the hosted domains' disco#items.
    *
+   * @returns A function that removes the component before the module is unloaded (an
+   * external component that disconnects, XEP-0114); unloading removes it anyway.
    * @throws {Error} When the domain is hosted or served already.
    */
-  component(domain: string, component: ComponentOptions): void;
+  component(domain: string, component: ComponentOptions): () => void;
   /**
    * Routes stanzas to domains that are neither hosted nor components (federation).
    *

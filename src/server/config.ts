@@ -115,6 +115,11 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * XEP-0114 external components of the standalone server: the shared secret of each component
+   * domain, e.g. `{ "echo.localhost": "secret" }`. The component port listens only when set.
+   */
+  readonly components?: Readonly<Record<string, string>>;
 }
 
 /** XEP-0077 in-band registration settings. */
@@ -135,6 +140,10 @@ export interface ListenConfig {
   readonly tlsPort?: number;
   /** HTTP port (WebSocket, BOSH, host-meta); default 5280. */
   readonly httpPort?: number;
+  /** XEP-0114 component port; default 5347. */
+  readonly componentPort?: number;
+  /** Address of the component port; default "127.0.0.1" (loopback only). */
+  readonly componentHostname?: string;
 }
 
 /** A configuration with every default filled in. */

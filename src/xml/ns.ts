@@ -55,6 +55,10 @@ export const NS = {
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Federation (#14): RFC 6120 s2s, XEP-0220 dialback, XEP-0114 external components.
+  DIALBACK: "jabber:server:dialback",
+  DIALBACK_FEATURE: "urn:xmpp:features:dialback",
+  COMPONENT_ACCEPT: "jabber:component:accept",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */
