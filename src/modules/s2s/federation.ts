@@ -1,0 +1,178 @@
+/**
+ * Federation (RFC 6120 server-to-server, XEP-0220 dialback): the remote router that takes
+ * stanzas for other domains, queues them while a stream to the domain is set up and bounces
+ * them when it cannot be, and the entry point for incoming streams.
+ *
+ * @module
+ */
+import type { ByteStream } from "../../base/transport.ts";
+import type { StanzaEvent } from "../../hooks/server_hooks.ts";
+import type { ModuleApi, XmppModule } from "../../module/module_api.ts";
+import type { RemoteRouter } from "../../router/domains.ts";
+import type { Element } from "../../xml/element.ts";
+import { undeliverableError } from "./checks.ts";
+import { IncomingStream } from "./incoming.ts";
+import {
+  type OutgoingDeps,
+  type OutgoingFailure,
+  OutgoingStream,
+  type S2sConnector,
+} from "./outgoing.ts";
+import type { PipeLimits } from "./xml_pipe.ts";
+
+export type { S2sConnector };
+
+/** Options of {@linkcode federation}. */
+export interface FederationOptions {
+  /**
+   * The deployment's dialback secret (XEP-0185): every node of a deployment must share it.
+   * Keep it out of logs.
+   */
+  readonly secret: string;
+  /** Opens connections to remote domains (the Deno TCP adapter's `s2sConnector`). */
+  readonly connector: S2sConnector;
+  /** Whether s2s streams must be encrypted with STARTTLS; default true. */
+  readonly requireTls?: boolean;
+  /**
+   * Time to connect to a remote domain, negotiate and authenticate, and for an incoming
+   * stream to authenticate; stanzas queued longer bounce with `remote-server-timeout`.
+   * Default 30,000 ms.
+   */
+  readonly connectTimeoutMs?: number;
+  /** Silence after which an s2s stream is closed; default 600,000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** Parser limits of s2s streams; default 256 KiB stanzas, depth 32. */
+  readonly limits?: PipeLimits;
+}
+
+/** The federation module, with the entry point for its listener. */
+export interface Federation extends XmppModule {
+  /**
+   * Serves one incoming s2s connection until it ends. Never throws.
+   *
+   * @param stream The connection (with `startTls()` for STARTTLS).
+   */
+  accept(stream: ByteStream): Promise<void>;
+  /** The outgoing streams, as "local remote" pairs (for tests and status). */
+  outgoing(): string[];
+}
+
+class Remotes implements RemoteRouter {
+  readonly #api: ModuleApi;
+  readonly #deps: OutgoingDeps;
+  readonly #out = new Map<string, OutgoingStream>();
+  readonly #in = new Set<IncomingStream>();
+  readonly #runs = new Set<Promise<void>>();
+  readonly #options: FederationOptions;
+
+  constructor(api: ModuleApi, options: FederationOptions) {
+    this.#api = api;
+    this.#options = options;
+    this.#deps = {
+      secret: options.secret,
+      connector: options.connector,
+      limits: options.limits ?? { maxStanzaBytes: 262_144, maxDepth: 32 },
+      logger: api.logger,
+      requireTls: options.requireTls ?? true,
+      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 600_000,
+    };
+  }
+
+  route(ev: StanzaEvent): Promise<void> {
+    this.#stream(ev.from.domain, ev.to.domain).send(ev.stanza);
+    return Promise.resolve();
+  }
+
+  /** The stream from a local domain to a remote one, opened when there is none. */
+  #stream(local: string, remote: string): OutgoingStream {
+    const key = `${local} ${remote}`;
+    const existing = this.#out.get(key);
+    if (existing && !existing.done) return existing;
+    const out = new OutgoingStream(this.#deps, local, remote);
+    out.onEnd = (unsent, why) => {
+      if (this.#out.get(key) === out) this.#out.delete(key);
+      void this.#bounce(unsent, why);
+    };
+    this.#out.set(key, out);
+    this.#track(out.run());
+    return out;
+  }
+
+  async #bounce(stanzas: Element[], why: OutgoingFailure): Promise<void> {
+    for (const stanza of stanzas) {
+      const error = undeliverableError(stanza, why);
+      if (error) await this.#api.router.bounce(stanza, error).catch(() => {});
+    }
+  }
+
+  #track(run: Promise<void>): Promise<void> {
+    this.#runs.add(run);
+    return run.finally(() => this.#runs.delete(run));
+  }
+
+  accept(stream: ByteStream): Promise<void> {
+    const api = this.#api;
+    const incoming = new IncomingStream({
+      ...this.#deps,
+      domain: api.domain,
+      isLocal: (d) => api.router.isLocal(d),
+      randomId: () => api.randomId(),
+      verify: (receiving, originating, id, key) =>
+        this.#stream(receiving, originating).verify(id, key),
+      route: (stanza) => api.router.route(stanza),
+    }, stream);
+    this.#in.add(incoming);
+    return this.#track(incoming.run().finally(() => this.#in.delete(incoming)));
+  }
+
+  outgoing(): string[] {
+    return [...this.#out.keys()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#in].map((s) => s.stop()));
+    await Promise.allSettled([...this.#out.values()].map((s) => s.close()));
+    await Promise.allSettled([...this.#runs]);
+  }
+}
+
+/**
+ * The federation module: load it into the server and hand it the connections of the s2s port
+ * (the Deno TCP adapter's `s2sTransport` does). Stanzas to domains that are neither hosted nor
+ * components then go to their servers.
+ *
+ * @param options The dialback secret, the connector and the timeouts.
+ * @returns The module.
+ * @example
+ * ```ts
+ * import { createServer } from "../../server/server.ts";
+ * import { federation } from "./federation.ts";
+ * const connector = { connect: () => Promise.reject(new Error("offline")) };
+ * const s2s = federation({ secret: "s3cr3t", connector });
+ * const server = await createServer({ modules: [s2s] });
+ * await server.close();
+ * ```
+ */
+export function federation(options: FederationOptions): Federation {
+  let remotes: Remotes | undefined;
+  return {
+    name: "federation",
+    specs: ["RFC 6120", "XEP-0220", "XEP-0185"],
+    setup(api) {
+      const r = new Remotes(api, options);
+      remotes = r;
+      api.remote(r);
+      api.onUnload(async () => {
+        remotes = undefined;
+        await r.close();
+      });
+    },
+    accept(stream) {
+      return remotes ? remotes.accept(stream) : stream.close();
+    },
+    outgoing() {
+      return remotes?.outgoing() ?? [];
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * An incoming server-to-server stream (RFC 6120 §4, §5; XEP-0220): offers STARTTLS and
+ * dialback, authenticates the peer's domains by asking their authoritative servers, answers
+ * verification requests for our domains, and routes the stanzas of authenticated domain pairs.
+ *
+ * @module
+ */
+import type { Logger } from "../../base/logger.ts";
+import { StreamError } from "../../base/stream_error.ts";
+import type { ByteStream } from "../../base/transport.ts";
+import { prepDomain } from "../../jid/jid.ts";
+import { type Element, text, xml } from "../../xml/element.ts";
+import { NS } from "../../xml/ns.ts";
+import { dialbackElement, dialbackError, inboundStanzaError, pairKey } from "./checks.ts";
+import { dialbackKey, sameText } from "./dialback.ts";
+import { type PipeLimits, renamespace, XmlPipe } from "./xml_pipe.ts";
+
+/** What an incoming stream needs. */
+export interface IncomingDeps {
+  readonly secret: string;
+  readonly limits: PipeLimits;
+  readonly logger: Logger;
+  readonly requireTls: boolean;
+  /** Time from connection until the first domain is authenticated. */
+  readonly connectTimeoutMs: number;
+  /** Silence after which the stream is closed. */
+  readonly idleTimeoutMs: number;
+  /** Our default domain, for a header without `to`. */
+  readonly domain: string;
+  /** Whether we host a domain. */
+  isLocal(domain: string): boolean;
+  /** A new stream id. */
+  randomId(): string;
+  /** Asks the authoritative server of `originating` about a key (over an outgoing stream). */
+  verify(receiving: string, originating: string, streamId: string, key: string): Promise<boolean>;
+  /** Routes a stanza of an authenticated pair (in `jabber:client`). */
+  route(stanza: Element): Promise<void>;
+}
+
+/** One incoming stream. */
+export class IncomingStream {
+  readonly #deps: IncomingDeps;
+  readonly #pipe: XmlPipe;
+  readonly #pairs = new Set<string>();
+  #streamId = "";
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  #authTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * @param deps What it needs.
+   * @param stream The accepted connection.
+   */
+  constructor(deps: IncomingDeps, stream: ByteStream) {
+    this.#deps = deps;
+    this.#pipe = new XmlPipe(stream, NS.SERVER, deps.limits);
+  }
+
+  /** The authenticated pairs ("originating receiving"). */
+  get pairs(): ReadonlySet<string> {
+    return this.#pairs;
+  }
+
+  /** Ends the stream with a stream error. */
+  stop(condition = "system-shutdown"): Promise<void> {
+    return this.#pipe.fail(condition);
+  }
+
+  /** Runs the stream to its end. Never throws. */
+  async run(): Promise<void> {
+    this.#authTimer = setTimeout(
+      () => void this.#pipe.fail("connection-timeout"),
+      this.#deps.connectTimeoutMs,
+    );
+    this.#touch();
+    try {
+      while (await this.#stream()) { /* restarted after STARTTLS */ }
+    } catch (e) {
+      const condition = e instanceof StreamError
+        ? e.condition
+        : e instanceof SyntaxError
+        ? "not-well-formed"
+        : e instanceof RangeError
+        ? "policy-violation"
+        : "internal-server-error";
+      if (!(e instanceof StreamError)) {
+        this.#deps.logger.info("s2s incoming stream failed", {
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+      await this.#pipe.fail(condition);
+    } finally {
+      clearTimeout(this.#idle);
+      clearTimeout(this.#authTimer);
+      await this.#pipe.close();
+    }
+  }
+
+  #touch(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => void this.#pipe.close(), this.#deps.idleTimeoutMs);
+  }
+
+  /** One stream, header to end; `true` when it restarts (after STARTTLS). */
+  async #stream(): Promise<boolean> {
+    const pipe = this.#pipe;
+    const open = await pipe.next();
+    if (open?.kind !== "open") return false;
+    this.#streamId = this.#deps.randomId();
+    const to = open.header.attrs.to;
+    let local = this.#deps.domain;
+    try {
+      if (to !== undefined) local = prepDomain(to);
+    } catch {
+      // reported below
+    }
+    await pipe.open({ from: local, id: this.#streamId, version: "1.0" });
+    if (open.header.contentNs !== NS.SERVER) throw new StreamError("invalid-namespace");
+    // RFC 6120 §4.9.3.6: a stream to a domain we do not serve.
+    if (to !== undefined && !this.#deps.isLocal(local)) throw new StreamError("host-unknown");
+    if (open.header.attrs.version === "1.0") await pipe.send(this.#features());
+    for (;;) {
+      const ev = await pipe.next();
+      if (!ev || ev.kind === "close") return false;
+      if (ev.kind !== "element") continue;
+      this.#touch();
+      if (await this.#element(ev.element) === "restart") return true;
+    }
+  }
+
+  #features(): Element {
+    const secure = this.#pipe.info.secure;
+    const tls = !secure && this.#pipe.canStartTls;
+    return xml(
+      "features",
+      { xmlns: NS.STREAM },
+      tls
+        ? xml("starttls", { xmlns: NS.TLS }, this.#deps.requireTls ? xml("required", null) : null)
+        : null,
+      // XEP-0220 §2.1: dialback once TLS is done (or not required), with the error extension.
+      secure || !this.#deps.requireTls
+        ? xml("dialback", { xmlns: NS.DIALBACK_FEATURE }, xml("errors", null))
+        : null,
+    );
+  }
+
+  async #element(el: Element): Promise<"restart" | undefined> {
+    if (el.xmlns === NS.TLS && el.name === "starttls") {
+      if (this.#pipe.info.secure || !this.#pipe.canStartTls) {
+        throw new StreamError("unsupported-stanza-type");
+      }
+      await this.#pipe.send(xml("proceed", { xmlns: NS.TLS }));
+      await this.#pipe.startTls();
+      return "restart";
+    }
+    if (el.xmlns === NS.DIALBACK && el.name === "result") {
+      if (this.#deps.requireTls && !this.#pipe.info.secure) {
+        throw new StreamError("policy-violation", "TLS is required");
+      }
+      void this.#result(el).catch(() => this.#pipe.fail("internal-server-error"));
+      return;
+    }
+    if (el.xmlns === NS.DIALBACK && el.name === "verify") return this.#verify(el);
+    if (el.xmlns === NS.STREAM && el.name === "error") throw new StreamError("reset");
+    const error = inboundStanzaError(el, this.#pairs);
+    if (error) throw error;
+    await this.#deps.route(renamespace(el, NS.SERVER, NS.CLIENT));
+  }
+
+  /** XEP-0220 §2.1.2: the peer claims a domain; its authoritative server is asked. */
+  async #result(el: Element): Promise<void> {
+    const { from, to } = el.attrs;
+    let originating: string, receiving: string;
+    try {
+      originating = prepDomain(from ?? "");
+      receiving = prepDomain(to ?? "");
+    } catch {
+      throw new StreamError("improper-addressing");
+    }
+    // XEP-0220 §2.4: a domain we do not host.
+    if (!this.#deps.isLocal(receiving)) {
+      return this.#pipe.send(dialbackError(el, "item-not-found"));
+    }
+    if (this.#deps.isLocal(originating)) {
+      return this.#pipe.send(dialbackError(el, "not-authorized"));
+    }
+    let valid: boolean;
+    try {
+      valid = await this.#deps.verify(receiving, originating, this.#streamId, text(el).trim());
+    } catch {
+      return this.#pipe.send(dialbackError(el, "remote-server-not-found"));
+    }
+    const type = valid ? "valid" : "invalid";
+    await this.#pipe.send(dialbackElement("result", { from: receiving, to: originating, type }));
+    if (!valid) throw new StreamError("not-authorized");
+    this.#pairs.add(pairKey(originating, receiving));
+    clearTimeout(this.#authTimer);
+    this.#deps.logger.info("s2s incoming stream authenticated", { originating, receiving });
+  }
+
+  /** XEP-0220 §2.2.2: the peer asks whether a key we made is valid; only for our domains. */
+  async #verify(el: Element): Promise<undefined> {
+    const { from, to, id } = el.attrs;
+    if (!from || !to || !id) throw new StreamError("improper-addressing");
+    if (!this.#deps.isLocal(to)) {
+      await this.#pipe.send(dialbackError(el, "item-not-found"));
+      return;
+    }
+    const expected = await dialbackKey(this.#deps.secret, from, to, id);
+    const type = sameText(text(el).trim(), expected) ? "valid" : "invalid";
+    await this.#pipe.send(dialbackElement("verify", { from: to, to: from, id, type }));
+  }
+}

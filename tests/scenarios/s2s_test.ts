@@ -1,0 +1,153 @@
+// Federation between two Parley servers on loopback (a.localhost, b.localhost) over s2s with
+// STARTTLS and dialback (XEP-0220): real xmpp.js users subscribe across servers, see each
+// other's presence and chat; a domain that cannot be reached bounces messages.
+import assert from "node:assert/strict";
+import { xml } from "@xmpp/client";
+import { connect, type TestClient } from "./_harness.ts";
+import { getRoster, nextPresence, nextPush } from "./_im.ts";
+import { startFedServer, startPair } from "./_s2s.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+async function online(port: number, user: string, domain: string): Promise<TestClient> {
+  const c = await connect(port, user, `${user}-pw`, { resource: "r", domain });
+  await getRoster(c);
+  await c.xmpp.send(xml("presence", {}));
+  await nextPresence(c, `${user}@${domain}/r`, undefined, `${user}@${domain}'s own presence`);
+  return c;
+}
+
+Deno.test({
+  name: "federation(): users of two servers subscribe, see presence and chat over s2s",
+  ...opts,
+  async fn() {
+    const [a, b] = await startPair();
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+
+      // RFC 6121 §3.1: Alice asks; the request crosses to b.localhost.
+      await alice.xmpp.send(xml("presence", { to: "bob@b.localhost", type: "subscribe" }));
+      const asked = await nextPush(alice, "bob@b.localhost", "alice's push with ask");
+      assert.equal(asked.attrs.ask, "subscribe");
+      const request = await nextPresence(bob, "alice@a.localhost", "subscribe", "bob's request");
+      assert.equal(request.getNS(), "jabber:client");
+      // Bob approves and asks back; Alice approves.
+      await bob.xmpp.send(xml("presence", { to: "alice@a.localhost", type: "subscribed" }));
+      const approved = await nextPush(alice, "bob@b.localhost", "alice's push 'to'");
+      assert.equal(approved.attrs.subscription, "to");
+      // The approval is followed by Bob's current presence (RFC 6121 §3.1.5).
+      await nextPresence(alice, "bob@b.localhost/r", undefined, "bob's presence at alice");
+      await bob.xmpp.send(xml("presence", { to: "alice@a.localhost", type: "subscribe" }));
+      await nextPresence(alice, "bob@b.localhost", "subscribe", "alice gets bob's request");
+      await alice.xmpp.send(xml("presence", { to: "bob@b.localhost", type: "subscribed" }));
+      await nextPresence(bob, "alice@a.localhost/r", undefined, "alice's presence at bob");
+
+      // A chat both ways, to the bare and the full JID.
+      await alice.xmpp.send(
+        xml("message", { to: "bob@b.localhost", type: "chat", id: "m1" }, xml("body", {}, "hi")),
+      );
+      const m1 = await bob.next((s) => s.is("message") && s.attrs.id === "m1", "bob gets m1");
+      assert.equal(m1.attrs.from, "alice@a.localhost/r");
+      assert.equal(m1.getChildText("body"), "hi");
+      await bob.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@a.localhost/r", type: "chat", id: "m2" },
+          xml("body", {}, "yo"),
+        ),
+      );
+      const m2 = await alice.next((s) => s.is("message") && s.attrs.id === "m2", "alice gets m2");
+      assert.equal(m2.attrs.from, "bob@b.localhost/r");
+      // An iq across: Bob's server answers a ping on his account's behalf... it is for the server.
+      await alice.xmpp.send(
+        xml(
+          "iq",
+          { to: "b.localhost", type: "get", id: "p1" },
+          xml("ping", { xmlns: "urn:xmpp:ping" }),
+        ),
+      );
+      const pong = await alice.next((s) => s.is("iq") && s.attrs.id === "p1", "the pong");
+      assert.equal(pong.attrs.type, "result");
+      assert.equal(pong.attrs.from, "b.localhost");
+
+      // Bob goes offline: Alice sees unavailable.
+      await bob.xmpp.send(xml("presence", { type: "unavailable" }));
+      await nextPresence(alice, "bob@b.localhost/r", "unavailable", "bob's unavailable at alice");
+      assert.deepEqual(a.s2s.outgoing(), ["a.localhost b.localhost"]);
+    } finally {
+      for (const c of clients) await c.stop();
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a message to a domain nobody answers for bounces remote-server-not-found",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost", { connectTimeoutMs: 2000 });
+    // A closed port: the connection is refused.
+    a.routes["nowhere.localhost"] = "127.0.0.1:1";
+    let alice: TestClient | undefined;
+    try {
+      alice = await online(a.port, "alice", "a.localhost");
+      const sent = Date.now();
+      await alice.xmpp.send(
+        xml("message", { to: "x@nowhere.localhost", type: "chat", id: "b1" }, xml("body", {}, "?")),
+      );
+      await alice.xmpp.send(xml("presence", { to: "x@nowhere.localhost", type: "subscribe" }));
+      await alice.xmpp.send(
+        xml(
+          "iq",
+          { to: "x@nowhere.localhost", type: "get", id: "b2" },
+          xml("ping", { xmlns: "urn:xmpp:ping" }),
+        ),
+      );
+      for (const id of ["b1", "b2"]) {
+        const bounce = await alice.next((s) => s.attrs.id === id, `the bounce of ${id}`);
+        assert.equal(bounce.attrs.type, "error");
+        assert.equal(bounce.attrs.from, "x@nowhere.localhost");
+        assert.ok(bounce.getChild("error")?.getChild("remote-server-not-found", STANZAS));
+      }
+      assert.ok(Date.now() - sent < 5000);
+    } finally {
+      await alice?.stop();
+      await a.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a peer that never answers makes messages bounce remote-server-timeout",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost", { connectTimeoutMs: 500 });
+    // A listener that accepts and stays silent.
+    const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    void (async () => {
+      for await (const conn of silent) held.push(conn);
+    })();
+    a.routes["silent.localhost"] = `127.0.0.1:${silent.addr.port}`;
+    let alice: TestClient | undefined;
+    try {
+      alice = await online(a.port, "alice", "a.localhost");
+      await alice.xmpp.send(
+        xml("message", { to: "x@silent.localhost", type: "chat", id: "t1" }, xml("body", {}, "?")),
+      );
+      const bounce = await alice.next((s) => s.attrs.id === "t1", "the timeout bounce");
+      assert.equal(bounce.attrs.type, "error");
+      assert.ok(bounce.getChild("error")?.getChild("remote-server-timeout", STANZAS));
+    } finally {
+      await alice?.stop();
+      await a.close();
+      silent.close();
+      for (const c of held) c.close();
+    }
+  },
+});
