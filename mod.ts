@@ -25,6 +25,7 @@ export type {
   ListenConfig,
   RegistrationConfig,
   ResolvedConfig,
+  S2sConfig,
   ServerConfig,
   ServerLimits,
   UserSeed,

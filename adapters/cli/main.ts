@@ -1,6 +1,7 @@
 /**
  * The standalone server: `deno task start`. Serves c2s with STARTTLS on 5222 and direct TLS
- * on 5223 for the domain localhost, unless told otherwise.
+ * on 5223 for the domain localhost, federation (s2s, dialback) on 5269, and XEP-0114
+ * components on 127.0.0.1:5347 when the config names some, unless told otherwise.
  *
  * @module
  */
@@ -20,6 +21,8 @@ import {
 import { tcpTransport } from "../deno_tcp/transport.ts";
 import { componentTransport } from "../deno_tcp/component_transport.ts";
 import { externalComponents } from "../../src/modules/external_components.ts";
+import { federation } from "../../src/modules/s2s/federation.ts";
+import { s2sConnector, s2sTransport } from "../deno_tcp/s2s.ts";
 import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
 import { consoleLogger } from "./console_logger.ts";
@@ -79,6 +82,18 @@ async function tlsCredentials(
   return tls;
 }
 
+/** The deployment's dialback secret (XEP-0185): made once, kept in the data directory. */
+async function dialbackSecret(dataDir: string): Promise<string> {
+  const path = resolve(dataDir, "dialback.secret");
+  const existing = await Deno.readTextFile(path).catch(() => undefined);
+  if (existing?.trim()) return existing.trim();
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const secret = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  await Deno.mkdir(dataDir, { recursive: true });
+  await Deno.writeTextFile(path, secret + "\n", { mode: 0o600 });
+  return secret;
+}
+
 /**
  * Runs the standalone server until SIGINT or SIGTERM.
  *
@@ -103,6 +118,11 @@ export async function main(args: string[]): Promise<number> {
       ? { ...file.registration, ...flags.registration }
       : file.registration,
     logger: file.logger ?? consoleLogger(cli.logLevel),
+    s2s: {
+      ...file.s2s,
+      ...flags.s2s,
+      routes: { ...file.s2s?.routes, ...flags.s2s?.routes },
+    },
   };
   const logger = config.logger!;
   // The last resort, for a failure path nobody handled: log it, keep serving.
@@ -119,10 +139,19 @@ export async function main(args: string[]): Promise<number> {
   const components = config.components && Object.keys(config.components).length > 0
     ? externalComponents({ secrets: config.components })
     : undefined;
+  const s2s = config.s2s?.enabled === false ? undefined : federation({
+    secret: config.s2s?.secret ?? await dialbackSecret(dataDir),
+    connector: s2sConnector({ routes: config.s2s?.routes }),
+    requireTls: config.s2s?.requireTls,
+  });
   const server = await createServer({
     ...config,
     storage,
-    modules: [...config.modules ?? [], ...components ? [components] : []],
+    modules: [
+      ...config.modules ?? [],
+      ...components ? [components] : [],
+      ...s2s ? [s2s] : [],
+    ],
   });
   for (const user of config.users ?? []) {
     const jid = parseJid(user.jid).bare;
@@ -149,6 +178,15 @@ export async function main(args: string[]): Promise<number> {
     logger,
     onListen: (l) => logger.info("Listening for clients (direct TLS)", { port: l.port }),
   }));
+  if (s2s) {
+    await server.listen(s2sTransport(s2s, {
+      hostname,
+      port: config.s2s?.port ?? 5269,
+      tls,
+      logger,
+      onListen: (l) => logger.info("Listening for servers (s2s, dialback)", { port: l.port }),
+    }));
+  }
   if (components) {
     await server.listen(componentTransport(components, {
       hostname: config.listen?.componentHostname,

@@ -120,6 +120,28 @@ export interface ServerConfig {
    * domain, e.g. `{ "echo.localhost": "secret" }`. The component port listens only when set.
    */
   readonly components?: Readonly<Record<string, string>>;
+  /** Federation (server-to-server) of the standalone server; on by default. */
+  readonly s2s?: S2sConfig;
+}
+
+/** Federation settings of the standalone server. */
+export interface S2sConfig {
+  /** Whether to federate (listen on the s2s port, reach other domains); default true. */
+  readonly enabled?: boolean;
+  /** The s2s port; default 5269, 0 picks a free one. */
+  readonly port?: number;
+  /**
+   * Static routes that override DNS SRV, `{ "b.example": "10.0.0.2:5269" }`: for tests and
+   * private networks.
+   */
+  readonly routes?: Readonly<Record<string, string>>;
+  /**
+   * The dialback secret (XEP-0185), shared by every node of the deployment; default one made
+   * at first start and kept in the data directory (`dialback.secret`).
+   */
+  readonly secret?: string;
+  /** Whether s2s streams must use STARTTLS; default true. */
+  readonly requireTls?: boolean;
 }
 
 /** XEP-0077 in-band registration settings. */
