@@ -201,6 +201,8 @@ export interface S2sTransportOptions {
   readonly port: number;
   /** Certificate and key for STARTTLS. */
   readonly tls?: TlsCredentials;
+  /** Time allowed for the TLS handshake after STARTTLS; default 30,000 ms. */
+  readonly handshakeTimeoutMs?: number;
   /** Called once listening, with the bound port. */
   readonly onListen?: (listener: TcpListener) => void;
   /** Where failed TLS handshakes and listener errors are logged; default silent. */
@@ -230,6 +232,7 @@ export function s2sTransport(s2s: Federation, options: S2sTransportOptions): Tra
         hostname: options.hostname,
         port: options.port,
         tls: options.tls,
+        handshakeTimeoutMs: options.handshakeTimeoutMs,
         logger: options.logger,
       }, (stream) => void s2s.accept(stream));
       options.onListen?.(listener);

@@ -156,7 +156,10 @@ export class IncomingStream {
       if (this.#deps.requireTls && !this.#pipe.info.secure) {
         throw new StreamError("policy-violation", "TLS is required");
       }
-      void this.#result(el).catch(() => this.#pipe.fail("internal-server-error"));
+      // Verification waits on another server: the stream goes on reading meanwhile.
+      void this.#result(el).catch((e) =>
+        this.#pipe.fail(e instanceof StreamError ? e.condition : "internal-server-error")
+      );
       return;
     }
     if (el.xmlns === NS.DIALBACK && el.name === "verify") return this.#verify(el);
