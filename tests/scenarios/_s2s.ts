@@ -5,6 +5,7 @@ import {
   federation,
   type LogFields,
   type Logger,
+  type Storage,
   type XmppServer,
 } from "../../mod.ts";
 import {
@@ -43,6 +44,7 @@ export async function startFedServer(
     secret?: string;
     requireTls?: boolean;
     handshakeTimeoutMs?: number;
+    storage?: Storage;
   } = {},
 ): Promise<FedServer> {
   const tls = await loadOrCreateSelfSigned(
@@ -64,6 +66,7 @@ export async function startFedServer(
       { jid: `bob@${domain}`, password: "bob-pw" },
     ],
     modules: [s2s],
+    storage: options.storage,
     // DEBUG_S2S=1 shows the server's log while a test is being written.
     logger: Deno.env.get("DEBUG_S2S") ? debugLogger(domain) : undefined,
   });

@@ -3,9 +3,10 @@
 // other's presence and chat; a domain that cannot be reached bounces messages.
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
-import { connect, type TestClient } from "./_harness.ts";
+import { connect, type TestClient, waitFor } from "./_harness.ts";
 import { getRoster, nextPresence, nextPush } from "./_im.ts";
 import { startFedServer, startPair } from "./_s2s.ts";
+import { type BareJid, memoryStorage } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
@@ -137,10 +138,13 @@ Deno.test({
     let alice: TestClient | undefined;
     try {
       alice = await online(a.port, "alice", "a.localhost");
+      const sent = Date.now();
       await alice.xmpp.send(
         xml("message", { to: "x@silent.localhost", type: "chat", id: "t1" }, xml("body", {}, "?")),
       );
       const bounce = await alice.next((s) => s.attrs.id === "t1", "the timeout bounce");
+      // connectTimeoutMs is 500: the bounce comes within it and some slack.
+      assert.ok(Date.now() - sent < 2000, `${Date.now() - sent} ms`);
       assert.equal(bounce.attrs.type, "error");
       assert.ok(bounce.getChild("error")?.getChild("remote-server-timeout", STANZAS));
     } finally {
@@ -148,6 +152,87 @@ Deno.test({
       await a.close();
       silent.close();
       for (const c of held) c.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a server that restarts shows its users unavailable, then available again",
+  ...opts,
+  async fn() {
+    const storageB = memoryStorage();
+    const a = await startFedServer("a.localhost");
+    let b = await startFedServer("b.localhost", { storage: storageB });
+    const portB = b.s2sPort;
+    a.routes["b.localhost"] = `127.0.0.1:${portB}`;
+    b.routes["a.localhost"] = `127.0.0.1:${a.s2sPort}`;
+    // Alice and Bob are subscribed to each other.
+    const item = { groups: [], subscription: "both", ask: false, approved: false } as const;
+    await a.server.storage.roster.setItem(
+      "alice@a.localhost" as BareJid,
+      { ...item, jid: "bob@b.localhost" as BareJid },
+    );
+    await storageB.roster.setItem(
+      "bob@b.localhost" as BareJid,
+      { ...item, jid: "alice@a.localhost" as BareJid },
+    );
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      clients.push(alice);
+      let bob = await online(b.port, "bob", "b.localhost");
+      clients.push(bob);
+      await nextPresence(alice, "bob@b.localhost/r", undefined, "bob's presence at alice");
+
+      // b.localhost shuts down: its sessions end, and their unavailable crosses before it goes.
+      await b.close();
+      await nextPresence(alice, "bob@b.localhost/r", "unavailable", "bob unavailable at alice");
+
+      // It comes back on the same port, with the same accounts and rosters.
+      b = await startFedServer("b.localhost", { storage: storageB, s2sPort: portB });
+      b.routes["a.localhost"] = `127.0.0.1:${a.s2sPort}`;
+      bob = await online(b.port, "bob", "b.localhost");
+      clients.push(bob);
+      await nextPresence(alice, "bob@b.localhost/r", undefined, "bob available again");
+      // Bob's probe is answered by a.localhost with Alice's presence.
+      await nextPresence(bob, "alice@a.localhost/r", undefined, "alice's presence at bob");
+      await alice.xmpp.send(
+        xml("message", { to: "bob@b.localhost", type: "chat", id: "r1" }, xml("body", {}, "back?")),
+      );
+      await bob.next((s) => s.attrs.id === "r1", "bob gets the message after the restart");
+    } finally {
+      for (const c of clients) await c.stop();
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): an idle s2s stream is closed, and a new one is opened when needed",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost", { idleTimeoutMs: 300 });
+    const b = await startFedServer("b.localhost", { idleTimeoutMs: 300 });
+    a.routes["b.localhost"] = `127.0.0.1:${b.s2sPort}`;
+    b.routes["a.localhost"] = `127.0.0.1:${a.s2sPort}`;
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      for (const id of ["i1", "i2"]) {
+        await alice.xmpp.send(
+          xml("message", { to: "bob@b.localhost/r", type: "chat", id }, xml("body", {}, id)),
+        );
+        await bob.next((s) => s.attrs.id === id, `bob gets ${id}`);
+        assert.deepEqual(a.s2s.outgoing(), ["a.localhost b.localhost"]);
+        await waitFor(() => a.s2s.outgoing().length === 0, "the idle stream to close", 3000);
+      }
+    } finally {
+      for (const c of clients) await c.stop();
+      await a.close();
+      await b.close();
     }
   },
 });

@@ -132,12 +132,15 @@ export class OutgoingStream {
         error: e instanceof Error ? e.message : String(e),
       });
     } finally {
-      await this.close();
+      this.#done = true;
+      this.#ready = false;
       this.#negotiated.reject(new Error("The s2s stream ended"));
       for (const resolve of this.#verifies.values()) resolve(false);
       const unsent = this.#queue;
       this.#queue = [];
+      // Bounced at once: closing may wait for a silent peer's socket.
       this.onEnd(unsent, why);
+      await this.close();
     }
   }
 
