@@ -143,6 +143,7 @@ export type { VcardOptions } from "./src/modules/vcard.ts";
 export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export { externalComponents } from "./src/modules/external_components.ts";
 export type { PipeLimits } from "./src/modules/s2s/xml_pipe.ts";
+export type { GcraRate } from "./src/util/gcra.ts";
 export { federation } from "./src/modules/s2s/federation.ts";
 export type { Federation, FederationOptions, S2sConnector } from "./src/modules/s2s/federation.ts";
 export type {

@@ -45,6 +45,8 @@ export async function startFedServer(
     requireTls?: boolean;
     handshakeTimeoutMs?: number;
     storage?: Storage;
+    rate?: { burst: number; perMinute: number };
+    maxStreamsPerDomain?: number;
   } = {},
 ): Promise<FedServer> {
   const tls = await loadOrCreateSelfSigned(
@@ -58,6 +60,8 @@ export async function startFedServer(
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs,
     requireTls: options.requireTls,
+    rate: options.rate,
+    maxStreamsPerDomain: options.maxStreamsPerDomain,
   });
   const server = await createServer({
     domain,

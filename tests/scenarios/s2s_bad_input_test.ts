@@ -205,3 +205,91 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "federation(): a remote domain over its stream cap gets <policy-violation/>",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost", { requireTls: false, maxStreamsPerDomain: 1 });
+    const authority = fakeAuthority("evil.localhost");
+    a.routes["evil.localhost"] = `127.0.0.1:${authority.port}`;
+    const first = await RawPeer.connect(a.s2sPort);
+    const second = await RawPeer.connect(a.s2sPort);
+    try {
+      await opened(first);
+      await first.send("<db:result from='evil.localhost' to='a.localhost'>k1</db:result>");
+      await first.waitFor(/<result [^>]*type="valid"/, "the first stream's dialback");
+      await opened(second);
+      await second.send("<db:result from='evil.localhost' to='a.localhost'>k2</db:result>");
+      const refused = await second.waitFor(/<result [^>]*type="error".*?<\/result>/, "refusal");
+      assert.match(refused[0], /<policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/>/);
+      await second.waitFor(new RegExp(`<policy-violation ${STREAMS}/>`), "the stream error");
+      await withTimeout(second.closed, "the second stream to close");
+      assert.doesNotMatch(first.text, /stream:error/);
+    } finally {
+      first.close();
+      second.close();
+      await a.close();
+      authority.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a remote domain over its stanza rate is slowed down, nothing is lost",
+  ...opts,
+  async fn() {
+    // A burst of 2, then one stanza per 100 ms.
+    const a = await startFedServer("a.localhost", {
+      requireTls: false,
+      rate: { burst: 2, perMinute: 600 },
+    });
+    const authority = fakeAuthority("evil.localhost");
+    a.routes["evil.localhost"] = `127.0.0.1:${authority.port}`;
+    const peer = await RawPeer.connect(a.s2sPort);
+    let alice: TestClient | undefined;
+    try {
+      alice = await connect(a.port, "alice", "alice-pw", { resource: "r", domain: "a.localhost" });
+      await opened(peer);
+      await peer.send("<db:result from='evil.localhost' to='a.localhost'>k</db:result>");
+      await peer.waitFor(/<result [^>]*type="valid"/, "dialback success");
+      const started = Date.now();
+      let burst = "";
+      for (let i = 0; i < 6; i++) {
+        burst += `<message from='eve@evil.localhost' to='alice@a.localhost/r' id='f${i}'/>`;
+      }
+      await peer.send(burst);
+      for (let i = 0; i < 6; i++) await alice.next((s) => s.attrs.id === `f${i}`, `f${i}`);
+      // Four beyond the burst, 100 ms apart.
+      assert.ok(Date.now() - started >= 350, `${Date.now() - started} ms`);
+    } finally {
+      peer.close();
+      await alice?.stop();
+      await a.close();
+      authority.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a stanza over the size limit gets <policy-violation/>",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost", { requireTls: false });
+    const peer = await RawPeer.connect(a.s2sPort);
+    try {
+      await opened(peer);
+      // The default limit is 256 KiB.
+      await peer.send(
+        `<message from='e@evil.localhost' to='alice@a.localhost'><body>${
+          "x".repeat(300_000)
+        }</body></message>`,
+      ).catch(() => {});
+      await peer.waitFor(new RegExp(`<policy-violation ${STREAMS}/>`), "policy-violation");
+      await withTimeout(peer.closed, "the stream to close");
+    } finally {
+      peer.close();
+      await a.close();
+    }
+  },
+});

@@ -19,6 +19,7 @@ import {
   type S2sConnector,
 } from "./outgoing.ts";
 import type { PipeLimits } from "./xml_pipe.ts";
+import { type GcraRate, gcraReserve } from "../../util/gcra.ts";
 
 export type { S2sConnector };
 
@@ -43,6 +44,13 @@ export interface FederationOptions {
   readonly idleTimeoutMs?: number;
   /** Parser limits of s2s streams; default 256 KiB stanzas, depth 32. */
   readonly limits?: PipeLimits;
+  /**
+   * Stanzas one remote domain may send, over all its streams: beyond the burst, reading its
+   * streams waits (TCP flow control slows it down). Default 60,000 a minute, burst 1000.
+   */
+  readonly rate?: GcraRate;
+  /** Incoming streams one remote domain may have at once; more get `<policy-violation/>`. Default 8. */
+  readonly maxStreamsPerDomain?: number;
 }
 
 /** The federation module, with the entry point for its listener. */
@@ -64,6 +72,9 @@ class Remotes implements RemoteRouter {
   readonly #in = new Set<IncomingStream>();
   readonly #runs = new Set<Promise<void>>();
   readonly #options: FederationOptions;
+  /** Per remote domain: the GCRA state of its stanza rate, and its incoming streams. */
+  readonly #tat = new Map<string, number>();
+  readonly #streams = new Map<string, Set<IncomingStream>>();
 
   constructor(api: ModuleApi, options: FederationOptions) {
     this.#api = api;
@@ -111,6 +122,35 @@ class Remotes implements RemoteRouter {
     return run.finally(() => this.#runs.delete(run));
   }
 
+  /** #14 item 7: a remote domain's stanzas wait beyond its rate. */
+  #throttle(domain: string): Promise<void> {
+    const rate = this.#options.rate ?? { burst: 1000, perMinute: 60_000 };
+    const now = Date.now();
+    const slot = gcraReserve(this.#tat.get(domain), rate, now);
+    this.#tat.set(domain, slot.tat);
+    if (this.#tat.size > 10_000) {
+      for (const [d, tat] of this.#tat) if (tat <= now) this.#tat.delete(d);
+    }
+    if (slot.delayMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, slot.delayMs));
+  }
+
+  #admit(domain: string, stream: IncomingStream): boolean {
+    const streams = this.#streams.get(domain) ?? new Set();
+    if (!streams.has(stream) && streams.size >= (this.#options.maxStreamsPerDomain ?? 8)) {
+      return false;
+    }
+    streams.add(stream);
+    this.#streams.set(domain, streams);
+    return true;
+  }
+
+  #forget(stream: IncomingStream): void {
+    for (const [domain, streams] of this.#streams) {
+      if (streams.delete(stream) && streams.size === 0) this.#streams.delete(domain);
+    }
+  }
+
   accept(stream: ByteStream): Promise<void> {
     const api = this.#api;
     const incoming = new IncomingStream({
@@ -121,9 +161,16 @@ class Remotes implements RemoteRouter {
       verify: (receiving, originating, id, key) =>
         this.#stream(receiving, originating).verify(id, key),
       route: (stanza) => api.router.route(stanza),
+      throttle: (domain) => this.#throttle(domain),
+      admit: (domain, s) => this.#admit(domain, s),
     }, stream);
     this.#in.add(incoming);
-    return this.#track(incoming.run().finally(() => this.#in.delete(incoming)));
+    return this.#track(
+      incoming.run().finally(() => {
+        this.#in.delete(incoming);
+        this.#forget(incoming);
+      }),
+    );
   }
 
   outgoing(): string[] {

@@ -35,6 +35,20 @@ export interface IncomingDeps {
   verify(receiving: string, originating: string, streamId: string, key: string): Promise<boolean>;
   /** Routes a stanza of an authenticated pair (in `jabber:client`). */
   route(stanza: Element): Promise<void>;
+  /** Waits while the originating domain is over its stanza rate (#14 item 7). */
+  throttle(originating: string): Promise<void>;
+  /**
+   * Records that this stream carries the domain's stanzas; `false` when the domain has too
+   * many streams already.
+   */
+  admit(originating: string, stream: IncomingStream): boolean;
+}
+
+/** The domain of a JID that parsed already. */
+function domainOf(jid: string): string {
+  const slash = jid.indexOf("/");
+  const bare = slash === -1 ? jid : jid.slice(0, slash);
+  return bare.slice(bare.indexOf("@") + 1);
 }
 
 /** One incoming stream. */
@@ -166,6 +180,7 @@ export class IncomingStream {
     if (el.xmlns === NS.STREAM && el.name === "error") throw new StreamError("reset");
     const error = inboundStanzaError(el, this.#pairs);
     if (error) throw error;
+    await this.#deps.throttle(domainOf(el.attrs.from!));
     await this.#deps.route(renamespace(el, NS.SERVER, NS.CLIENT));
   }
 
@@ -191,6 +206,10 @@ export class IncomingStream {
       valid = await this.#deps.verify(receiving, originating, this.#streamId, text(el).trim());
     } catch {
       return this.#pipe.send(dialbackError(el, "remote-server-not-found"));
+    }
+    if (valid && !this.#deps.admit(originating, this)) {
+      await this.#pipe.send(dialbackError(el, "policy-violation"));
+      throw new StreamError("policy-violation", "Too many streams from the domain");
     }
     const type = valid ? "valid" : "invalid";
     await this.#pipe.send(dialbackElement("result", { from: receiving, to: originating, type }));
