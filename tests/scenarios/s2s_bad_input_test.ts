@@ -99,12 +99,14 @@ Deno.test({
 });
 
 Deno.test({
-  name: "federation(): after dialback, a spoofed 'from' domain gets <invalid-from/>",
+  name:
+    "federation(): after dialback (two domains piggybacked), a spoofed 'from' gets <invalid-from/>",
   ...opts,
   async fn() {
     const a = await startFedServer("a.localhost", { requireTls: false });
     const authority = fakeAuthority("evil.localhost");
     a.routes["evil.localhost"] = `127.0.0.1:${authority.port}`;
+    a.routes["evil2.localhost"] = `127.0.0.1:${authority.port}`;
     const peer = await RawPeer.connect(a.s2sPort);
     let alice: TestClient | undefined;
     try {
@@ -119,6 +121,14 @@ Deno.test({
       const got = await alice.next((s) => s.attrs.id === "ok1", "the authenticated message");
       assert.equal(got.attrs.from, "eve@evil.localhost/x");
       assert.equal(got.getNS(), "jabber:client");
+      // XEP-0220 §2.5: another domain authenticated over the same stream (piggybacking).
+      await peer.send("<db:result from='evil2.localhost' to='a.localhost'>key-2</db:result>");
+      await peer.waitFor(
+        /<result [^>]*from="a.localhost" to="evil2.localhost" type="valid"/,
+        "2nd",
+      );
+      await peer.send("<message from='x@evil2.localhost' to='alice@a.localhost/r' id='ok2'/>");
+      await alice.next((s) => s.attrs.id === "ok2", "the second domain's message");
       // A domain the stream is not authenticated for.
       await peer.send(
         "<message from='mallory@spoofed.localhost' to='alice@a.localhost/r' id='bad1' type='chat'><body>x</body></message>",
