@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { createServer } from "../../src/server/server.ts";
 import type { ServerConfig, UserSeed } from "../../src/server/config.ts";
 import type { Logger } from "../../src/base/logger.ts";
-import { type BareJid, parseJid } from "../../src/jid/jid.ts";
+import { type BareJid, parseJid, prepDomain } from "../../src/jid/jid.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 import {
   certificateFingerprint,
@@ -139,9 +139,13 @@ export async function main(args: string[]): Promise<number> {
   const components = config.components && Object.keys(config.components).length > 0
     ? externalComponents({ secrets: config.components })
     : undefined;
+  // The domain as createServer prepares it: the self-signed certificate is named after it.
+  const domain = prepDomain(config.domain ?? "localhost");
+  const tlsReady = tlsCredentials(config, dataDir, domain, logger);
   const s2s = config.s2s?.enabled === false ? undefined : federation({
     secret: config.s2s?.secret ?? await dialbackSecret(dataDir),
-    connector: s2sConnector({ routes: config.s2s?.routes }),
+    // Our certificate is also our client certificate: peers that trust it offer EXTERNAL.
+    connector: s2sConnector({ routes: config.s2s?.routes, tls: await tlsReady }),
     requireTls: config.s2s?.requireTls,
   });
   const server = await createServer({
@@ -159,7 +163,7 @@ export async function main(args: string[]): Promise<number> {
     if (missing.includes(jid)) logger.info("Account created", { jid });
     else logger.info("Account exists, password left unchanged", { jid });
   }
-  const tls = await tlsCredentials(config, dataDir, server.domain, logger);
+  const tls = await tlsReady;
   const hostname = config.listen?.hostname ?? "0.0.0.0";
   const c2sPort = config.listen?.c2sPort ?? 5222;
   const tlsPort = config.listen?.tlsPort ?? 5223;
@@ -183,6 +187,9 @@ export async function main(args: string[]): Promise<number> {
       hostname,
       port: config.s2s?.port ?? 5269,
       tls,
+      trust: config.s2s?.trust
+        ? await Promise.all(config.s2s.trust.map((path) => Deno.readTextFile(path)))
+        : undefined,
       logger,
       onListen: (l) => logger.info("Listening for servers (s2s, dialback)", { port: l.port }),
     }));

@@ -37,6 +37,11 @@ export interface S2sConnectorOptions {
   readonly connectTimeoutMs?: number;
   /** Time for the TLS handshake after STARTTLS; default 10,000 ms. */
   readonly tlsTimeoutMs?: number;
+  /**
+   * Our certificate, presented as the client's: a peer that trusts it offers SASL EXTERNAL
+   * (XEP-0178), else dialback is used.
+   */
+  readonly tls?: TlsCredentials;
 }
 
 /**
@@ -114,7 +119,12 @@ function closeSocket(socket: net.Socket): Promise<void> {
   });
 }
 
-function clientStream(socket: net.Socket, domain: string, tlsTimeoutMs: number): ByteStream {
+function clientStream(
+  socket: net.Socket,
+  domain: string,
+  tlsTimeoutMs: number,
+  credentials: TlsCredentials | undefined,
+): ByteStream {
   socket.on("error", () => {}); // reported through the streams
   const streams = socketStreams(socket);
   let upgraded: Promise<ByteStream> | undefined;
@@ -127,7 +137,12 @@ function clientStream(socket: net.Socket, domain: string, tlsTimeoutMs: number):
       streams.detach(new Error("The connection was upgraded to TLS"));
       // Dialback authenticates the peer (XEP-0220), so its certificate is not verified here.
       upgraded = new Promise<ByteStream>((resolve, reject) => {
-        const secure = tls.connect({ socket, servername: domain, rejectUnauthorized: false });
+        const secure = tls.connect({
+          socket,
+          servername: domain,
+          rejectUnauthorized: false,
+          ...credentials ? { cert: credentials.certPem, key: credentials.keyPem } : {},
+        });
         const timer = setTimeout(() => {
           secure.destroy();
           reject(new Error("TLS handshake timed out"));
@@ -183,7 +198,7 @@ export function s2sConnector(options: S2sConnectorOptions = {}): S2sConnector {
       for (const target of targets) {
         try {
           const socket = await connectTcp(target, connectTimeoutMs);
-          return clientStream(socket, domain, tlsTimeoutMs);
+          return clientStream(socket, domain, tlsTimeoutMs, options.tls);
         } catch (e) {
           last = e;
         }
@@ -203,6 +218,12 @@ export interface S2sTransportOptions {
   readonly tls?: TlsCredentials;
   /** Time allowed for the TLS handshake after STARTTLS; default 30,000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * CA certificates (PEM) whose server certificates authenticate a peer with SASL EXTERNAL
+   * (XEP-0178): peers are asked for a certificate, and one issued by these for the peer's
+   * domain makes EXTERNAL available. Without it, only dialback.
+   */
+  readonly trust?: readonly string[];
   /** Called once listening, with the bound port. */
   readonly onListen?: (listener: TcpListener) => void;
   /** Where failed TLS handshakes and listener errors are logged; default silent. */
@@ -233,6 +254,7 @@ export function s2sTransport(s2s: Federation, options: S2sTransportOptions): Tra
         port: options.port,
         tls: options.tls,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
+        clientCertificates: options.trust ? { trust: options.trust } : undefined,
         logger: options.logger,
       }, (stream) => void s2s.accept(stream));
       options.onListen?.(listener);

@@ -23,6 +23,12 @@ export interface TransportInfo {
    * a TLS 1.3 connection whose runtime can export keying material.
    */
   readonly tlsExporter?: Uint8Array;
+  /**
+   * The DNS names (RFC 6125 §6.4 reference identities, wildcards as written) of the peer's
+   * certificate, present only when the adapter asked for one and it chains to a trusted CA:
+   * what SASL EXTERNAL on server-to-server streams (XEP-0178) relies on.
+   */
+  readonly peerDomains?: readonly string[];
 }
 
 /** A duplex byte stream, as an adapter gives it to the core. */

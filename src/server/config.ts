@@ -142,6 +142,11 @@ export interface S2sConfig {
   readonly secret?: string;
   /** Whether s2s streams must use STARTTLS; default true. */
   readonly requireTls?: boolean;
+  /**
+   * CA certificate files (PEM) whose certificates authenticate peer servers with SASL
+   * EXTERNAL (XEP-0178); peers without one use dialback.
+   */
+  readonly trust?: readonly string[];
 }
 
 /** XEP-0077 in-band registration settings. */

@@ -56,10 +56,21 @@ function encode(name: string): string {
 export async function startProsody(
   domain: string,
   users: Record<string, string>,
+  options: {
+    /** Certificate and key files (else a self-signed pair), and the CA file to trust. */
+    certPath?: string;
+    keyPath?: string;
+    cafile?: string;
+    /** `s2s_secure_auth`: only peers with a valid certificate (no dialback). */
+    secureAuth?: boolean;
+  } = {},
 ): Promise<Prosody> {
   const dir = await Deno.makeTempDir({ prefix: "parley-prosody-" });
-  // Written as DIR/DOMAIN.crt and DIR/DOMAIN.key, which the config names.
-  await loadOrCreateSelfSigned(dir, domain);
+  // Written as DIR/DOMAIN.crt and DIR/DOMAIN.key.
+  if (!options.certPath) await loadOrCreateSelfSigned(dir, domain);
+  const certPath = options.certPath ?? `${dir}/${domain}.crt`;
+  const keyPath = options.keyPath ?? `${dir}/${domain}.key`;
+  const cafile = options.cafile ? `; cafile = "${options.cafile}"` : "";
   const c2sPort = freePort();
   const s2sPort = freePort();
   const accounts = `${dir}/data/${encode(domain)}/accounts`;
@@ -85,11 +96,11 @@ c2s_interfaces = { "127.0.0.1" }
 s2s_ports = { ${s2sPort} }
 s2s_interfaces = { "127.0.0.1" }
 s2s_require_encryption = true
-s2s_secure_auth = false
+s2s_secure_auth = ${options.secureAuth ? "true" : "false"}
 authentication = "internal_plain"
 storage = "internal"
 VirtualHost "${domain}"
-  ssl = { certificate = "${dir}/${domain}.crt"; key = "${dir}/${domain}.key" }
+  ssl = { certificate = "${certPath}"; key = "${keyPath}"${cafile} }
 `,
   );
   const child = new Deno.Command("prosody", {

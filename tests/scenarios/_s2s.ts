@@ -13,6 +13,7 @@ import {
   s2sConnector,
   s2sTransport,
   tcpTransport,
+  type TlsCredentials,
 } from "../../adapters/deno_tcp/mod.ts";
 
 export interface FedServer {
@@ -47,16 +48,22 @@ export async function startFedServer(
     storage?: Storage;
     rate?: { burst: number; perMinute: number };
     maxStreamsPerDomain?: number;
+    /** The certificate (else a self-signed one), also presented as the client's. */
+    tls?: TlsCredentials;
+    /** CAs whose certificates authenticate peers with SASL EXTERNAL (XEP-0178). */
+    trust?: string[];
   } = {},
 ): Promise<FedServer> {
-  const tls = await loadOrCreateSelfSigned(
+  const tls = options.tls ?? await loadOrCreateSelfSigned(
     `${Deno.env.get("TMPDIR") ?? "/tmp"}/parley-test-tls`,
     domain,
   );
   const routes: Record<string, string> = {};
   const s2s = federation({
     secret: options.secret ?? `secret of ${domain}`,
-    connector: { connect: (d) => s2sConnector({ routes }).connect(d) },
+    connector: {
+      connect: (d) => s2sConnector({ routes, tls: options.tls }).connect(d),
+    },
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs,
     requireTls: options.requireTls,
@@ -87,6 +94,7 @@ export async function startFedServer(
     port: options.s2sPort ?? 0,
     tls,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
+    trust: options.trust,
     onListen: (l) => s2sPort = l.port,
   }));
   return { server, s2s, domain, port, s2sPort, routes, close: () => server.close() };

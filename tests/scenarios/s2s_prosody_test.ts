@@ -8,6 +8,7 @@ import { connect, type TestClient } from "./_harness.ts";
 import { getRoster, nextPresence, nextPush } from "./_im.ts";
 import { hasProsody, type Prosody, startProsody } from "./_prosody.ts";
 import { type FedServer, startFedServer } from "./_s2s.ts";
+import { throwawayCa } from "./_ca.ts";
 
 function portFree(port: number): boolean {
   try {
@@ -120,6 +121,82 @@ Deno.test({
       for (const c of clients) await c.stop();
       await parley?.close();
       await prosody?.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): Parley and Prosody authenticate with SASL EXTERNAL and a test CA (XEP-0178)",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "parley-ca-" });
+    let prosody: Prosody | undefined;
+    let parley: FedServer | undefined;
+    const clients: TestClient[] = [];
+    try {
+      const ca = await throwawayCa(dir);
+      const prosodyCert = await ca.issue("prosody.localhost");
+      const parleyCert = await ca.issue("parley.localhost");
+      // s2s_secure_auth: Prosody accepts no dialback, only a certificate the CA issued.
+      prosody = await startProsody("prosody.localhost", { juliet: "juliet-pw" }, {
+        certPath: prosodyCert.certPath,
+        keyPath: prosodyCert.keyPath,
+        cafile: ca.caPath,
+        secureAuth: true,
+      });
+      parley = await startFedServer("parley.localhost", {
+        s2sPort: 5269,
+        tls: { certPem: parleyCert.certPem, keyPem: parleyCert.keyPem },
+        trust: [ca.caPem],
+      });
+      parley.routes["prosody.localhost"] = `127.0.0.1:${prosody.s2sPort}`;
+      const alice = await connect(parley.port, "alice", "alice-pw", {
+        resource: "r",
+        domain: "parley.localhost",
+      });
+      clients.push(alice);
+      const juliet = await connect(prosody.c2sPort, "juliet", "juliet-pw", {
+        resource: "r",
+        domain: "prosody.localhost",
+      });
+      clients.push(juliet);
+      await alice.xmpp.send(
+        xml(
+          "message",
+          { to: "juliet@prosody.localhost/r", type: "chat", id: "e1" },
+          xml("body", {}, "via EXTERNAL"),
+        ),
+      );
+      const m1 = await juliet.next((s) => s.attrs.id === "e1", "juliet's message");
+      assert.equal(m1.attrs.from, "alice@parley.localhost/r");
+      await juliet.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@parley.localhost/r", type: "chat", id: "e2" },
+          xml("body", {}, "back"),
+        ),
+      );
+      const m2 = await alice.next((s) => s.attrs.id === "e2", "alice's message");
+      assert.equal(m2.attrs.from, "juliet@prosody.localhost/r");
+      const log = await Deno.readTextFile(`${prosody.dir}/prosody.log`);
+      // Both directions used SASL EXTERNAL, none dialback: Prosody checked Parley's certificate
+      // as a server's and as a client's, and Parley offered and used EXTERNAL.
+      assert.match(log, /s2sin\w+\s+debug\s+certificate chain validation result: valid/);
+      assert.match(log, /s2sout\w+\s+debug\s+certificate chain validation result: valid/);
+      assert.match(log, /Received\[s2sin_unauthed\]: <auth [^>]*mechanism='EXTERNAL'/);
+      assert.match(log, /Sending\[s2sin_unauthed\]: <success/);
+      assert.match(log, /Sending\[s2sout_unauthed\]: <auth [^>]*mechanism='EXTERNAL'/);
+      assert.match(log, /Received\[s2sout_unauthed\]: <success/);
+      assert.doesNotMatch(log, /jabber:server:dialback'[^>]*>[0-9a-f]{64}</);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- prosody log ---\n${await prosody?.log()}`);
+    } finally {
+      for (const c of clients) await c.stop();
+      await parley?.close();
+      await prosody?.stop();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -112,3 +112,27 @@ export function dialbackError(request: Element, condition: string): Element {
     xml("error", { type: "cancel" }, xml(condition, { xmlns: NS.STANZAS })),
   );
 }
+
+/**
+ * Whether a certificate's DNS names cover a domain (RFC 6125 §6.4.3): an exact match, or a
+ * wildcard `*.` standing for exactly one leftmost label.
+ *
+ * @param domain The domain claimed (prepared, lowercase).
+ * @param names The certificate's DNS names.
+ * @returns Whether one of them matches.
+ * @example
+ * ```ts
+ * import { certificateCovers } from "./checks.ts";
+ * if (!certificateCovers("a.example", ["*.example"]) || certificateCovers("b.a.example", ["*.example"])) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function certificateCovers(domain: string, names: readonly string[]): boolean {
+  return names.some((raw) => {
+    const name = raw.toLowerCase().replace(/\.$/, "");
+    if (!name.startsWith("*.")) return name === domain;
+    const dot = domain.indexOf(".");
+    return dot > 0 && domain.slice(dot + 1) === name.slice(2);
+  });
+}

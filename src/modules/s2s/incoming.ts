@@ -1,6 +1,6 @@
 /**
- * An incoming server-to-server stream (RFC 6120 §4, §5; XEP-0220): offers STARTTLS and
- * dialback, authenticates the peer's domains by asking their authoritative servers, answers
+ * An incoming server-to-server stream (RFC 6120 §4, §5; XEP-0220, XEP-0178): offers STARTTLS,
+ * SASL EXTERNAL (when the peer's certificate is trusted) and dialback, authenticates the peer's domains by asking their authoritative servers, answers
  * verification requests for our domains, and routes the stanzas of authenticated domain pairs.
  *
  * @module
@@ -11,7 +11,14 @@ import type { ByteStream } from "../../base/transport.ts";
 import { prepDomain } from "../../jid/jid.ts";
 import { type Element, text, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
-import { dialbackElement, dialbackError, inboundStanzaError, pairKey } from "./checks.ts";
+import { fromBase64 } from "../../util/base64.ts";
+import {
+  certificateCovers,
+  dialbackElement,
+  dialbackError,
+  inboundStanzaError,
+  pairKey,
+} from "./checks.ts";
 import { dialbackKey, sameText } from "./dialback.ts";
 import { type PipeLimits, renamespace, XmlPipe } from "./xml_pipe.ts";
 
@@ -57,6 +64,10 @@ export class IncomingStream {
   readonly #pipe: XmlPipe;
   readonly #pairs = new Set<string>();
   #streamId = "";
+  /** The stream header's `from` and `to` (the peer's and our domain). */
+  #peer: string | undefined;
+  #local = "";
+  #saslDone = false;
   #idle: ReturnType<typeof setTimeout> | undefined;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -127,6 +138,14 @@ export class IncomingStream {
     } catch {
       // reported below
     }
+    this.#local = local;
+    try {
+      this.#peer = open.header.attrs.from === undefined
+        ? undefined
+        : prepDomain(open.header.attrs.from);
+    } catch {
+      this.#peer = undefined;
+    }
     await pipe.open({ from: local, id: this.#streamId, version: "1.0" });
     if (open.header.contentNs !== NS.SERVER) throw new StreamError("invalid-namespace");
     // RFC 6120 §4.9.3.6: a stream to a domain we do not serve.
@@ -144,9 +163,12 @@ export class IncomingStream {
   #features(): Element {
     const secure = this.#pipe.info.secure;
     const tls = !secure && this.#pipe.canStartTls;
+    // XEP-0178 §3: SASL EXTERNAL when the peer's certificate chains to a trusted CA.
+    const external = secure && !this.#saslDone && (this.#pipe.info.peerDomains?.length ?? 0) > 0;
     return xml(
       "features",
       { xmlns: NS.STREAM },
+      external ? xml("mechanisms", { xmlns: NS.SASL }, xml("mechanism", null, "EXTERNAL")) : null,
       tls
         ? xml("starttls", { xmlns: NS.TLS }, this.#deps.requireTls ? xml("required", null) : null)
         : null,
@@ -166,6 +188,7 @@ export class IncomingStream {
       await this.#pipe.startTls();
       return "restart";
     }
+    if (el.xmlns === NS.SASL && el.name === "auth") return this.#external(el);
     if (el.xmlns === NS.DIALBACK && el.name === "result") {
       if (this.#deps.requireTls && !this.#pipe.info.secure) {
         throw new StreamError("policy-violation", "TLS is required");
@@ -182,6 +205,50 @@ export class IncomingStream {
     if (error) throw error;
     await this.#deps.throttle(domainOf(el.attrs.from!));
     await this.#deps.route(renamespace(el, NS.SERVER, NS.CLIENT));
+  }
+
+  /**
+   * XEP-0178 §3: SASL EXTERNAL. The authorization identity (or, when empty, the stream's
+   * `from`) must be covered by the peer's verified certificate; success restarts the stream.
+   */
+  async #external(el: Element): Promise<"restart" | undefined> {
+    const names = this.#pipe.info.peerDomains ?? [];
+    const fail = async (condition: string) => {
+      await this.#pipe.send(
+        xml("failure", { xmlns: NS.SASL }, xml(condition, { xmlns: NS.SASL })),
+      );
+      return undefined;
+    };
+    if (this.#saslDone || el.attrs.mechanism !== "EXTERNAL" || names.length === 0) {
+      return fail("invalid-mechanism");
+    }
+    const payload = text(el).trim();
+    let claimed = this.#peer;
+    if (payload !== "" && payload !== "=") {
+      const bytes = fromBase64(payload);
+      if (!bytes) return fail("incorrect-encoding");
+      try {
+        claimed = prepDomain(new TextDecoder().decode(bytes));
+      } catch {
+        return fail("invalid-authzid");
+      }
+    }
+    if (!claimed || this.#deps.isLocal(claimed) || !certificateCovers(claimed, names)) {
+      return fail("not-authorized");
+    }
+    if (!this.#deps.admit(claimed, this)) return fail("not-authorized");
+    await this.#pipe.send(xml("success", { xmlns: NS.SASL }));
+    this.#saslDone = true;
+    this.#pairs.add(pairKey(claimed, this.#local));
+    clearTimeout(this.#authTimer);
+    this.#deps.logger.info("s2s incoming stream authenticated", {
+      originating: claimed,
+      receiving: this.#local,
+      mechanism: "EXTERNAL",
+    });
+    // RFC 6120 §6.4.6: both sides restart the stream.
+    this.#pipe.restart();
+    return "restart";
   }
 
   /** XEP-0220 §2.1.2: the peer claims a domain; its authoritative server is asked. */

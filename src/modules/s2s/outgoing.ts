@@ -8,12 +8,15 @@
  */
 import type { Logger } from "../../base/logger.ts";
 import type { ByteStream } from "../../base/transport.ts";
-import { child, type Element, xml } from "../../xml/element.ts";
+import { child, type Element, text, xml } from "../../xml/element.ts";
+import { toBase64 } from "../../util/base64.ts";
 import { NS } from "../../xml/ns.ts";
 import { dialbackElement } from "./checks.ts";
 import { dialbackKey } from "./dialback.ts";
 import { timed, TimeoutError } from "./timed.ts";
 import { type PipeLimits, XmlPipe } from "./xml_pipe.ts";
+
+const encoder = new TextEncoder();
 
 /** Opens connections to remote domains (the adapter: DNS SRV, static routes, TCP, TLS). */
 export interface S2sConnector {
@@ -175,6 +178,9 @@ export class OutgoingStream {
       if (ev?.kind !== "element" || ev.element.name !== "features") {
         throw new Error("The peer sent no stream features");
       }
+      if (pipe.info.secure && !this.#external && await this.#tryExternal(ev.element)) {
+        continue; // RFC 6120 §6.4.6: a new stream after SASL success
+      }
       const starttls = child(ev.element, "starttls", NS.TLS);
       if (starttls && !pipe.info.secure && pipe.canStartTls) {
         await pipe.send(xml("starttls", { xmlns: NS.TLS }));
@@ -194,9 +200,36 @@ export class OutgoingStream {
   }
 
   #streamId = "";
+  /** Whether SASL EXTERNAL (XEP-0178) authenticated the stream. */
+  #external = false;
+
+  /**
+   * XEP-0178 §3: when the peer offers SASL EXTERNAL (it trusts our certificate), authenticate
+   * as our domain; `true` on success. On failure, dialback remains.
+   */
+  async #tryExternal(features: Element): Promise<boolean> {
+    const mechanisms = child(features, "mechanisms", NS.SASL);
+    const offered = mechanisms?.children.some((m) =>
+      typeof m !== "string" && m.name === "mechanism" && text(m).trim() === "EXTERNAL"
+    );
+    if (!offered) return false;
+    const pipe = this.#pipe!;
+    await pipe.send(
+      xml("auth", { xmlns: NS.SASL, mechanism: "EXTERNAL" }, toBase64(encoder.encode(this.local))),
+    );
+    const answer = await pipe.next();
+    if (answer?.kind !== "element" || answer.element.xmlns !== NS.SASL) {
+      throw new Error("The peer did not answer SASL EXTERNAL");
+    }
+    if (answer.element.name !== "success") return false;
+    this.#external = true;
+    pipe.restart();
+    return true;
+  }
 
   /** XEP-0220 §2.1: `<db:result/>` with our key; resolves with the stream id once valid. */
   async #authenticate(): Promise<string> {
+    if (this.#external) return this.#streamId;
     const key = await dialbackKey(this.#deps.secret, this.remote, this.local, this.#streamId);
     await this.#pipe!.send(dialbackElement("result", { from: this.local, to: this.remote }, key));
     return this.#authenticated.promise;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  certificateCovers,
   dialbackError,
   inboundStanzaError,
   pairKey,
@@ -156,5 +157,20 @@ Deno.test("componentStanzaError() lets a component send from any JID of its doma
       expected,
       JSON.stringify(attrs),
     );
+  }
+});
+
+Deno.test("certificateCovers() matches names exactly or by a one-label wildcard (RFC 6125)", () => {
+  const cases: [string, string[], boolean][] = [
+    ["a.example", ["a.example"], true],
+    ["a.example", ["A.Example."], true],
+    ["a.example", ["*.example"], true],
+    ["b.a.example", ["*.example"], false],
+    ["example", ["*.example"], false],
+    ["a.example", ["b.example", "c.example"], false],
+    ["a.example", [], false],
+  ];
+  for (const [domain, names, expected] of cases) {
+    assert.equal(certificateCovers(domain, names), expected, `${domain} ${names}`);
   }
 });
