@@ -22,7 +22,8 @@ Options:
   --s2s-port N       Server-to-server port (default: 5269; 0 picks a free port)
   --no-s2s           No federation: no s2s port, other domains are unreachable
   --s2s-route DOMAIN=HOST:PORT
-                     Reach DOMAIN at HOST:PORT instead of its DNS SRV records (repeatable)
+                     Reach DOMAIN at HOST:PORT instead of its DNS SRV records (repeatable;
+                     DOMAIN=tls:HOST:PORT for direct TLS, XEP-0368)
   --component-port N XEP-0114 component port, on loopback (default: 5347; only with
                      "components" secrets in the config file)
   --cert FILE        TLS certificate (PEM). Without one, a self-signed certificate for
@@ -100,7 +101,9 @@ export function parseUser(value: string): UserSeed {
 export function parseRoute(value: string): [string, string] {
   const eq = value.indexOf("=");
   if (eq <= 0 || !/^.+:\d{1,5}$/.test(value.slice(eq + 1))) {
-    throw new TypeError(`Cannot use --s2s-route "${value}": expected DOMAIN=HOST:PORT`);
+    throw new TypeError(
+      `Cannot use --s2s-route "${value}": expected DOMAIN=HOST:PORT or DOMAIN=tls:HOST:PORT`,
+    );
   }
   return [value.slice(0, eq).toLowerCase(), value.slice(eq + 1)];
 }

@@ -252,9 +252,13 @@ export async function listenTcp(
     acceptTls(socket, {
       credentials,
       timeoutMs: handshakeTimeoutMs,
+      requestCert: clientCertificates !== undefined,
       onSecure: (secure) =>
-        secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
-    }).then(
+        withPeer(
+          secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
+          secure,
+        ),
+    }).then((stream) => stream).then(
       (stream) => deliver(stream, remoteAddress),
       (error) => tlsFailed(remoteAddress, error, true),
     );

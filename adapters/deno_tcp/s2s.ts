@@ -22,6 +22,8 @@ export interface S2sTarget {
   readonly host: string;
   /** Port. */
   readonly port: number;
+  /** XEP-0368: TLS from the first byte (an `_xmpps-server._tcp` record). */
+  readonly directTls?: boolean;
 }
 
 /** Finds the servers of a domain (DNS SRV, RFC 6120 §3.2.1). */
@@ -45,7 +47,7 @@ export interface S2sConnectorOptions {
 }
 
 /**
- * Parses `HOST:PORT` (IPv6 in brackets).
+ * Parses `HOST:PORT` (IPv6 in brackets), or `tls:HOST:PORT` for direct TLS (XEP-0368).
  *
  * @param value E.g. "127.0.0.1:5269".
  * @returns The target.
@@ -54,37 +56,59 @@ export interface S2sConnectorOptions {
  * ```ts
  * import { parseTarget } from "./s2s.ts";
  * if (parseTarget("[::1]:5269").host !== "::1") throw new Error();
+ * if (!parseTarget("tls:127.0.0.1:5270").directTls) throw new Error();
  * ```
  */
 export function parseTarget(value: string): S2sTarget {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value);
+  const directTls = value.startsWith("tls:");
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(directTls ? value.slice(4) : value);
   const port = m ? Number(m[2]) : NaN;
   if (!m || port < 1 || port > 65535) {
-    throw new TypeError(`Cannot use s2s route "${value}": expected HOST:PORT`);
+    throw new TypeError(`Cannot use s2s route "${value}": expected HOST:PORT or tls:HOST:PORT`);
   }
-  return { host: m[1], port };
+  return directTls ? { host: m[1], port, directTls } : { host: m[1], port };
 }
 
 /**
- * Resolves `_xmpp-server._tcp.DOMAIN` SRV records (by priority, then weight), else the domain
- * itself on 5269 (RFC 6120 §3.2.1, §3.2.2). A "." target means no service.
+ * Resolves `_xmpps-server._tcp.DOMAIN` (direct TLS, XEP-0368) and `_xmpp-server._tcp.DOMAIN`
+ * SRV records (by priority, then weight), else the domain itself on 5269 (RFC 6120 §3.2.1,
+ * §3.2.2). A "." target means no service.
  *
  * @param domain The domain.
  * @returns The targets, in order.
  */
 export async function dnsSrvResolver(domain: string): Promise<S2sTarget[]> {
+  // XEP-0368 §3: direct TLS and STARTTLS records are tried together, by priority and weight.
+  const [tls, tcp] = await Promise.all([
+    srv(`_xmpps-server._tcp.${domain}`, true),
+    srv(`_xmpp-server._tcp.${domain}`, false),
+  ]);
+  if (tls === undefined && tcp === undefined) return [{ host: domain, port: 5269 }];
+  return [...tls ?? [], ...tcp ?? []]
+    .sort((a, b) => a.priority - b.priority || b.weight - a.weight)
+    .map(({ target }) => target);
+}
+
+type Ranked = { target: S2sTarget; priority: number; weight: number };
+
+/** The targets of one SRV name; `undefined` when it has no record, `[]` for "no service". */
+async function srv(name: string, directTls: boolean): Promise<Ranked[] | undefined> {
   try {
-    const records = await Deno.resolveDns(`_xmpp-server._tcp.${domain}`, "SRV");
+    const records = await Deno.resolveDns(name, "SRV");
+    if (records.length === 0) return undefined;
     if (records.length === 1 && records[0].target === ".") return [];
-    if (records.length > 0) {
-      return records
-        .sort((a, b) => a.priority - b.priority || b.weight - a.weight)
-        .map((r) => ({ host: r.target.replace(/\.$/, ""), port: r.port }));
-    }
+    return records.map((r) => ({
+      target: {
+        host: r.target.replace(/\.$/, ""),
+        port: r.port,
+        ...directTls ? { directTls } : {},
+      },
+      priority: r.priority,
+      weight: r.weight,
+    }));
   } catch {
-    // No SRV record: the fallback below.
+    return undefined;
   }
-  return [{ host: domain, port: 5269 }];
 }
 
 function connectTcp(target: S2sTarget, timeoutMs: number): Promise<net.Socket> {
@@ -141,6 +165,7 @@ function clientStream(
           socket,
           servername: domain,
           rejectUnauthorized: false,
+          ALPNProtocols: ["xmpp-server"],
           ...credentials ? { cert: credentials.certPem, key: credentials.keyPem } : {},
         });
         const timer = setTimeout(() => {
@@ -198,7 +223,9 @@ export function s2sConnector(options: S2sConnectorOptions = {}): S2sConnector {
       for (const target of targets) {
         try {
           const socket = await connectTcp(target, connectTimeoutMs);
-          return clientStream(socket, domain, tlsTimeoutMs, options.tls);
+          const stream = clientStream(socket, domain, tlsTimeoutMs, options.tls);
+          // XEP-0368: TLS at once, with ALPN "xmpp-server".
+          return target.directTls ? await stream.startTls!() : stream;
         } catch (e) {
           last = e;
         }
@@ -218,6 +245,8 @@ export interface S2sTransportOptions {
   readonly tls?: TlsCredentials;
   /** Time allowed for the TLS handshake after STARTTLS; default 30,000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /** XEP-0368: TLS from the first byte (an `_xmpps-server._tcp` port) instead of STARTTLS. */
+  readonly directTls?: boolean;
   /**
    * CA certificates (PEM) whose server certificates authenticate a peer with SASL EXTERNAL
    * (XEP-0178): peers are asked for a certificate, and one issued by these for the peer's
@@ -253,6 +282,7 @@ export function s2sTransport(s2s: Federation, options: S2sTransportOptions): Tra
         hostname: options.hostname,
         port: options.port,
         tls: options.tls,
+        directTls: options.directTls,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
         clientCertificates: options.trust ? { trust: options.trust } : undefined,
         logger: options.logger,

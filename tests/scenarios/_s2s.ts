@@ -52,6 +52,8 @@ export async function startFedServer(
     tls?: TlsCredentials;
     /** CAs whose certificates authenticate peers with SASL EXTERNAL (XEP-0178). */
     trust?: string[];
+    /** The s2s port speaks TLS from the first byte (XEP-0368). */
+    directTls?: boolean;
   } = {},
 ): Promise<FedServer> {
   const tls = options.tls ?? await loadOrCreateSelfSigned(
@@ -95,6 +97,7 @@ export async function startFedServer(
     tls,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     trust: options.trust,
+    directTls: options.directTls,
     onListen: (l) => s2sPort = l.port,
   }));
   return { server, s2s, domain, port, s2sPort, routes, close: () => server.close() };

@@ -236,3 +236,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "federation(): a peer's direct TLS s2s port (XEP-0368) carries a chat both ways",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost");
+    const b = await startFedServer("b.localhost", { directTls: true });
+    a.routes["b.localhost"] = `tls:127.0.0.1:${b.s2sPort}`;
+    b.routes["a.localhost"] = `127.0.0.1:${a.s2sPort}`;
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      await alice.xmpp.send(
+        xml("message", { to: "bob@b.localhost/r", type: "chat", id: "d1" }, xml("body", {}, "tls")),
+      );
+      const m1 = await bob.next((s) => s.attrs.id === "d1", "bob gets d1 over direct TLS");
+      assert.equal(m1.attrs.from, "alice@a.localhost/r");
+      await bob.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@a.localhost/r", type: "chat", id: "d2" },
+          xml("body", {}, "ok"),
+        ),
+      );
+      await alice.next((s) => s.attrs.id === "d2", "alice gets d2");
+    } finally {
+      for (const c of clients) await c.stop();
+      await a.close();
+      await b.close();
+    }
+  },
+});
