@@ -270,3 +270,80 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "federation(): carbons copy messages to and from a remote contact; a block stops them",
+  ...opts,
+  async fn() {
+    const [a, b] = await startPair();
+    const clients: TestClient[] = [];
+    try {
+      const phone = await connect(a.port, "alice", "alice-pw", {
+        resource: "phone",
+        domain: "a.localhost",
+      });
+      const laptop = await connect(a.port, "alice", "alice-pw", {
+        resource: "laptop",
+        domain: "a.localhost",
+      });
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(phone, laptop, bob);
+      for (const c of [phone, laptop]) {
+        await c.xmpp.send(xml("presence", {}));
+        await c.xmpp.send(
+          xml("iq", { type: "set", id: "c" }, xml("enable", { xmlns: "urn:xmpp:carbons:2" })),
+        );
+        await c.next((s) => s.attrs.id === "c", "carbons enabled");
+      }
+      // XEP-0280 §6: the phone's message to Bob is copied to the laptop ("sent").
+      await phone.xmpp.send(
+        xml("message", { to: "bob@b.localhost", type: "chat", id: "c1" }, xml("body", {}, "hi")),
+      );
+      await bob.next((s) => s.attrs.id === "c1", "bob gets c1");
+      const sent = await laptop.next(
+        (s) => !!s.getChild("sent", "urn:xmpp:carbons:2"),
+        "sent copy",
+      );
+      assert.equal(sent.attrs.from, "alice@a.localhost");
+      // Bob answers the phone's full JID: the laptop gets a "received" copy.
+      await bob.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@a.localhost/phone", type: "chat", id: "c2" },
+          xml("body", {}, "yo"),
+        ),
+      );
+      await phone.next((s) => s.attrs.id === "c2", "the phone gets c2");
+      await laptop.next((s) => !!s.getChild("received", "urn:xmpp:carbons:2"), "received copy");
+
+      // XEP-0191: Alice blocks Bob; his next message does not reach her.
+      await phone.xmpp.send(
+        xml(
+          "iq",
+          { type: "set", id: "blk" },
+          xml("block", { xmlns: "urn:xmpp:blocking" }, xml("item", { jid: "bob@b.localhost" })),
+        ),
+      );
+      await phone.next((s) => s.attrs.id === "blk" && s.attrs.type === "result", "block result");
+      await bob.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@a.localhost/phone", type: "chat", id: "c3" },
+          xml("body", {}, "?"),
+        ),
+      );
+      await assert.rejects(phone.next((s) => s.attrs.id === "c3", "the blocked message", 500));
+      // Her own message to him gets <not-acceptable/> with <blocked/>.
+      await phone.xmpp.send(
+        xml("message", { to: "bob@b.localhost", type: "chat", id: "c4" }, xml("body", {}, "!")),
+      );
+      const refused = await phone.next((s) => s.attrs.id === "c4", "the refusal");
+      assert.equal(refused.attrs.type, "error");
+      assert.ok(refused.getChild("error")?.getChild("not-acceptable", STANZAS));
+    } finally {
+      for (const c of clients) await c.stop();
+      await a.close();
+      await b.close();
+    }
+  },
+});
