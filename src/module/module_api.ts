@@ -11,7 +11,7 @@ import type { Element } from "../xml/element.ts";
 import type { HookHandler, HookOptions, HookResult } from "../hooks/hook_registry.ts";
 import type { IqHandler, IqOptions, IqTarget } from "../hooks/iq_registry.ts";
 import type { ServerHooks, StanzaEvent, SyncHooks } from "../hooks/server_hooks.ts";
-import type { RemoteRouter } from "../router/domains.ts";
+import type { DomainKind, RemoteRouter } from "../router/domains.ts";
 
 /** A disco#info identity (XEP-0030 §3.1). */
 export interface DiscoIdentity {
@@ -146,6 +146,11 @@ export interface ModuleApi {
   discoItems(): readonly DiscoItem[];
   /** What disco#items reports for an account, as `requester` sees it. */
   discoAccountItems(owner: BareJid, requester: BareJid): Promise<readonly DiscoItem[]>;
+  /**
+   * What a domain is here: hosted (accounts), a component's, or remote. Federation answers
+   * for the first two (dialback for a component domain, XEP-0114 served over s2s).
+   */
+  domainKind(domain: string): DomainKind;
   /** Whether an account exists. */
   accountExists(jid: BareJid): Promise<boolean>;
   /**

@@ -157,6 +157,7 @@ export class ModuleHost {
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
       discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),
+      domainKind: (domain) => d.domainTable.kind(domain),
       accountExists: (jid) => d.accountExists(jid),
       removeAccount: (jid) => d.removeAccount(jid),
       onUnload: (fn) => disposers.push(fn),

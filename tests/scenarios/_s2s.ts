@@ -6,6 +6,7 @@ import {
   type LogFields,
   type Logger,
   type Storage,
+  type XmppModule,
   type XmppServer,
 } from "../../mod.ts";
 import {
@@ -54,6 +55,8 @@ export async function startFedServer(
     trust?: string[];
     /** The s2s port speaks TLS from the first byte (XEP-0368). */
     directTls?: boolean;
+    /** More modules (an external components module). */
+    modules?: XmppModule[];
   } = {},
 ): Promise<FedServer> {
   const tls = options.tls ?? await loadOrCreateSelfSigned(
@@ -78,7 +81,7 @@ export async function startFedServer(
       { jid: `alice@${domain}`, password: "alice-pw" },
       { jid: `bob@${domain}`, password: "bob-pw" },
     ],
-    modules: [s2s],
+    modules: [s2s, ...options.modules ?? []],
     storage: options.storage,
     // DEBUG_S2S=1 shows the server's log while a test is being written.
     logger: Deno.env.get("DEBUG_S2S") ? debugLogger(domain) : undefined,

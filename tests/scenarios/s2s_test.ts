@@ -6,7 +6,10 @@ import { xml } from "@xmpp/client";
 import { connect, type TestClient, waitFor } from "./_harness.ts";
 import { getRoster, nextPresence, nextPush } from "./_im.ts";
 import { startFedServer, startPair } from "./_s2s.ts";
-import { type BareJid, memoryStorage } from "../../mod.ts";
+import { type BareJid, externalComponents, memoryStorage } from "../../mod.ts";
+import { component } from "@xmpp/component";
+import { componentTransport } from "../../adapters/deno_tcp/mod.ts";
+import { withTimeout } from "./_harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
@@ -342,6 +345,52 @@ Deno.test({
       assert.ok(refused.getChild("error")?.getChild("not-acceptable", STANZAS));
     } finally {
       for (const c of clients) await c.stop();
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a remote user reaches an external component's domain (XEP-0114 over s2s)",
+  ...opts,
+  async fn() {
+    const components = externalComponents({ secrets: { "echo.a.localhost": "echo-pw" } });
+    const a = await startFedServer("a.localhost", { modules: [components] });
+    const b = await startFedServer("b.localhost");
+    a.routes["b.localhost"] = `127.0.0.1:${b.s2sPort}`;
+    b.routes["a.localhost"] = `127.0.0.1:${a.s2sPort}`;
+    // The component's domain is served by a.localhost's s2s port.
+    b.routes["echo.a.localhost"] = `127.0.0.1:${a.s2sPort}`;
+    let componentPort = 0;
+    await a.server.listen(
+      componentTransport(components, { port: 0, onListen: (l) => componentPort = l.port }),
+    );
+    const echo = component({
+      service: `xmpp://127.0.0.1:${componentPort}`,
+      domain: "echo.a.localhost",
+      password: "echo-pw",
+    });
+    echo.reconnect.stop();
+    echo.on("error", () => {});
+    echo.on("stanza", (s: { is(n: string): boolean; attrs: Record<string, string> }) => {
+      if (s.is("message") && s.attrs.type !== "error") {
+        void echo.send(xml("message", { from: s.attrs.to, to: s.attrs.from, id: s.attrs.id }));
+      }
+    });
+    const clients: TestClient[] = [];
+    try {
+      await withTimeout(echo.start(), "the component to authenticate");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(bob);
+      await bob.xmpp.send(xml("message", { to: "bot@echo.a.localhost", id: "e1" }));
+      const back = await bob.next((s) => s.attrs.id === "e1", "the component's answer");
+      assert.equal(back.attrs.from, "bot@echo.a.localhost");
+      // The answer left a.localhost on a stream authenticated for the component's domain.
+      assert.ok(a.s2s.outgoing().includes("echo.a.localhost b.localhost"));
+    } finally {
+      for (const c of clients) await c.stop();
+      await echo.stop().catch(() => {});
       await a.close();
       await b.close();
     }

@@ -156,7 +156,8 @@ class Remotes implements RemoteRouter {
     const incoming = new IncomingStream({
       ...this.#deps,
       domain: api.domain,
-      isLocal: (d) => api.router.isLocal(d),
+      // Hosted and component domains are ours to authenticate and to receive for.
+      isLocal: (d) => api.domainKind(d) !== "remote",
       randomId: () => api.randomId(),
       verify: (receiving, originating, id, key) =>
         this.#stream(receiving, originating).verify(id, key),
