@@ -7,7 +7,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createServer } from "../../src/server/server.ts";
+import { createServer, type XmppServer } from "../../src/server/server.ts";
 import type { ServerConfig, UserSeed } from "../../src/server/config.ts";
 import type { Logger } from "../../src/base/logger.ts";
 import { type BareJid, parseJid, prepDomain } from "../../src/jid/jid.ts";
@@ -20,8 +20,11 @@ import {
 } from "../deno_tcp/certificate.ts";
 import { tcpTransport } from "../deno_tcp/transport.ts";
 import { componentTransport } from "../deno_tcp/component_transport.ts";
-import { externalComponents } from "../../src/modules/external_components.ts";
-import { federation } from "../../src/modules/s2s/federation.ts";
+import {
+  type ExternalComponents,
+  externalComponents,
+} from "../../src/modules/external_components.ts";
+import { type Federation, federation } from "../../src/modules/s2s/federation.ts";
 import { s2sConnector, s2sTransport } from "../deno_tcp/s2s.ts";
 import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
@@ -94,21 +97,63 @@ async function dialbackSecret(dataDir: string): Promise<string> {
   return secret;
 }
 
-/**
- * Runs the standalone server until SIGINT or SIGTERM.
- *
- * @param args Command-line arguments.
- * @returns The exit code.
- */
-export async function main(args: string[]): Promise<number> {
-  const cli = parseCli(args);
-  if (cli.help) {
-    console.log(HELP);
-    return 0;
+/** Federation and XEP-0114 components, as the configuration asks. */
+interface FederationModules {
+  readonly s2s?: Federation;
+  readonly components?: ExternalComponents;
+}
+
+async function federationModules(
+  config: ServerConfig,
+  dataDir: string,
+  tls: TlsCredentials,
+): Promise<FederationModules> {
+  const components = config.components && Object.keys(config.components).length > 0
+    ? externalComponents({ secrets: config.components })
+    : undefined;
+  const s2s = config.s2s?.enabled === false ? undefined : federation({
+    secret: config.s2s?.secret ?? await dialbackSecret(dataDir),
+    // Our certificate is also our client certificate: peers that trust it offer EXTERNAL.
+    connector: s2sConnector({ routes: config.s2s?.routes, tls }),
+    requireTls: config.s2s?.requireTls,
+  });
+  return { s2s, components };
+}
+
+/** The s2s port (5269) and the component port (127.0.0.1:5347), when their modules are on. */
+async function listenFederation(
+  server: XmppServer,
+  { s2s, components }: FederationModules,
+  config: ServerConfig,
+  tls: TlsCredentials,
+): Promise<void> {
+  const logger = config.logger!;
+  if (s2s) {
+    await server.listen(s2sTransport(s2s, {
+      hostname: config.listen?.hostname ?? "0.0.0.0",
+      port: config.s2s?.port ?? 5269,
+      tls,
+      trust: config.s2s?.trust
+        ? await Promise.all(config.s2s.trust.map((path) => Deno.readTextFile(path)))
+        : undefined,
+      logger,
+      onListen: (l) => logger.info("Listening for servers (s2s, dialback)", { port: l.port }),
+    }));
   }
-  const file = cli.configFile ? await loadConfigFile(cli.configFile) : {};
+  if (components) {
+    await server.listen(componentTransport(components, {
+      hostname: config.listen?.componentHostname,
+      port: config.listen?.componentPort ?? 5347,
+      logger,
+      onListen: (l) => logger.info("Listening for components (XEP-0114)", { port: l.port }),
+    }));
+  }
+}
+
+/** The config file's settings with the command line's over them. */
+function mergeConfig(file: ServerConfig, cli: ReturnType<typeof parseCli>): ServerConfig {
   const flags = cli.config;
-  const config: ServerConfig = {
+  return {
     ...file,
     ...defined({ domain: flags.domain, dataDir: flags.dataDir }),
     users: [...(file.users ?? []), ...(flags.users ?? [])],
@@ -124,6 +169,22 @@ export async function main(args: string[]): Promise<number> {
       routes: { ...file.s2s?.routes, ...flags.s2s?.routes },
     },
   };
+}
+
+/**
+ * Runs the standalone server until SIGINT or SIGTERM.
+ *
+ * @param args Command-line arguments.
+ * @returns The exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  const cli = parseCli(args);
+  if (cli.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const file = cli.configFile ? await loadConfigFile(cli.configFile) : {};
+  const config = mergeConfig(file, cli);
   const logger = config.logger!;
   // The last resort, for a failure path nobody handled: log it, keep serving.
   const stopKeepingUp = keepServing(logger);
@@ -136,18 +197,10 @@ export async function main(args: string[]): Promise<number> {
   const storage = config.storage ?? await openStorage(choice);
   logger.info("Storage opened", { driver: config.storage ? "config" : choice.kind });
   const missing = await missingAccounts(storage, config.users ?? []);
-  const components = config.components && Object.keys(config.components).length > 0
-    ? externalComponents({ secrets: config.components })
-    : undefined;
   // The domain as createServer prepares it: the self-signed certificate is named after it.
   const domain = prepDomain(config.domain ?? "localhost");
-  const tlsReady = tlsCredentials(config, dataDir, domain, logger);
-  const s2s = config.s2s?.enabled === false ? undefined : federation({
-    secret: config.s2s?.secret ?? await dialbackSecret(dataDir),
-    // Our certificate is also our client certificate: peers that trust it offer EXTERNAL.
-    connector: s2sConnector({ routes: config.s2s?.routes, tls: await tlsReady }),
-    requireTls: config.s2s?.requireTls,
-  });
+  const tls = await tlsCredentials(config, dataDir, domain, logger);
+  const { s2s, components } = await federationModules(config, dataDir, tls);
   const server = await createServer({
     ...config,
     storage,
@@ -163,7 +216,6 @@ export async function main(args: string[]): Promise<number> {
     if (missing.includes(jid)) logger.info("Account created", { jid });
     else logger.info("Account exists, password left unchanged", { jid });
   }
-  const tls = await tlsReady;
   const hostname = config.listen?.hostname ?? "0.0.0.0";
   const c2sPort = config.listen?.c2sPort ?? 5222;
   const tlsPort = config.listen?.tlsPort ?? 5223;
@@ -182,26 +234,7 @@ export async function main(args: string[]): Promise<number> {
     logger,
     onListen: (l) => logger.info("Listening for clients (direct TLS)", { port: l.port }),
   }));
-  if (s2s) {
-    await server.listen(s2sTransport(s2s, {
-      hostname,
-      port: config.s2s?.port ?? 5269,
-      tls,
-      trust: config.s2s?.trust
-        ? await Promise.all(config.s2s.trust.map((path) => Deno.readTextFile(path)))
-        : undefined,
-      logger,
-      onListen: (l) => logger.info("Listening for servers (s2s, dialback)", { port: l.port }),
-    }));
-  }
-  if (components) {
-    await server.listen(componentTransport(components, {
-      hostname: config.listen?.componentHostname,
-      port: config.listen?.componentPort ?? 5347,
-      logger,
-      onListen: (l) => logger.info("Listening for components (XEP-0114)", { port: l.port }),
-    }));
-  }
+  await listenFederation(server, { s2s, components }, config, tls);
   // Plain HTTP: browsers on http://localhost use ws:// (SCRAM; PLAIN is never offered here).
   await server.listen(httpTransport(server, {
     hostname,
