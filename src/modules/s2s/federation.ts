@@ -11,6 +11,7 @@ import type { ModuleApi, XmppModule } from "../../module/module_api.ts";
 import type { RemoteRouter } from "../../router/domains.ts";
 import type { Element } from "../../xml/element.ts";
 import { undeliverableError } from "./checks.ts";
+import { RemotePresence } from "./remote_presence.ts";
 import { IncomingStream } from "./incoming.ts";
 import {
   type OutgoingDeps,
@@ -75,6 +76,7 @@ class Remotes implements RemoteRouter {
   /** Per remote domain: the GCRA state of its stanza rate, and its incoming streams. */
   readonly #tat = new Map<string, number>();
   readonly #streams = new Map<string, Set<IncomingStream>>();
+  readonly #seen = new RemotePresence();
 
   constructor(api: ModuleApi, options: FederationOptions) {
     this.#api = api;
@@ -145,6 +147,20 @@ class Remotes implements RemoteRouter {
     return true;
   }
 
+  /**
+   * RFC 6121 §4.5.2 in spirit: a remote server whose last stream broke took its users'
+   * sessions with it; local users who had their presence get it as unavailable.
+   */
+  async #gone(stream: IncomingStream): Promise<void> {
+    for (const pair of stream.pairs) {
+      const domain = pair.slice(0, pair.indexOf(" "));
+      if (this.#streams.has(domain)) continue; // another stream of the domain lives
+      for (const stanza of this.#seen.forgetDomain(domain)) {
+        await this.#api.router.route(stanza);
+      }
+    }
+  }
+
   #forget(stream: IncomingStream): void {
     for (const [domain, streams] of this.#streams) {
       if (streams.delete(stream) && streams.size === 0) this.#streams.delete(domain);
@@ -161,7 +177,10 @@ class Remotes implements RemoteRouter {
       randomId: () => api.randomId(),
       verify: (receiving, originating, id, key) =>
         this.#stream(receiving, originating).verify(id, key),
-      route: (stanza) => api.router.route(stanza),
+      route: (stanza) => {
+        this.#seen.note(stanza);
+        return api.router.route(stanza);
+      },
       throttle: (domain) => this.#throttle(domain),
       admit: (domain, s) => this.#admit(domain, s),
     }, stream);
@@ -170,6 +189,7 @@ class Remotes implements RemoteRouter {
       incoming.run().finally(() => {
         this.#in.delete(incoming);
         this.#forget(incoming);
+        if (incoming.peerGone) void this.#gone(incoming).catch(() => {});
       }),
     );
   }

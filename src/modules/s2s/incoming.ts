@@ -68,6 +68,7 @@ export class IncomingStream {
   #peer: string | undefined;
   #local = "";
   #saslDone = false;
+  #peerGone = false;
   #idle: ReturnType<typeof setTimeout> | undefined;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -78,6 +79,14 @@ export class IncomingStream {
   constructor(deps: IncomingDeps, stream: ByteStream) {
     this.#deps = deps;
     this.#pipe = new XmlPipe(stream, NS.SERVER, deps.limits);
+  }
+
+  /**
+   * Whether the peer's connection broke (ended without closing its stream, or failed): its
+   * server may be gone, and its users' presence with it.
+   */
+  get peerGone(): boolean {
+    return this.#peerGone;
   }
 
   /** The authenticated pairs ("originating receiving"). */
@@ -100,6 +109,7 @@ export class IncomingStream {
     try {
       while (await this.#stream()) { /* restarted after STARTTLS */ }
     } catch (e) {
+      if (!(e instanceof StreamError) && !this.#pipe.closed) this.#peerGone = true;
       const condition = e instanceof StreamError
         ? e.condition
         : e instanceof SyntaxError
@@ -153,6 +163,7 @@ export class IncomingStream {
     if (open.header.attrs.version === "1.0") await pipe.send(this.#features());
     for (;;) {
       const ev = await pipe.next();
+      if (!ev) this.#peerGone = true; // the connection ended without </stream:stream>
       if (!ev || ev.kind === "close") return false;
       if (ev.kind !== "element") continue;
       this.#touch();

@@ -112,3 +112,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "deno task start: a federated server that is killed shows its users unavailable",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const [portA, portB] = [freePort(), freePort()];
+    const dataA = await Deno.makeTempDir({ prefix: "parley-s2s-a-" });
+    const dataB = await Deno.makeTempDir({ prefix: "parley-s2s-b-" });
+    const common = ["--storage", "memory"];
+    let a: ServerProcess | undefined, b: ServerProcess | undefined;
+    const clients: TestClient[] = [];
+    try {
+      a = await startProcess([
+        ...common,
+        ...["--data", dataA, "--domain", "a.localhost", "--user", "alice@a.localhost:alice-pw"],
+        ...["--s2s-port", String(portA), "--s2s-route", `b.localhost=127.0.0.1:${portB}`],
+      ]);
+      b = await startProcess([
+        ...common,
+        ...["--data", dataB, "--domain", "b.localhost", "--user", "bob@b.localhost:bob-pw"],
+        ...["--s2s-port", String(portB), "--s2s-route", `a.localhost=127.0.0.1:${portA}`],
+      ]);
+      const alice = await connect(a.ports.c2s, "alice", "alice-pw", {
+        resource: "r",
+        domain: "a.localhost",
+      });
+      const bob = await connect(b.ports.c2s, "bob", "bob-pw", {
+        resource: "r",
+        domain: "b.localhost",
+      });
+      clients.push(alice, bob);
+      await bob.xmpp.send(xml("presence", {}));
+      await alice.xmpp.send(xml("presence", {}));
+      await alice.xmpp.send(xml("presence", { to: "bob@b.localhost", type: "subscribe" }));
+      await bob.next((s) => s.is("presence") && s.attrs.type === "subscribe", "bob's request");
+      await bob.xmpp.send(xml("presence", { to: "alice@a.localhost", type: "subscribed" }));
+      await alice.next(
+        (s) => s.is("presence") && s.attrs.from === "bob@b.localhost/r" && !s.attrs.type,
+        "bob's presence at alice",
+      );
+      // b.localhost dies without a word: its s2s connection breaks.
+      await b.kill();
+      const gone = await alice.next(
+        (s) => s.is("presence") && s.attrs.from === "bob@b.localhost/r",
+        "bob's unavailable after his server died",
+      );
+      assert.equal(gone.attrs.type, "unavailable");
+      assert.equal(gone.attrs.to, "alice@a.localhost");
+    } finally {
+      for (const c of clients) await c.stop();
+      await a?.kill();
+      await b?.kill();
+      await Deno.remove(dataA, { recursive: true });
+      await Deno.remove(dataB, { recursive: true });
+    }
+  },
+});
