@@ -59,6 +59,8 @@ export const NS = {
   DIALBACK: "jabber:server:dialback",
   DIALBACK_FEATURE: "urn:xmpp:features:dialback",
   COMPONENT_ACCEPT: "jabber:component:accept",
+  BIDI: "urn:xmpp:bidi",
+  BIDI_FEATURE: "urn:xmpp:features:bidi",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */

@@ -3,6 +3,7 @@
 // the authoritative server rejects, dialback before the required STARTTLS, a peer that never
 // finishes TLS. Each gets the spec's error and changes nothing.
 import assert from "node:assert/strict";
+import { xml } from "@xmpp/client";
 import { connect, type TestClient, withTimeout } from "./_harness.ts";
 import { fakeAuthority, RawPeer, s2sHeader, startFedServer } from "./_s2s.ts";
 
@@ -300,6 +301,47 @@ Deno.test({
     } finally {
       peer.close();
       await a.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "federation(): a peer that asks for a bidirectional stream (XEP-0288) gets our stanzas on it",
+  ...opts,
+  async fn() {
+    const a = await startFedServer("a.localhost", { requireTls: false });
+    const authority = fakeAuthority("evil.localhost");
+    a.routes["evil.localhost"] = `127.0.0.1:${authority.port}`;
+    const peer = await RawPeer.connect(a.s2sPort);
+    let alice: TestClient | undefined;
+    try {
+      alice = await connect(a.port, "alice", "alice-pw", { resource: "r", domain: "a.localhost" });
+      await opened(peer);
+      await peer.waitFor(/<bidi xmlns="urn:xmpp:features:bidi"\/>/, "the bidi feature");
+      await peer.send("<bidi xmlns='urn:xmpp:bidi'/>");
+      await peer.send("<db:result from='evil.localhost' to='a.localhost'>k</db:result>");
+      await peer.waitFor(/<result [^>]*type="valid"/, "dialback success");
+      await alice.xmpp.send(
+        xml(
+          "message",
+          { to: "eve@evil.localhost", type: "chat", id: "bd1" },
+          xml("body", {}, "hi"),
+        ),
+      );
+      const back = await peer.waitFor(
+        /<message [^>]*id="bd1"[^>]*>.*?<\/message>/,
+        "bd1 on the stream",
+      );
+      assert.match(back[0], /from="alice@a.localhost\/r"/);
+      assert.match(back[0], /to="eve@evil.localhost"/);
+      // Written in the stream's namespace (no jabber:client declaration).
+      assert.doesNotMatch(back[0], /jabber:client/);
+    } finally {
+      peer.close();
+      await alice?.stop();
+      await a.close();
+      authority.close();
     }
   },
 });

@@ -50,6 +50,11 @@ export interface FederationOptions {
    * streams waits (TCP flow control slows it down). Default 60,000 a minute, burst 1000.
    */
   readonly rate?: GcraRate;
+  /**
+   * XEP-0288 bidirectional streams: offered on incoming streams and asked for on outgoing
+   * ones, so that one connection carries both directions; default true.
+   */
+  readonly bidi?: boolean;
   /** Incoming streams one remote domain may have at once; more get `<policy-violation/>`. Default 8. */
   readonly maxStreamsPerDomain?: number;
 }
@@ -77,6 +82,8 @@ class Remotes implements RemoteRouter {
   readonly #tat = new Map<string, number>();
   readonly #streams = new Map<string, Set<IncomingStream>>();
   readonly #seen = new RemotePresence();
+  /** XEP-0288: incoming bidirectional streams by the pair they carry back ("local remote"). */
+  readonly #back = new Map<string, IncomingStream>();
 
   constructor(api: ModuleApi, options: FederationOptions) {
     this.#api = api;
@@ -89,11 +96,19 @@ class Remotes implements RemoteRouter {
       requireTls: options.requireTls ?? true,
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 600_000,
+      routeBack: options.bidi === false ? undefined : (stanza) => {
+        this.#seen.note(stanza);
+        return api.router.route(stanza);
+      },
     };
   }
 
   route(ev: StanzaEvent): Promise<void> {
-    this.#stream(ev.from.domain, ev.to.domain).send(ev.stanza);
+    const key = `${ev.from.domain} ${ev.to.domain}`;
+    // XEP-0288: the peer's bidirectional stream carries our stanzas back.
+    const back = this.#back.get(key);
+    if (back && !back.done) back.send(ev.stanza);
+    else this.#stream(ev.from.domain, ev.to.domain).send(ev.stanza);
     return Promise.resolve();
   }
 
@@ -162,6 +177,7 @@ class Remotes implements RemoteRouter {
   }
 
   #forget(stream: IncomingStream): void {
+    for (const [key, s] of this.#back) if (s === stream) this.#back.delete(key);
     for (const [domain, streams] of this.#streams) {
       if (streams.delete(stream) && streams.size === 0) this.#streams.delete(domain);
     }
@@ -182,6 +198,9 @@ class Remotes implements RemoteRouter {
         return api.router.route(stanza);
       },
       throttle: (domain) => this.#throttle(domain),
+      reverse: this.#options.bidi === false
+        ? undefined
+        : (local, remote, s) => void this.#back.set(`${local} ${remote}`, s),
       admit: (domain, s) => this.#admit(domain, s),
     }, stream);
     this.#in.add(incoming);

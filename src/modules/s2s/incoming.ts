@@ -49,6 +49,11 @@ export interface IncomingDeps {
    * many streams already.
    */
   admit(originating: string, stream: IncomingStream): boolean;
+  /**
+   * XEP-0288: the peer asked for a bidirectional stream and is now authenticated for a pair:
+   * stanzas from `receiving` to `originating` may go back over this stream.
+   */
+  reverse?(receiving: string, originating: string, stream: IncomingStream): void;
 }
 
 /** The domain of a JID that parsed already. */
@@ -69,6 +74,7 @@ export class IncomingStream {
   #local = "";
   #saslDone = false;
   #peerGone = false;
+  #bidi = false;
   #idle: ReturnType<typeof setTimeout> | undefined;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -92,6 +98,17 @@ export class IncomingStream {
   /** The authenticated pairs ("originating receiving"). */
   get pairs(): ReadonlySet<string> {
     return this.#pairs;
+  }
+
+  /** Whether the stream ended or is ending. */
+  get done(): boolean {
+    return this.#pipe.closed;
+  }
+
+  /** XEP-0288: sends a stanza back to the peer (only for pairs it was registered for). */
+  send(stanza: Element): void {
+    this.#touch();
+    void this.#pipe.send(stanza);
   }
 
   /** Ends the stream with a stream error. */
@@ -187,6 +204,9 @@ export class IncomingStream {
       secure || !this.#deps.requireTls
         ? xml("dialback", { xmlns: NS.DIALBACK_FEATURE }, xml("errors", null))
         : null,
+      (secure || !this.#deps.requireTls) && this.#deps.reverse
+        ? xml("bidi", { xmlns: NS.BIDI_FEATURE })
+        : null,
     );
   }
 
@@ -200,6 +220,10 @@ export class IncomingStream {
       return "restart";
     }
     if (el.xmlns === NS.SASL && el.name === "auth") return this.#external(el);
+    if (el.xmlns === NS.BIDI && el.name === "bidi") {
+      this.#bidi = this.#deps.reverse !== undefined;
+      return;
+    }
     if (el.xmlns === NS.DIALBACK && el.name === "result") {
       if (this.#deps.requireTls && !this.#pipe.info.secure) {
         throw new StreamError("policy-violation", "TLS is required");
@@ -251,6 +275,7 @@ export class IncomingStream {
     await this.#pipe.send(xml("success", { xmlns: NS.SASL }));
     this.#saslDone = true;
     this.#pairs.add(pairKey(claimed, this.#local));
+    if (this.#bidi) this.#deps.reverse?.(this.#local, claimed, this);
     clearTimeout(this.#authTimer);
     this.#deps.logger.info("s2s incoming stream authenticated", {
       originating: claimed,
@@ -293,6 +318,7 @@ export class IncomingStream {
     await this.#pipe.send(dialbackElement("result", { from: receiving, to: originating, type }));
     if (!valid) throw new StreamError("not-authorized");
     this.#pairs.add(pairKey(originating, receiving));
+    if (this.#bidi) this.#deps.reverse?.(receiving, originating, this);
     clearTimeout(this.#authTimer);
     this.#deps.logger.info("s2s incoming stream authenticated", { originating, receiving });
   }

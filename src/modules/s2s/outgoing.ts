@@ -11,10 +11,10 @@ import type { ByteStream } from "../../base/transport.ts";
 import { child, type Element, text, xml } from "../../xml/element.ts";
 import { toBase64 } from "../../util/base64.ts";
 import { NS } from "../../xml/ns.ts";
-import { dialbackElement } from "./checks.ts";
+import { dialbackElement, inboundStanzaError, pairKey } from "./checks.ts";
 import { dialbackKey } from "./dialback.ts";
 import { timed, TimeoutError } from "./timed.ts";
-import { type PipeLimits, XmlPipe } from "./xml_pipe.ts";
+import { type PipeLimits, renamespace, XmlPipe } from "./xml_pipe.ts";
 
 const encoder = new TextEncoder();
 
@@ -40,6 +40,11 @@ export interface OutgoingDeps {
   readonly connectTimeoutMs: number;
   /** Silence after which the stream is closed. */
   readonly idleTimeoutMs: number;
+  /**
+   * XEP-0288: routes a stanza the peer sent back over this stream (in `jabber:client`); set,
+   * bidirectional streams are asked for when the peer offers them.
+   */
+  readonly routeBack?: (stanza: Element) => Promise<void>;
 }
 
 /** Why an outgoing stream failed, for the stanzas it held. */
@@ -181,6 +186,11 @@ export class OutgoingStream {
       if (pipe.info.secure && !this.#external && await this.#tryExternal(ev.element)) {
         continue; // RFC 6120 §6.4.6: a new stream after SASL success
       }
+      // XEP-0288 §3: ask for a bidirectional stream before authenticating.
+      if (this.#deps.routeBack && pipe.info.secure && child(ev.element, "bidi", NS.BIDI_FEATURE)) {
+        await pipe.send(xml("bidi", { xmlns: NS.BIDI }));
+        this.#bidi = true;
+      }
       const starttls = child(ev.element, "starttls", NS.TLS);
       if (starttls && !pipe.info.secure && pipe.canStartTls) {
         await pipe.send(xml("starttls", { xmlns: NS.TLS }));
@@ -202,6 +212,8 @@ export class OutgoingStream {
   #streamId = "";
   /** Whether SASL EXTERNAL (XEP-0178) authenticated the stream. */
   #external = false;
+  /** Whether the stream is bidirectional (XEP-0288). */
+  #bidi = false;
 
   /**
    * XEP-0178 §3: when the peer offers SASL EXTERNAL (it trusts our certificate), authenticate
@@ -260,7 +272,19 @@ export class OutgoingStream {
         this.#verifies.get(el.attrs.id ?? "")?.(el.attrs.type === "valid");
       } else if (el.xmlns === NS.STREAM && el.name === "error") {
         break;
+      } else if (this.#bidi && this.#ready) {
+        await this.#back(el);
       }
+      // Anything else on a one-way stream is not ours to take: ignored.
     }
+  }
+
+  /** XEP-0288 §4: a stanza from the peer, for the one pair this stream is authenticated for. */
+  async #back(el: Element): Promise<void> {
+    if (inboundStanzaError(el, new Set([pairKey(this.remote, this.local)]))) {
+      await this.#pipe!.fail("invalid-from");
+      return;
+    }
+    await this.#deps.routeBack!(renamespace(el, NS.SERVER, NS.CLIENT));
   }
 }
