@@ -8,6 +8,11 @@
  * ```sh
  * deno run -A bench/parley_server.ts --port 15222 --users 100
  * deno run -A bench/parley_server.ts --port 15222 --users 200 --roster-users 200 --contacts 20
+ * # Message archive (on by default) on PGlite or PostgreSQL instead of memory:
+ * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite
+ * DATABASE_URL=postgres://… deno run -A bench/parley_server.ts --users 40 --storage postgres
+ * # The same without archiving, as a baseline:
+ * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite --no-archive
  * ```
  *
  * @module
@@ -17,6 +22,7 @@ import { createServer, type XmppServer } from "../src/server/server.ts";
 import { tcpTransport } from "../adapters/deno_tcp/transport.ts";
 import { bareJid } from "../src/jid/jid.ts";
 import { ringContacts, type RosterSeed } from "./load/scenarios.ts";
+import type { Storage } from "../src/storage/storage.ts";
 
 export type { RosterSeed };
 
@@ -26,15 +32,18 @@ export type { RosterSeed };
  * @param port The c2s port (0 picks one).
  * @param users How many accounts to create.
  * @param seed Fanout rosters to seed, if any.
+ * @param storage The storage (default: memory).
  * @returns The server and its port.
  */
 export async function startBenchServer(
   port: number,
   users: number,
   seed?: RosterSeed,
+  storage?: Storage,
 ): Promise<{ server: XmppServer; port: number }> {
   const server = await createServer({
     domain: "localhost",
+    storage,
     requireTls: false,
     users: Array.from(
       { length: users },
@@ -74,6 +83,27 @@ export async function startBenchServer(
   return { server, port: bound };
 }
 
+/** memory, pglite (in memory) or postgres (DATABASE_URL, a schema of its own, dropped at exit). */
+async function openStorage(
+  kind: string,
+): Promise<{ storage?: Storage; cleanup(): Promise<void> }> {
+  const none = () => Promise.resolve();
+  if (kind === "memory") return { cleanup: none };
+  if (kind === "pglite") {
+    const { pgliteStorage } = await import("../adapters/postgres/pglite.ts");
+    return { storage: await pgliteStorage(), cleanup: none };
+  }
+  if (kind !== "postgres") throw new TypeError(`Unknown storage "${kind}"`);
+  const url = Deno.env.get("DATABASE_URL");
+  if (!url) throw new TypeError("--storage postgres needs DATABASE_URL");
+  const pg = await import("../adapters/postgres/postgres_js.ts");
+  const schema = `bench_${Date.now()}`;
+  return {
+    storage: await pg.postgresStorage(url, { schema }),
+    cleanup: () => pg.dropPostgresSchema(url, schema),
+  };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -82,8 +112,12 @@ if (import.meta.main) {
       users: { type: "string", default: "100" },
       "roster-users": { type: "string" },
       contacts: { type: "string" },
+      storage: { type: "string", default: "memory" },
+      // Without the message archive module, for a baseline.
+      "no-archive": { type: "boolean", default: false },
     },
   });
+  const { storage, cleanup } = await openStorage(values.storage);
   const seed = values.contacts
     ? {
       users: Number(values["roster-users"] ?? values.users),
@@ -94,10 +128,13 @@ if (import.meta.main) {
     Number(values.port),
     Number(values.users),
     seed,
+    storage,
   );
+  if (values["no-archive"]) await server.unload("mam");
   console.log(`listening ${port}`);
   const stop = async () => {
     await server.close();
+    await cleanup();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

@@ -30,6 +30,7 @@ import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
 import { consoleLogger } from "./console_logger.ts";
 import { keepServing } from "./last_resort.ts";
+import { uploadSetup } from "./upload_setup.ts";
 import { chooseStorage, openStorage } from "./storage_select.ts";
 
 function defined<T extends object>(o: T | undefined): Partial<T> {
@@ -157,6 +158,7 @@ function mergeConfig(file: ServerConfig, cli: ReturnType<typeof parseCli>): Serv
     ...file,
     ...defined({ domain: flags.domain, dataDir: flags.dataDir }),
     users: [...(file.users ?? []), ...(flags.users ?? [])],
+    admins: [...(file.admins ?? []), ...(flags.admins ?? [])],
     listen: { ...file.listen, ...defined(flags.listen) },
     tls: flags.tls ?? file.tls,
     registration: flags.registration
@@ -201,9 +203,11 @@ export async function main(args: string[]): Promise<number> {
   const domain = prepDomain(config.domain ?? "localhost");
   const tls = await tlsCredentials(config, dataDir, domain, logger);
   const { s2s, components } = await federationModules(config, dataDir, tls);
+  const upload = await uploadSetup(config, dataDir);
   const server = await createServer({
     ...config,
     storage,
+    upload: upload?.module,
     modules: [
       ...config.modules ?? [],
       ...components ? [components] : [],
@@ -239,8 +243,14 @@ export async function main(args: string[]): Promise<number> {
   await server.listen(httpTransport(server, {
     hostname,
     port: config.listen?.httpPort ?? 5280,
-    onListen: (a) =>
-      logger.info("Listening for web clients (WebSocket, BOSH, host-meta)", { port: a.port }),
+    upload: upload?.http,
+    onListen: (a) => {
+      upload?.setPort(a.port);
+      logger.info("Listening for web clients (WebSocket, BOSH, host-meta, upload)", {
+        port: a.port,
+      });
+    },
+    onUploadExpiryError: (e) => logger.warn("Cannot delete expired uploads", { error: String(e) }),
   }));
   // Listen for signals before announcing "Serving": a supervisor may signal right after it.
   const stopped = Promise.withResolvers<void>();

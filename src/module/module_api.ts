@@ -46,12 +46,32 @@ export type AccountItemsProvider = (
   requester: BareJid,
 ) => Promise<readonly DiscoItem[]>;
 
+/**
+ * Answers disco#info and disco#items on one node of the server's domain (XEP-0030 §3.2, §4.2),
+ * e.g. XEP-0050's `http://jabber.org/protocol/commands`. Found through
+ * {@linkcode ModuleApi.discoNodes}; a method that returns `undefined` makes the query
+ * `<item-not-found/>`.
+ */
+export interface DiscoNodeProvider {
+  /** The node's disco#info for `requester` (a full or bare JID). */
+  info?(requester: string): Promise<DiscoInfo | undefined> | DiscoInfo | undefined;
+  /** The node's disco#items for `requester`. */
+  items?(
+    requester: string,
+  ): Promise<readonly DiscoItem[] | undefined> | readonly DiscoItem[] | undefined;
+}
+
+/** Finds the provider of a node of the server's domain ({@linkcode ModuleApi.discoNodes}). */
+export type DiscoNodeResolver = (node: string) => DiscoNodeProvider | undefined;
+
 /** What disco#info reports for a target. */
 export interface DiscoInfo {
   /** The identities. */
   readonly identities: readonly DiscoIdentity[];
   /** The features, sorted, without duplicates. */
   readonly features: readonly string[];
+  /** XEP-0128 extended information: data forms of type `result`, each with a FORM_TYPE. */
+  readonly forms: readonly Element[];
 }
 
 /** The name and version the server reports (XEP-0092). */
@@ -76,6 +96,11 @@ export interface ComponentOptions {
   readonly identities: readonly DiscoIdentity[];
   /** Its disco#info features. */
   readonly features?: readonly string[];
+  /**
+   * Extended information in its disco#info (XEP-0128): `jabber:x:data` forms of type `result`
+   * with a `FORM_TYPE`, e.g. XEP-0363's `max-file-size`.
+   */
+  readonly extensions?: readonly Element[];
   /** Its name in the hosted domain's disco#items. */
   readonly name?: string;
   /**
@@ -134,10 +159,24 @@ export interface ModuleApi {
   feature(xmlns: string, options?: { readonly target?: IqTarget }): void;
   /** Advertises a disco#info identity for the server (default) or for accounts. */
   identity(identity: DiscoIdentity, options?: { readonly target?: IqTarget }): void;
+  /**
+   * Adds an XEP-0128 extended information form (`<x xmlns='jabber:x:data' type='result'/>`
+   * with a hidden FORM_TYPE) to the disco#info of the server (default) or of accounts, e.g.
+   * XEP-0157 contact addresses.
+   */
+  discoForm(form: Element, options?: { readonly target?: IqTarget }): void;
   /** Lists a disco#items item of the server. */
   item(item: DiscoItem): void;
   /** Adds a source of disco#items items of accounts (queried per request, in load order). */
   accountItems(provider: AccountItemsProvider): void;
+  /**
+   * Answers disco#info and disco#items on nodes of the server's domain: `resolver` returns
+   * the provider of a node, or `undefined` for nodes it does not know. Resolvers are asked in
+   * load order.
+   */
+  discoNodes(resolver: DiscoNodeResolver): void;
+  /** The provider of a node of the server's domain, if a module's resolver knows it. */
+  discoNodeProvider(node: string): DiscoNodeProvider | undefined;
   /** Offers a stream feature after authentication, next to `<bind/>`. */
   streamFeature(feature: Element): void;
   /** What disco#info reports now for a target. */

@@ -13,6 +13,8 @@ import type {
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
   ServerIdentity,
   XmppModule,
@@ -69,9 +71,11 @@ export class ModuleHost {
   readonly #loaded = new Map<string, Dispose[]>();
   readonly #features: Record<IqTarget, string[]> = { server: [], account: [] };
   readonly #identities: Record<IqTarget, DiscoIdentity[]> = { server: [], account: [] };
+  readonly #forms: Record<IqTarget, Element[]> = { server: [], account: [] };
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
+  readonly #nodeResolvers: DiscoNodeResolver[] = [];
 
   /**
    * @param deps What modules are given.
@@ -94,12 +98,13 @@ export class ModuleHost {
    * What disco#info reports for a target.
    *
    * @param target "server" or "account".
-   * @returns Identities and sorted, unique features.
+   * @returns Identities, sorted unique features, and extended information forms.
    */
   discoInfo(target: IqTarget): DiscoInfo {
     return {
       identities: [...this.#identities[target]],
       features: [...new Set(this.#features[target])].sort(),
+      forms: [...this.#forms[target]],
     };
   }
 
@@ -151,8 +156,12 @@ export class ModuleHost {
         disposers.push(remover(this.#features[options?.target ?? "server"], xmlns)),
       identity: (identity, options) =>
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
+      discoForm: (form, options) =>
+        disposers.push(remover(this.#forms[options?.target ?? "server"], form)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
+      discoNodes: (resolver) => disposers.push(remover(this.#nodeResolvers, resolver)),
+      discoNodeProvider: (node) => this.#discoNodeProvider(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
@@ -170,6 +179,14 @@ export class ModuleHost {
       await this.unload(module.name);
       throw e;
     }
+  }
+
+  #discoNodeProvider(node: string): DiscoNodeProvider | undefined {
+    for (const resolve of [...this.#nodeResolvers]) {
+      const provider = resolve(node);
+      if (provider) return provider;
+    }
+    return undefined;
   }
 
   #component(domain: string, component: ComponentOptions): (() => void)[] {

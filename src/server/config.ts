@@ -4,8 +4,13 @@
  * @module
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
-import type { BuiltinLimits } from "../modules/mod.ts";
-import { prepDomain } from "../jid/jid.ts";
+import type { BuiltinLimits, MucOptions, PushConfig } from "../modules/mod.ts";
+import type { ContactInfo } from "../modules/contact_addresses.ts";
+import type { ExternalService } from "../modules/external_services.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
+import { parseJid, prepDomain, tryParseJid } from "../jid/jid.ts";
+import type { CommandRegistry } from "../modules/command_registry.ts";
+import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 
@@ -116,6 +121,47 @@ export interface ServerConfig {
    */
   readonly databaseUrl?: string;
   /**
+   * XEP-0357 push notifications: `includeBody` (default off), per-account limits, and `relay`,
+   * the first-party app server on `push.<domain>` that POSTs summaries to an HTTPS endpoint.
+   */
+  readonly push?: PushConfig;
+  /**
+   * XEP-0157 contact addresses in the server's disco#info, by kind: `abuse`, `admin`,
+   * `feedback`, `sales`, `security`, `status`, `support`, each a list of URIs.
+   */
+  readonly contactInfo?: ContactInfo;
+  /**
+   * XEP-0215 external services (STUN/TURN) for local accounts; a TURN service with a `secret`
+   * gets time-limited credentials (TURN REST API).
+   */
+  readonly externalServices?: readonly ExternalService[];
+  /**
+   * XEP-0363 HTTP file upload on `upload.<domain>`: the public URL and secret the HTTP side
+   * (`mountUpload`) shares, and the limits; off when absent or `false`. An embedded server
+   * needs `url` and `secret` (else `TypeError`); the standalone server serves uploads unless
+   * `false`, filling in the URL (`http://<domain>:<http port>/upload`) and a secret kept in
+   * the data directory (`upload.secret`).
+   */
+  readonly upload?: Partial<HttpUploadOptions> | false;
+  /**
+   * Bare JIDs of the server's admins: they may run the XEP-0133 administration commands
+   * (XEP-0050). `--admin JID` adds one.
+   */
+  readonly admins?: readonly string[];
+  /** Where modules register XEP-0050 ad-hoc commands; default a new registry. */
+  readonly commands?: CommandRegistry;
+  /**
+   * The XEP-0060 publish-subscribe service (a built-in module): its domain (default
+   * `pubsub.<domain>`), who may create nodes (default local users) and item limits; `false`
+   * for none.
+   */
+  readonly pubsub?: PubsubOptions | false;
+  /**
+   * The XEP-0045 group chat service, a built-in module: its domain (default
+   * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.
+   */
+  readonly muc?: MucOptions | false;
+  /**
    * XEP-0114 external components of the standalone server: the shared secret of each component
    * domain, e.g. `{ "echo.localhost": "secret" }`. The component port listens only when set.
    */
@@ -189,6 +235,10 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** The admins' prepared bare JIDs. */
+  readonly admins: readonly string[];
+  /** The group chat service's options, or `false`. */
+  readonly muc: MucOptions | false;
 }
 
 /** The version of this package. */
@@ -270,6 +320,30 @@ function checkType(value: unknown, type: string, what: string): void {
   }
 }
 
+function resolveAdmins(admins: readonly string[] | undefined): string[] {
+  if (admins !== undefined && !Array.isArray(admins)) {
+    throw new TypeError("Cannot use admins: expected an array of JIDs");
+  }
+  return (admins ?? []).map((raw) => {
+    checkType(raw, "string", "admins");
+    const jid = tryParseJid(raw);
+    if (!jid || !jid.local || jid.resource) {
+      throw new TypeError(`Cannot use admin "${raw}": expected a bare JID user@domain`);
+    }
+    return parseJid(raw).bare;
+  });
+}
+
+function resolveMuc(muc: ServerConfig["muc"]): MucOptions | false {
+  if (muc === false || muc === undefined) return muc ?? {};
+  if (typeof muc !== "object" || muc === null || Array.isArray(muc)) {
+    throw new TypeError("Cannot use muc: expected an object or false");
+  }
+  checkType(muc.domain, "string", "muc.domain");
+  checkType(muc.name, "string", "muc.name");
+  return muc.domain === undefined ? muc : { ...muc, domain: prepDomain(muc.domain) };
+}
+
 /**
  * Validates a configuration and fills in defaults.
  *
@@ -323,6 +397,8 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     }
   }
   return {
+    admins: resolveAdmins(config.admins),
+    muc: resolveMuc(config.muc),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,
     requireTls: config.requireTls ?? true,

@@ -14,6 +14,7 @@ import { type BareJid, parseJid } from "../jid/jid.ts";
 import type { XmppModule } from "../module/module_api.ts";
 import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { DomainTable } from "../router/domains.ts";
 import { LocalRouter, type Router } from "../router/router.ts";
 import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
@@ -103,7 +104,19 @@ async function loadModules(
   resolved: ResolvedConfig,
 ): Promise<void> {
   if (resolved.builtinModules) {
-    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    const options = {
+      limits: resolved.limits,
+      scramIterations: resolved.scramIterations,
+      admins: resolved.admins,
+      commands: config.commands,
+      pubsub: config.pubsub,
+      push: config.push,
+      contactInfo: config.contactInfo,
+      externalServices: config.externalServices,
+      // httpUpload() checks that url and secret are there (TypeError otherwise).
+      upload: config.upload ? config.upload as HttpUploadOptions : undefined,
+      muc: resolved.muc,
+    };
     for (const m of builtinModules(options)) await modules.load(m);
   }
   for (const m of config.modules ?? []) await modules.load(m);
@@ -178,7 +191,11 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
         exists: (jid) => storage.accounts.exists(jid),
-        create: (jid, password) => upsertUser(jid, password, true),
+        create: async (jid, password) => {
+          const created = await upsertUser(jid, password, true);
+          if (created) await hooks.run("account/created", { jid });
+          return created;
+        },
         now: () => Date.now(),
       })
       : undefined,
