@@ -27,6 +27,7 @@ export type {
   ListenConfig,
   RegistrationConfig,
   ResolvedConfig,
+  S2sConfig,
   ServerConfig,
   ServerLimits,
   UserSeed,
@@ -148,6 +149,15 @@ export type { PepOptions } from "./src/modules/pep.ts";
 export type { PrivateStorageOptions } from "./src/modules/private_storage.ts";
 export type { VcardOptions } from "./src/modules/vcard.ts";
 export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
+export { externalComponents } from "./src/modules/external_components.ts";
+export type { PipeLimits } from "./src/modules/s2s/xml_pipe.ts";
+export type { GcraRate } from "./src/util/gcra.ts";
+export { federation } from "./src/modules/s2s/federation.ts";
+export type { Federation, FederationOptions, S2sConnector } from "./src/modules/s2s/federation.ts";
+export type {
+  ExternalComponents,
+  ExternalComponentsOptions,
+} from "./src/modules/external_components.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
 export { carbons, clientState, mam, streamManagement } from "./src/modules/mod.ts";

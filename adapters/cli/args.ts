@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { ServerConfig, UserSeed } from "../../src/server/config.ts";
+import type { S2sConfig, ServerConfig, UserSeed } from "../../src/server/config.ts";
 import type { LogLevel } from "./console_logger.ts";
 
 /** The help text of `deno task start --help`. */
@@ -19,6 +19,13 @@ Options:
   --c2s-port N       Client port with STARTTLS (default: 5222; 0 picks a free port)
   --tls-port N       Direct TLS client port, XEP-0368 (default: 5223; 0 picks a free port)
   --http-port N      HTTP port for /xmpp-websocket, /http-bind, host-meta, /upload (default: 5280)
+  --s2s-port N       Server-to-server port (default: 5269; 0 picks a free port)
+  --no-s2s           No federation: no s2s port, other domains are unreachable
+  --s2s-route DOMAIN=HOST:PORT
+                     Reach DOMAIN at HOST:PORT instead of its DNS SRV records (repeatable;
+                     DOMAIN=tls:HOST:PORT for direct TLS, XEP-0368)
+  --component-port N XEP-0114 component port, on loopback (default: 5347; only with
+                     "components" secrets in the config file)
   --cert FILE        TLS certificate (PEM). Without one, a self-signed certificate for
                      the domain is created in the data directory on first start
   --key FILE         TLS private key (PEM)
@@ -81,6 +88,41 @@ export function parseUser(value: string): UserSeed {
 }
 
 /**
+ * Parses `--s2s-route b.example=10.0.0.2:5269`.
+ *
+ * @param value The flag's value.
+ * @returns The domain and its HOST:PORT.
+ * @throws {TypeError} When it is not DOMAIN=HOST:PORT.
+ * @example
+ * ```ts
+ * import { parseRoute } from "./args.ts";
+ * if (parseRoute("b.localhost=127.0.0.1:5270")[1] !== "127.0.0.1:5270") throw new Error();
+ * ```
+ */
+export function parseRoute(value: string): [string, string] {
+  const eq = value.indexOf("=");
+  if (eq <= 0 || !/^.+:\d{1,5}$/.test(value.slice(eq + 1))) {
+    throw new TypeError(
+      `Cannot use --s2s-route "${value}": expected DOMAIN=HOST:PORT or DOMAIN=tls:HOST:PORT`,
+    );
+  }
+  return [value.slice(0, eq).toLowerCase(), value.slice(eq + 1)];
+}
+
+function s2sFlags(
+  portValue: string | undefined,
+  off: boolean,
+  routes: string[],
+): S2sConfig | undefined {
+  const s2s: S2sConfig = {
+    ...off ? { enabled: false } : {},
+    ...portValue !== undefined ? { port: port(portValue, "--s2s-port") } : {},
+    ...routes.length > 0 ? { routes: Object.fromEntries(routes.map(parseRoute)) } : {},
+  };
+  return Object.keys(s2s).length > 0 ? s2s : undefined;
+}
+
+/**
  * Parses the command line.
  *
  * @param args The arguments after the program name.
@@ -104,6 +146,10 @@ export function parseCli(args: string[]): CliOptions {
       "c2s-port": { type: "string" },
       "tls-port": { type: "string" },
       "http-port": { type: "string" },
+      "component-port": { type: "string" },
+      "s2s-port": { type: "string" },
+      "no-s2s": { type: "boolean", default: false },
+      "s2s-route": { type: "string", multiple: true },
       cert: { type: "string" },
       key: { type: "string" },
       storage: { type: "string" },
@@ -128,6 +174,7 @@ export function parseCli(args: string[]): CliOptions {
     c2sPort: port(values["c2s-port"], "--c2s-port"),
     tlsPort: port(values["tls-port"], "--tls-port"),
     httpPort: port(values["http-port"], "--http-port"),
+    componentPort: port(values["component-port"], "--component-port"),
   };
   return {
     help: values.help ?? false,
@@ -143,6 +190,7 @@ export function parseCli(args: string[]): CliOptions {
       tls: values.cert ? { cert: values.cert, key: values.key } : undefined,
       dataDir: values.data,
       registration: values["allow-registration"] ? { enabled: true } : undefined,
+      s2s: s2sFlags(values["s2s-port"], values["no-s2s"] ?? false, values["s2s-route"] ?? []),
     },
   };
 }

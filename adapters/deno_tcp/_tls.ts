@@ -17,6 +17,8 @@ export interface AcceptTlsOptions<T> {
   readonly timeoutMs: number;
   /** Bytes read from the socket but not consumed, oldest first. */
   readonly unread?: readonly Uint8Array[];
+  /** Ask the peer for a certificate (server-to-server, XEP-0178); it may send none. */
+  readonly requestCert?: boolean;
   /**
    * Called synchronously on the `secure` event, so that the caller's listeners are on the
    * TLS socket before any later event.
@@ -44,6 +46,8 @@ export function acceptTls<T>(socket: net.Socket, options: AcceptTlsOptions<T>): 
     isServer: true,
     cert: credentials.certPem,
     key: credentials.keyPem,
+    // The chain is checked by the caller against its own trust anchors.
+    ...options.requestCert ? { requestCert: true, rejectUnauthorized: false } : {},
   });
   // An error of the raw socket is the TLS socket's error.
   socket.on("error", (error) => secure.destroy(error));

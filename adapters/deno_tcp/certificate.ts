@@ -239,3 +239,36 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
     throw error;
   }
 }
+
+/**
+ * The DNS names of a peer's certificate when it is signed by one of the trusted CAs and valid
+ * now (XEP-0178: a server-to-server peer's identity); `undefined` otherwise. The chain has one
+ * step: the certificate is issued by a trusted CA directly.
+ *
+ * @param der The peer's certificate (DER).
+ * @param trust The trusted CA certificates (PEM).
+ * @returns Its SAN dNSName values, or `undefined`.
+ */
+export async function verifiedDomains(
+  der: Uint8Array,
+  trust: readonly string[],
+): Promise<string[] | undefined> {
+  let leaf: x509.X509Certificate;
+  try {
+    leaf = new x509.X509Certificate(new Uint8Array(der));
+  } catch {
+    return undefined;
+  }
+  for (const pem of trust) {
+    for (const caDer of x509.PemConverter.decode(pem)) {
+      const ca = new x509.X509Certificate(caDer);
+      if (ca.subject !== leaf.issuer) continue;
+      const valid = await leaf.verify({ publicKey: ca.publicKey, date: new Date() })
+        .catch(() => false);
+      if (!valid) continue;
+      const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
+      return (san?.names.items ?? []).filter((n) => n.type === "dns").map((n) => n.value);
+    }
+  }
+  return undefined;
+}

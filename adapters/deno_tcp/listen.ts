@@ -10,7 +10,7 @@ import type * as tls from "node:tls";
 import type { ByteStream } from "../../src/base/transport.ts";
 import { type Logger, silentLogger } from "../../src/base/logger.ts";
 import { FloodMeter } from "../../src/util/flood_meter.ts";
-import type { TlsCredentials } from "./certificate.ts";
+import { type TlsCredentials, verifiedDomains } from "./certificate.ts";
 import { socketStreams } from "./_socket_streams.ts";
 import { acceptTls, exporterInfo } from "./_tls.ts";
 
@@ -24,6 +24,11 @@ export interface ListenTcpOptions {
   readonly tls?: TlsCredentials;
   /** XEP-0368: TLS from the first byte; connections reach the handler once secure. */
   readonly directTls?: boolean;
+  /**
+   * Ask TLS peers for a certificate and report, as `info.peerDomains`, the DNS names of one
+   * issued by a CA in `trust` (PEM). For server-to-server (XEP-0178); off by default.
+   */
+  readonly clientCertificates?: { readonly trust: readonly string[] };
   /** Time allowed for a TLS handshake, direct or after STARTTLS. Default 30 000 ms. */
   readonly handshakeTimeoutMs?: number;
   /**
@@ -105,6 +110,7 @@ export async function listenTcp(
     directTls = false,
     handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
     logger = silentLogger,
+    clientCertificates,
   } = options;
   if (typeof port !== "number") throw new TypeError(`Invalid port "${port}": not a number`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -184,6 +190,13 @@ export async function listenTcp(
       close: () => closeSocket(secure, streams.drain),
     };
   };
+  /** Adds the peer certificate's verified names, when client certificates are asked for. */
+  const withPeer = async (stream: ByteStream, secure: tls.TLSSocket): Promise<ByteStream> => {
+    if (!clientCertificates) return stream;
+    const raw = secure.getPeerCertificate()?.raw;
+    const peerDomains = raw ? await verifiedDomains(raw, clientCertificates.trust) : undefined;
+    return peerDomains ? { ...stream, info: { ...stream.info, peerDomains } } : stream;
+  };
   const plainStream = (socket: net.Socket, remoteAddress: string | undefined): ByteStream => {
     const streams = socketStreams(socket);
     const { readable, writable } = streams;
@@ -214,9 +227,13 @@ export async function listenTcp(
         credentials,
         timeoutMs: handshakeTimeoutMs,
         unread,
+        requestCert: clientCertificates !== undefined,
         onSecure: (secure) =>
-          secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
-      });
+          withPeer(
+            secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
+            secure,
+          ),
+      }).then((stream) => stream);
       upgrade.catch((error) => tlsFailed(remoteAddress, error, false));
       return upgrade;
     };
@@ -235,9 +252,13 @@ export async function listenTcp(
     acceptTls(socket, {
       credentials,
       timeoutMs: handshakeTimeoutMs,
+      requestCert: clientCertificates !== undefined,
       onSecure: (secure) =>
-        secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
-    }).then(
+        withPeer(
+          secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
+          secure,
+        ),
+    }).then((stream) => stream).then(
       (stream) => deliver(stream, remoteAddress),
       (error) => tlsFailed(remoteAddress, error, true),
     );

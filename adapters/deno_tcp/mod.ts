@@ -24,4 +24,8 @@ export type { TlsCredentials } from "./certificate.ts";
 export { listenTcp } from "./listen.ts";
 export type { ConnectionHandler, ListenTcpOptions, TcpListener } from "./listen.ts";
 export { tcpTransport } from "./transport.ts";
+export { componentTransport } from "./component_transport.ts";
+export type { ComponentTransportOptions } from "./component_transport.ts";
+export { dnsSrvResolver, parseTarget, s2sConnector, s2sTransport } from "./s2s.ts";
+export type { S2sConnectorOptions, S2sResolver, S2sTarget, S2sTransportOptions } from "./s2s.ts";
 export type { TcpTransportOptions } from "./transport.ts";

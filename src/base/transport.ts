@@ -28,6 +28,12 @@ export interface TransportInfo {
    * session or bearer token when the connection was made): offered as SASL EXTERNAL.
    */
   readonly authenticatedAs?: string;
+  /**
+   * The DNS names (RFC 6125 §6.4 reference identities, wildcards as written) of the peer's
+   * certificate, present only when the adapter asked for one and it chains to a trusted CA:
+   * what SASL EXTERNAL on server-to-server streams (XEP-0178) relies on.
+   */
+  readonly peerDomains?: readonly string[];
 }
 
 /** A duplex byte stream, as an adapter gives it to the core. */

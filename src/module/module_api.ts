@@ -12,7 +12,7 @@ import type { Element } from "../xml/element.ts";
 import type { HookHandler, HookOptions, HookResult } from "../hooks/hook_registry.ts";
 import type { IqHandler, IqOptions, IqTarget } from "../hooks/iq_registry.ts";
 import type { ServerHooks, StanzaEvent, SyncHooks } from "../hooks/server_hooks.ts";
-import type { RemoteRouter } from "../router/domains.ts";
+import type { DomainKind, RemoteRouter } from "../router/domains.ts";
 
 /** A disco#info identity (XEP-0030 §3.1). */
 export interface DiscoIdentity {
@@ -137,9 +137,11 @@ export interface ModuleApi {
    * Serves a domain (a subdomain of a hosted one, by convention): every stanza addressed to it
    * or its JIDs goes to the component, and it is listed in the hosted domains' disco#items.
    *
+   * @returns A function that removes the component before the module is unloaded (an
+   * external component that disconnects, XEP-0114); unloading removes it anyway.
    * @throws {Error} When the domain is hosted or served already.
    */
-  component(domain: string, component: ComponentOptions): void;
+  component(domain: string, component: ComponentOptions): () => void;
   /**
    * Routes stanzas to domains that are neither hosted nor components (federation).
    *
@@ -196,6 +198,11 @@ export interface ModuleApi {
   discoItems(): readonly DiscoItem[];
   /** What disco#items reports for an account, as `requester` sees it. */
   discoAccountItems(owner: BareJid, requester: BareJid): Promise<readonly DiscoItem[]>;
+  /**
+   * What a domain is here: hosted (accounts), a component's, or remote. Federation answers
+   * for the first two (dialback for a component domain, XEP-0114 served over s2s).
+   */
+  domainKind(domain: string): DomainKind;
   /** Whether an account exists. */
   accountExists(jid: BareJid): Promise<boolean>;
   /**

@@ -170,7 +170,11 @@ export class ModuleHost {
       // The handler's type is checked by ModuleApi.hook (synchronous for stanza/out).
       hook: (event, fn, options) =>
         disposers.push(d.hooks.add(event, fn as HookHandler<ServerHooks[typeof event]>, options)),
-      component: (domain, component) => disposers.push(...this.#component(domain, component)),
+      component: (domain, component) => {
+        const remove = this.#component(domain, component);
+        disposers.push(...remove);
+        return () => remove.forEach((dispose) => dispose());
+      },
       remote: (router) => disposers.push(d.domainTable.setRemote(router)),
       iq: (type, xmlns, name, handler, options) =>
         disposers.push(d.iqs.add(type, xmlns, name, handler, options)),
@@ -195,6 +199,7 @@ export class ModuleHost {
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
       discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),
+      domainKind: (domain) => d.domainTable.kind(domain),
       accountExists: (jid) => d.accountExists(jid),
       removeAccount: (jid) => d.removeAccount(jid),
       onUnload: (fn) => disposers.push(fn),
@@ -217,7 +222,7 @@ export class ModuleHost {
     return undefined;
   }
 
-  #component(domain: string, component: ComponentOptions): Dispose[] {
+  #component(domain: string, component: ComponentOptions): (() => void)[] {
     const d = this.#deps;
     const remove = d.domainTable.addComponent(
       domain,

@@ -203,6 +203,15 @@ export function presence(): XmppModule {
       api.hook("presence/server", (ev) => onBroadcast(api, ev));
       api.hook("presence/bare", (ev) => onDirected(api, ev));
       api.hook("presence/full", (ev) => onDirected(api, ev));
+      // Federation: directed presence from a local user to a remote JID is remembered too
+      // (a probe from a local user is the remote server's to answer).
+      api.hook(
+        "stanza/remote",
+        (ev) =>
+          ev.origin && ev.stanza.name === "presence" && ev.stanza.attrs.type !== "probe"
+            ? onDirected(api, ev)
+            : undefined,
+      );
       // §4.5.2: a session that ends without unavailable presence still sends it.
       api.hook("session/closed", async ({ session }) => {
         if (session.presence === undefined && directed(session).size === 0) return;

@@ -228,6 +228,12 @@ export function subscriptions(): XmppModule {
       // §3.1.2: a subscription stanza to a full JID is treated as sent to the bare JID.
       api.hook("presence/bare", (ev) => handle(api, ev));
       api.hook("presence/full", (ev) => handle(api, ev));
+      // Federation: the outbound part of a local user's request to a remote contact; the stamped
+      // stanza is then routed without an origin, to the remote server.
+      api.hook(
+        "stanza/remote",
+        (ev) => ev.origin && ev.stanza.name === "presence" ? handle(api, ev) : undefined,
+      );
       // §3.4: pre-approval is supported, announced in the stream features.
       api.streamFeature(xml("sub", { xmlns: NS.PRESENCE_PREAPPROVAL }));
     },

@@ -193,6 +193,38 @@ export interface ServerConfig {
    * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.
    */
   readonly muc?: MucOptions | false;
+  /**
+   * XEP-0114 external components of the standalone server: the shared secret of each component
+   * domain, e.g. `{ "echo.localhost": "secret" }`. The component port listens only when set.
+   */
+  readonly components?: Readonly<Record<string, string>>;
+  /** Federation (server-to-server) of the standalone server; on by default. */
+  readonly s2s?: S2sConfig;
+}
+
+/** Federation settings of the standalone server. */
+export interface S2sConfig {
+  /** Whether to federate (listen on the s2s port, reach other domains); default true. */
+  readonly enabled?: boolean;
+  /** The s2s port; default 5269, 0 picks a free one. */
+  readonly port?: number;
+  /**
+   * Static routes that override DNS SRV, `{ "b.example": "10.0.0.2:5269" }`: for tests and
+   * private networks.
+   */
+  readonly routes?: Readonly<Record<string, string>>;
+  /**
+   * The dialback secret (XEP-0185), shared by every node of the deployment; default one made
+   * at first start and kept in the data directory (`dialback.secret`).
+   */
+  readonly secret?: string;
+  /** Whether s2s streams must use STARTTLS; default true. */
+  readonly requireTls?: boolean;
+  /**
+   * CA certificate files (PEM) whose certificates authenticate peer servers with SASL
+   * EXTERNAL (XEP-0178); peers without one use dialback.
+   */
+  readonly trust?: readonly string[];
 }
 
 /** Guest access settings. */
@@ -227,6 +259,10 @@ export interface ListenConfig {
   readonly tlsPort?: number;
   /** HTTP port (WebSocket, BOSH, host-meta); default 5280. */
   readonly httpPort?: number;
+  /** XEP-0114 component port; default 5347. */
+  readonly componentPort?: number;
+  /** Address of the component port; default "127.0.0.1" (loopback only). */
+  readonly componentHostname?: string;
 }
 
 /** A configuration with every default filled in. */

@@ -64,6 +64,12 @@ export const NS = {
   SASL2: "urn:xmpp:sasl:2",
   BIND2: "urn:xmpp:bind:0",
   FAST: "urn:xmpp:fast:0",
+  // Federation (#14): RFC 6120 s2s, XEP-0220 dialback, XEP-0114 external components.
+  DIALBACK: "jabber:server:dialback",
+  DIALBACK_FEATURE: "urn:xmpp:features:dialback",
+  COMPONENT_ACCEPT: "jabber:component:accept",
+  BIDI: "urn:xmpp:bidi",
+  BIDI_FEATURE: "urn:xmpp:features:bidi",
   // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
   // XEP-0398.
   PUSH: "urn:xmpp:push:0",

@@ -22,7 +22,7 @@ export function denoRun(
 export interface ServerProcess {
   child: Deno.ChildProcess;
   /** The ports read from the log. */
-  ports: { c2s: number; tls: number; http: number };
+  ports: { c2s: number; tls: number; http: number; s2s: number };
   log: string[];
   /** SIGKILL, then wait for the exit. */
   kill(): Promise<void>;
@@ -40,12 +40,14 @@ export async function startProcess(
     "0",
     "--http-port",
     "0",
+    "--s2s-port",
+    "0",
     "--hostname",
     "127.0.0.1",
     ...args,
   ], { env: options.env, stdout: "null", stderr: "piped" }).spawn();
   const log: string[] = [];
-  const ports = { c2s: 0, tls: 0, http: 0 };
+  const ports = { c2s: 0, tls: 0, http: 0, s2s: 0 };
   const ready = Promise.withResolvers<void>();
   (async () => {
     let buffered = "";
@@ -59,6 +61,8 @@ export async function startProcess(
         if (m) ports[m[1] === "STARTTLS" ? "c2s" : "tls"] = Number(m[2]);
         const web = line.match(/Listening for web clients .* port=(\d+)/);
         if (web) ports.http = Number(web[1]);
+        const s2s = line.match(/Listening for servers .* port=(\d+)/);
+        if (s2s) ports.s2s = Number(s2s[1]);
         if (/Serving/.test(line)) ready.resolve();
       }
     }

@@ -116,11 +116,11 @@ export async function connect(
   port: number,
   username: string,
   password: string,
-  options: { resource?: string; service?: string } = {},
+  options: { resource?: string; service?: string; domain?: string } = {},
 ): Promise<TestClient> {
   const xmpp = client({
     service: options.service ?? `xmpp://127.0.0.1:${port}`,
-    domain: "localhost",
+    domain: options.domain ?? "localhost",
     username,
     password,
     resource: options.resource,
