@@ -1,12 +1,13 @@
 /**
- * Parley as the benchmark runs it: plain TCP on loopback (no TLS, as for the peers), PLAIN
- * allowed without TLS, accounts `user1` … `userN` with password `pw`, and session limits
+ * Parley as the benchmark runs it: TCP on loopback with STARTTLS offered (not required, as for
+ * the peers) and, with `--tls-port`, direct TLS (XEP-0368) beside it; a self-signed ECDSA P-256
+ * certificate for `localhost` in a temp dir; PLAIN allowed without TLS, accounts `user1` … `userN` with password `pw`, and session limits
  * lifted as for the peers. With `--contacts K`, the rosters of the fanout scenario are seeded
  * through the storage API (user i and the K/2 users on each side of it in a ring of the
  * first `--roster-users` accounts are mutual contacts, subscription both).
  *
  * ```sh
- * deno run -A bench/parley_server.ts --port 15222 --users 100
+ * deno run -A bench/parley_server.ts --port 15222 --users 100 [--tls-port 15223]
  * deno run -A bench/parley_server.ts --port 15222 --users 200 --roster-users 200 --contacts 20
  * ```
  *
@@ -15,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { createServer, type XmppServer } from "../src/server/server.ts";
 import { tcpTransport } from "../adapters/deno_tcp/transport.ts";
+import { loadOrCreateSelfSigned } from "../adapters/deno_tcp/certificate.ts";
 import { bareJid } from "../src/jid/jid.ts";
 import { ringContacts, type RosterSeed } from "./load/scenarios.ts";
 
@@ -26,13 +28,15 @@ export type { RosterSeed };
  * @param port The c2s port (0 picks one).
  * @param users How many accounts to create.
  * @param seed Fanout rosters to seed, if any.
- * @returns The server and its port.
+ * @param tlsPort A direct TLS port (0 picks one), if any.
+ * @returns The server and its ports.
  */
 export async function startBenchServer(
   port: number,
   users: number,
   seed?: RosterSeed,
-): Promise<{ server: XmppServer; port: number }> {
+  tlsPort?: number,
+): Promise<{ server: XmppServer; port: number; tlsPort?: number }> {
   const server = await createServer({
     domain: "localhost",
     requireTls: false,
@@ -64,14 +68,32 @@ export async function startBenchServer(
       }
     }
   }
+  const certDir = await Deno.makeTempDir({ prefix: "parley-bench-cert-" });
+  const tls = await loadOrCreateSelfSigned(certDir, "localhost");
+  await Deno.remove(certDir, { recursive: true });
   let bound = port;
-  const transport = tcpTransport({ hostname: "127.0.0.1", port, onListen: (l) => bound = l.port });
+  const transport = tcpTransport({
+    hostname: "127.0.0.1",
+    port,
+    tls,
+    onListen: (l) => bound = l.port,
+  });
   const start = transport.start.bind(transport);
   await server.listen({
     // PLAIN over plain TCP, as Prosody's allow_unencrypted_plain_auth: for the PLAIN variant.
     start: (accept) => start((stream) => accept(stream, { allowPlainWithoutTls: true })),
   });
-  return { server, port: bound };
+  let boundTls: number | undefined;
+  if (tlsPort !== undefined) {
+    await server.listen(tcpTransport({
+      hostname: "127.0.0.1",
+      port: tlsPort,
+      tls,
+      directTls: true,
+      onListen: (l) => boundTls = l.port,
+    }));
+  }
+  return { server, port: bound, tlsPort: boundTls };
 }
 
 if (import.meta.main) {
@@ -82,6 +104,7 @@ if (import.meta.main) {
       users: { type: "string", default: "100" },
       "roster-users": { type: "string" },
       contacts: { type: "string" },
+      "tls-port": { type: "string" },
     },
   });
   const seed = values.contacts
@@ -90,12 +113,13 @@ if (import.meta.main) {
       contacts: Number(values.contacts),
     }
     : undefined;
-  const { server, port } = await startBenchServer(
+  const { server, port, tlsPort } = await startBenchServer(
     Number(values.port),
     Number(values.users),
     seed,
+    values["tls-port"] === undefined ? undefined : Number(values["tls-port"]),
   );
-  console.log(`listening ${port}`);
+  console.log(`listening ${port}${tlsPort === undefined ? "" : ` tls ${tlsPort}`}`);
   const stop = async () => {
     await server.close();
     Deno.exit(0);

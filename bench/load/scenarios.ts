@@ -80,7 +80,7 @@ const PING = (id: string, domain: string) =>
 
 /** Logs in, sends initial presence and waits for a ping answer (presence processed). */
 async function loginFull(o: LoadOptions, user: number, resource: string): Promise<XmppConn> {
-  const conn = await XmppConn.connect(o.target.port);
+  const conn = await XmppConn.connect(o.target);
   try {
     await conn.login(o.target, `user${user}`, PASSWORD, resource);
     conn.send("<presence/>");
@@ -357,7 +357,7 @@ async function warmScram(o: LoadOptions, users: number, errors: Errors): Promise
     while (next <= users) {
       const u = next++;
       try {
-        const conn = await XmppConn.connect(o.target.port);
+        const conn = await XmppConn.connect(o.target);
         try {
           await conn.login(o.target, `user${u}`, PASSWORD, "warm");
         } finally {
@@ -422,7 +422,7 @@ export async function fanoutScenario(o: LoadOptions): Promise<LoadResult> {
       const u = next++;
       let conn: XmppConn | undefined;
       try {
-        conn = await XmppConn.connect(o.target.port);
+        conn = await XmppConn.connect(o.target);
         if (finished) {
           await conn.close(0);
           return;
@@ -512,7 +512,7 @@ export async function seedRostersInBand(
     while (next <= n) {
       const u = next++;
       try {
-        const conn = await XmppConn.connect(o.target.port);
+        const conn = await XmppConn.connect(o.target);
         conns.push(conn);
         await conn.login(o.target, `user${u}`, PASSWORD, "seed");
         await getRoster(conn);

@@ -169,7 +169,7 @@ export async function ejabberdFactory(
         await run(...ctlCommand([...ctl, "register", "user1", "localhost", "pw"]));
         const target = { port, domain: "localhost", mechanism: "PLAIN" as const };
         await parallel(Array.from({ length: users - 1 }, (_, i) => i + 2), 16, async (i) => {
-          const conn = await XmppConn.connect(port);
+          const conn = await XmppConn.connect({ port });
           try {
             await conn.register(target, `user${i}`, "pw");
           } finally {
