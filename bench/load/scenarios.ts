@@ -51,6 +51,31 @@ export interface LoadResult {
   missing?: number;
   /** Fanout: clients that got every contact's presence. */
   completeClients?: number;
+  /**
+   * Login and messages, with `serverPid`: the server process's CPU time (user + system, from
+   * /proc) during the measured period divided by the logins or messages counted. Unlike the
+   * rate, it carries to other hardware and is not skewed by the load generator's own CPU.
+   */
+  serverCpuMsPerOp?: number;
+}
+
+/** CPU time (user + system) of a process so far, in ms; undefined without /proc. */
+export async function cpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the command (which may hold spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: 100 ticks/s
+  } catch {
+    return undefined;
+  }
+}
+
+function perOp(before: number | undefined, after: number | undefined, n: number) {
+  return before === undefined || after === undefined || n === 0
+    ? undefined
+    : Math.round((after - before) / n * 1000) / 1000;
 }
 
 /** The longest the connections of `messages` and `idle` may take to log in. */
@@ -110,6 +135,7 @@ export async function loginScenario(o: LoadOptions): Promise<LoadResult> {
   const start = performance.now();
   const deadline = start + o.durationMs;
   let seq = 0;
+  const cpuBefore = await cpuMs(o.serverPid);
   const worker = async (w: number) => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
@@ -126,8 +152,10 @@ export async function loginScenario(o: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
   const elapsedMs = performance.now() - start;
+  const cpuAfter = await cpuMs(o.serverPid);
   return {
     scenario: "login",
+    serverCpuMsPerOp: perOp(cpuBefore, cpuAfter, latencies.length),
     rate: latencies.length / (Math.min(elapsedMs, o.durationMs) / 1000),
     count: latencies.length,
     errors: errors.count,
@@ -215,11 +243,13 @@ export async function messagesScenario(o: LoadOptions): Promise<LoadResult> {
   // A short warm-up, then the measured period.
   for (const [a, b] of pairs) for (let i = 0; i < o.window; i++) sendOne(a, b);
   await new Promise((r) => setTimeout(r, Math.min(1000, o.durationMs / 5)));
+  const cpuBefore = await cpuMs(o.serverPid);
   measuring = true;
   const start = performance.now();
   await new Promise((r) => setTimeout(r, o.durationMs));
   const elapsedMs = performance.now() - start;
   measuring = false;
+  const cpuAfter = await cpuMs(o.serverPid);
   sending = false;
   if (inFlight > 0) {
     await Promise.race([
@@ -234,6 +264,7 @@ export async function messagesScenario(o: LoadOptions): Promise<LoadResult> {
   await closeAll(conns);
   return {
     scenario: "messages",
+    serverCpuMsPerOp: perOp(cpuBefore, cpuAfter, delivered),
     rate: delivered / (elapsedMs / 1000),
     count: delivered,
     errors: errors.count,
