@@ -16,7 +16,11 @@
 import { parseArgs } from "node:util";
 import { createServer, type XmppServer } from "../src/server/server.ts";
 import { tcpTransport } from "../adapters/deno_tcp/transport.ts";
-import { loadOrCreateSelfSigned } from "../adapters/deno_tcp/certificate.ts";
+import {
+  loadCertificate,
+  loadOrCreateSelfSigned,
+  type TlsCredentials,
+} from "../adapters/deno_tcp/certificate.ts";
 import { bareJid } from "../src/jid/jid.ts";
 import { ringContacts, type RosterSeed } from "./load/scenarios.ts";
 
@@ -29,6 +33,7 @@ export type { RosterSeed };
  * @param users How many accounts to create.
  * @param seed Fanout rosters to seed, if any.
  * @param tlsPort A direct TLS port (0 picks one), if any.
+ * @param credentials Certificate and key; a generated one without.
  * @returns The server and its ports.
  */
 export async function startBenchServer(
@@ -36,6 +41,7 @@ export async function startBenchServer(
   users: number,
   seed?: RosterSeed,
   tlsPort?: number,
+  credentials?: TlsCredentials,
 ): Promise<{ server: XmppServer; port: number; tlsPort?: number }> {
   const server = await createServer({
     domain: "localhost",
@@ -68,9 +74,7 @@ export async function startBenchServer(
       }
     }
   }
-  const certDir = await Deno.makeTempDir({ prefix: "parley-bench-cert-" });
-  const tls = await loadOrCreateSelfSigned(certDir, "localhost");
-  await Deno.remove(certDir, { recursive: true });
+  const tls = credentials ?? await generatedCredentials();
   let bound = port;
   const transport = tcpTransport({
     hostname: "127.0.0.1",
@@ -96,6 +100,15 @@ export async function startBenchServer(
   return { server, port: bound, tlsPort: boundTls };
 }
 
+async function generatedCredentials(): Promise<TlsCredentials> {
+  const certDir = await Deno.makeTempDir({ prefix: "parley-bench-cert-" });
+  try {
+    return await loadOrCreateSelfSigned(certDir, "localhost");
+  } finally {
+    await Deno.remove(certDir, { recursive: true });
+  }
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -105,6 +118,8 @@ if (import.meta.main) {
       "roster-users": { type: "string" },
       contacts: { type: "string" },
       "tls-port": { type: "string" },
+      cert: { type: "string" },
+      key: { type: "string" },
     },
   });
   const seed = values.contacts
@@ -118,6 +133,7 @@ if (import.meta.main) {
     Number(values.users),
     seed,
     values["tls-port"] === undefined ? undefined : Number(values["tls-port"]),
+    values.cert && values.key ? await loadCertificate(values.cert, values.key) : undefined,
   );
   console.log(`listening ${port}${tlsPort === undefined ? "" : ` tls ${tlsPort}`}`);
   const stop = async () => {

@@ -63,6 +63,7 @@ if (import.meta.main) {
       contacts: { type: "string", default: "20" },
       "close-wait": { type: "string", default: "0" },
       "server-pid": { type: "string" },
+      "resource-prefix": { type: "string", default: "" },
     },
   });
   const mechanism = values.mechanism === "PLAIN" ? "PLAIN" : "SCRAM-SHA-1";
@@ -82,6 +83,7 @@ if (import.meta.main) {
     closeWaitMs: Number(values["close-wait"]),
     serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
     contacts: Number(values.contacts),
+    resourcePrefix: values["resource-prefix"],
   };
   // Whatever happens, the process ends: a hard stop well after the configured duration.
   const hardStop = setTimeout(() => {

@@ -27,6 +27,11 @@ export interface LoadOptions {
   readonly serverPid?: number;
   /** Contacts per roster (fanout): even, below `users`; see {@link ringContacts}. */
   readonly contacts?: number;
+  /**
+   * Put before every resource (login, messages, idle), so that load generator processes
+   * running side by side never bind the same full JID and replace each other's sessions.
+   */
+  readonly resourcePrefix?: string;
 }
 
 /** What a scenario measured. */
@@ -57,6 +62,8 @@ export interface LoadResult {
    * rate, it carries to other hardware and is not skewed by the load generator's own CPU.
    */
   serverCpuMsPerOp?: number;
+  /** How many load generator processes ran side by side (merged results). */
+  processes?: number;
 }
 
 /** CPU time (user + system) of a process so far, in ms; undefined without /proc. */
@@ -141,7 +148,7 @@ export async function loginScenario(o: LoadOptions): Promise<LoadResult> {
       const t0 = performance.now();
       const user = (seq++ % o.users) + 1;
       try {
-        const conn = await loginFull(o, user, `w${w}`);
+        const conn = await loginFull(o, user, `${o.resourcePrefix ?? ""}w${w}`);
         latencies.push(performance.now() - t0);
         await conn.close(o.closeWaitMs);
       } catch (e) {
@@ -174,7 +181,7 @@ async function loginMany(o: LoadOptions, n: number, errors: Errors): Promise<Xmp
     while (next < n && performance.now() < deadline) {
       const i = next++;
       try {
-        conns.push(await loginFull(o, (i % o.users) + 1, `c${i}`));
+        conns.push(await loginFull(o, (i % o.users) + 1, `${o.resourcePrefix ?? ""}c${i}`));
       } catch (e) {
         errors.add(e);
       }
