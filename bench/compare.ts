@@ -176,9 +176,10 @@ async function loadOne(options: string[]): Promise<LoadResult> {
   const args = [
     "run",
     "-A",
-    // Every server has the same self-signed certificate for localhost on loopback.
-    "--unsafely-ignore-certificate-errors=localhost",
     loadScript,
+    // Every server has the same self-signed certificate for localhost.
+    "--ca-file",
+    `${certDir}/localhost.crt`,
     "--users",
     String(users),
     "--duration",
@@ -459,7 +460,13 @@ try {
     for (const [key, label] of metrics) {
       const cell = (n: string) => {
         const v = summary[scenario][n]?.[key];
-        return v === undefined ? "–" : v >= 100 ? v.toFixed(0) : v.toFixed(2);
+        return v === undefined
+          ? "–"
+          : v >= 100
+          ? v.toFixed(0)
+          : v >= 1
+          ? v.toFixed(2)
+          : v.toFixed(3);
       };
       const ratio = (n: string) => {
         const a = summary[scenario].parley?.[key];

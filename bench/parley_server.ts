@@ -34,7 +34,7 @@ export type { RosterSeed };
  * @param seed Fanout rosters to seed, if any.
  * @param tlsPort A direct TLS port (0 picks one), if any.
  * @param credentials Certificate and key; a generated one without.
- * @returns The server and its ports.
+ * @returns The server, its ports and its certificate.
  */
 export async function startBenchServer(
   port: number,
@@ -42,7 +42,7 @@ export async function startBenchServer(
   seed?: RosterSeed,
   tlsPort?: number,
   credentials?: TlsCredentials,
-): Promise<{ server: XmppServer; port: number; tlsPort?: number }> {
+): Promise<{ server: XmppServer; port: number; tlsPort?: number; certPem: string }> {
   const server = await createServer({
     domain: "localhost",
     requireTls: false,
@@ -97,7 +97,7 @@ export async function startBenchServer(
       onListen: (l) => boundTls = l.port,
     }));
   }
-  return { server, port: bound, tlsPort: boundTls };
+  return { server, port: bound, tlsPort: boundTls, certPem: tls.certPem };
 }
 
 async function generatedCredentials(): Promise<TlsCredentials> {

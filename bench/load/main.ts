@@ -4,7 +4,7 @@
  *
  * ```sh
  * deno run -A bench/load/main.ts --scenario login --port 5222 --users 100 --duration 10
- * deno run -A --unsafely-ignore-certificate-errors bench/load/main.ts --tls starttls --port 5222
+ * deno run -A bench/load/main.ts --tls starttls --ca-file data/localhost.crt --port 5222
  * deno run -A bench/load/main.ts --scenario fanout --port 5222 --users 200 --contacts 20
  * ```
  *
@@ -54,6 +54,7 @@ if (import.meta.main) {
       domain: { type: "string", default: "localhost" },
       mechanism: { type: "string", default: "SCRAM-SHA-1" },
       tls: { type: "string", default: "none" },
+      "ca-file": { type: "string" },
       users: { type: "string", default: "100" },
       duration: { type: "string", default: "10" },
       concurrency: { type: "string", default: "20" },
@@ -73,7 +74,13 @@ if (import.meta.main) {
   }
   const durationMs = Number(values.duration) * 1000;
   const options: LoadOptions = {
-    target: { port: Number(values.port), domain: values.domain!, mechanism, tls },
+    target: {
+      port: Number(values.port),
+      domain: values.domain!,
+      mechanism,
+      tls,
+      caCerts: values["ca-file"] ? [await Deno.readTextFile(values["ca-file"])] : undefined,
+    },
     users: Number(values.users),
     durationMs,
     concurrency: Number(values.concurrency),

@@ -20,10 +20,12 @@ export interface Target {
   readonly mechanism: "SCRAM-SHA-1" | "PLAIN";
   /**
    * TLS: "starttls" (RFC 6120 §5, the default of `bench:compare`), "direct" (XEP-0368) or
-   * "none". Certificates are not checked (loopback, self-signed): run the load generator with
-   * `--unsafely-ignore-certificate-errors`.
+   * "none". The certificate must be valid for `localhost`; a self-signed one goes in
+   * `caCerts`.
    */
   readonly tls?: TlsMode;
+  /** Certificates (PEM) to trust besides the system's, e.g. the server's self-signed one. */
+  readonly caCerts?: string[];
 }
 
 /** How a connection is secured. */
@@ -97,11 +99,11 @@ export class XmppConn {
    * @param target The port and TLS mode.
    * @returns The connection.
    */
-  static async connect(target: Pick<Target, "port" | "tls">): Promise<XmppConn> {
+  static async connect(target: Pick<Target, "port" | "tls" | "caCerts">): Promise<XmppConn> {
     const tcp = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
     tcp.setNoDelay(true);
     if (target.tls !== "direct") return new XmppConn(tcp);
-    const tls = await Deno.startTls(tcp, { hostname: "localhost" });
+    const tls = await Deno.startTls(tcp, { hostname: "localhost", caCerts: target.caCerts });
     await tls.handshake();
     return new XmppConn(tls);
   }
@@ -257,7 +259,10 @@ export class XmppConn {
     this.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     const proceed = await this.next();
     if (!proceed.startsWith("<proceed")) throw new ProtocolError("STARTTLS refused");
-    const tls = await Deno.startTls(this.#conn as Deno.TcpConn, { hostname: "localhost" });
+    const tls = await Deno.startTls(this.#conn as Deno.TcpConn, {
+      hostname: "localhost",
+      caCerts: target.caCerts,
+    });
     await tls.handshake();
     this.#conn = tls;
     this.#upgrading = false;

@@ -1,6 +1,6 @@
 /**
  * ejabberd for the comparison: a generated config in a temp dir (own node name, spool and
- * logs), a foreground node on loopback, no STARTTLS, shapers off, session limits lifted,
+ * logs), a foreground node on loopback, STARTTLS offered (not required) with a certificate, shapers off, session limits lifted,
  * accounts registered with ejabberdctl.
  *
  * @module

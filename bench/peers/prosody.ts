@@ -1,6 +1,6 @@
 /**
  * Prosody for the comparison: a generated config in a temp dir, a foreground process on
- * loopback, no TLS (c2s_require_encryption off, PLAIN allowed unencrypted), mod_limits
+ * loopback, STARTTLS offered and direct TLS with a certificate (c2s_require_encryption off, PLAIN allowed unencrypted), mod_limits
  * off, accounts registered with prosodyctl.
  *
  * @module
