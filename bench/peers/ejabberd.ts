@@ -1,7 +1,7 @@
 /**
  * ejabberd for the comparison: a generated config in a temp dir (own node name, spool and
- * logs), a foreground node on loopback, STARTTLS offered (not required) with a certificate, shapers off, session limits lifted,
- * accounts registered with ejabberdctl.
+ * logs), a foreground node on loopback, STARTTLS offered (not required) and direct TLS with a
+ * certificate, shapers off, session limits lifted, accounts registered with ejabberdctl.
  *
  * @module
  */

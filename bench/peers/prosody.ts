@@ -1,7 +1,8 @@
 /**
  * Prosody for the comparison: a generated config in a temp dir, a foreground process on
- * loopback, STARTTLS offered and direct TLS with a certificate (c2s_require_encryption off, PLAIN allowed unencrypted), mod_limits
- * off, accounts registered with prosodyctl.
+ * loopback, STARTTLS offered (mod_tls) and direct TLS with a certificate, neither required
+ * (c2s_require_encryption off, PLAIN allowed unencrypted), mod_limits off, accounts registered
+ * with prosodyctl.
  *
  * @module
  */
