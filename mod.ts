@@ -22,6 +22,8 @@ export type {
 } from "./src/server/server.ts";
 export { DEFAULT_LIMITS, defineConfig, resolveConfig, VERSION } from "./src/server/config.ts";
 export type {
+  FastConfig,
+  GuestConfig,
   ListenConfig,
   RegistrationConfig,
   ResolvedConfig,
@@ -29,16 +31,21 @@ export type {
   ServerLimits,
   UserSeed,
 } from "./src/server/config.ts";
+export type { AuthProvider } from "./src/server/auth_provider.ts";
 export { silentLogger } from "./src/base/logger.ts";
 export { randomId } from "./src/util/random_id.ts";
 export type { LogFields, Logger } from "./src/base/logger.ts";
 export type {
   AccountItemsProvider,
+  Bind2Handler,
   ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
+  Sasl2Handler,
   ServerHookHandler,
   ServerIdentity,
   SyncHookHandler,
@@ -54,6 +61,7 @@ export type {
   NonzaEvent,
   OutboundEvent,
   PresenceEvent,
+  RouteEvent,
   ServerHooks,
   SessionClosedEvent,
   SessionEndingEvent,
@@ -142,7 +150,12 @@ export type { VcardOptions } from "./src/modules/vcard.ts";
 export { offline, presence, roster, subscriptions } from "./src/modules/mod.ts";
 export type { OfflineOptions } from "./src/modules/offline.ts";
 export type { RosterOptions } from "./src/modules/roster.ts";
-export { carbons, clientState, streamManagement } from "./src/modules/mod.ts";
+export { carbons, clientState, mam, streamManagement } from "./src/modules/mod.ts";
+export { archiveId, sentFromArchive } from "./src/modules/mam.ts";
+export type { MamDefault, MamOptions } from "./src/modules/mam.ts";
+export { muc } from "./src/modules/mod.ts";
+export type { MucOptions } from "./src/modules/mod.ts";
+export type { Affiliation, AllowPm, Role, RoomConfig } from "./src/modules/muc/mod.ts";
 export {
   enableStreamManagement,
   requestAck,
@@ -156,3 +169,46 @@ export type {
 export { carbonEligible, carbonsEnabled, enableCarbons } from "./src/modules/carbons.ts";
 export { holding, isUrgent, markUrgent } from "./src/modules/client_state.ts";
 export type { ClientStateOptions, Holding } from "./src/modules/client_state.ts";
+export { push, pushRelay } from "./src/modules/mod.ts";
+export type { PushConfig } from "./src/modules/mod.ts";
+export { PUSH_DOCUMENTS } from "./src/modules/push.ts";
+export type { PushOptions, PushRegistration } from "./src/modules/push.ts";
+export type {
+  PushRelayOptions,
+  PushRelayRate,
+  PushRelaySummary,
+} from "./src/modules/push_relay.ts";
+export {
+  avatarConversion,
+  contactAddresses,
+  externalServices,
+  lastActivity,
+} from "./src/modules/mod.ts";
+export type { ContactInfo } from "./src/modules/contact_addresses.ts";
+export type { LastActivityOptions } from "./src/modules/last_activity.ts";
+export { turnCredentials } from "./src/modules/external_services.ts";
+export type { ExternalService } from "./src/modules/external_services.ts";
+export { HTTP_UPLOAD_DEFAULTS, httpUpload } from "./src/modules/http_upload.ts";
+export type { HttpUploadOptions } from "./src/modules/http_upload.ts";
+export {
+  MAX_UPLOAD_FILENAME_BYTES,
+  signUploadToken,
+  uploadFilenameProblem,
+  verifyUploadToken,
+} from "./src/modules/upload_token.ts";
+export type { UploadGrant, UploadTokenCheck } from "./src/modules/upload_token.ts";
+export type { ByteRange, FileStore, StoredFile, StoredFileInfo } from "./src/storage/file_store.ts";
+export { adhoc, PING_COMMAND } from "./src/modules/adhoc.ts";
+export type { AdhocOptions } from "./src/modules/adhoc.ts";
+export { CommandRegistry } from "./src/modules/command_registry.ts";
+export type {
+  AdhocCommand,
+  CommandAction,
+  CommandNote,
+  CommandRequest,
+  CommandResponse,
+} from "./src/modules/command_registry.ts";
+export { dataForm, submittedValues } from "./src/modules/data_form.ts";
+export { pubsub, PUBSUB_FEATURES } from "./src/modules/pubsub.ts";
+export type { PubsubOptions } from "./src/modules/pubsub.ts";
+export type { FormField } from "./src/modules/data_form.ts";

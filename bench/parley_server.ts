@@ -9,6 +9,11 @@
  * ```sh
  * deno run -A bench/parley_server.ts --port 15222 --users 100 [--tls-port 15223]
  * deno run -A bench/parley_server.ts --port 15222 --users 200 --roster-users 200 --contacts 20
+ * # Message archive (on by default) on PGlite or PostgreSQL instead of memory:
+ * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite
+ * DATABASE_URL=postgres://… deno run -A bench/parley_server.ts --users 40 --storage postgres
+ * # The same without archiving, as a baseline:
+ * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite --no-archive
  * ```
  *
  * @module
@@ -23,8 +28,17 @@ import {
 } from "../adapters/deno_tcp/certificate.ts";
 import { bareJid } from "../src/jid/jid.ts";
 import { ringContacts, type RosterSeed } from "./load/scenarios.ts";
+import type { Storage } from "../src/storage/storage.ts";
 
 export type { RosterSeed };
+
+/** TLS of the benchmark server. */
+export interface BenchTlsOptions {
+  /** A direct TLS port (0 picks one); none without. STARTTLS is always offered. */
+  readonly tlsPort?: number;
+  /** Certificate and key; a generated self-signed one for localhost without. */
+  readonly credentials?: TlsCredentials;
+}
 
 /**
  * Starts the benchmark server.
@@ -32,19 +46,22 @@ export type { RosterSeed };
  * @param port The c2s port (0 picks one).
  * @param users How many accounts to create.
  * @param seed Fanout rosters to seed, if any.
- * @param tlsPort A direct TLS port (0 picks one), if any.
- * @param credentials Certificate and key; a generated one without.
+ * @param storage The storage (default: memory).
+ * @param tlsOptions A direct TLS port (0 picks one), if any, and the certificate and key (a
+ * generated one without).
  * @returns The server, its ports and its certificate.
  */
 export async function startBenchServer(
   port: number,
   users: number,
   seed?: RosterSeed,
-  tlsPort?: number,
-  credentials?: TlsCredentials,
+  storage?: Storage,
+  tlsOptions: BenchTlsOptions = {},
 ): Promise<{ server: XmppServer; port: number; tlsPort?: number; certPem: string }> {
+  const { tlsPort, credentials } = tlsOptions;
   const server = await createServer({
     domain: "localhost",
+    storage,
     requireTls: false,
     users: Array.from(
       { length: users },
@@ -109,6 +126,27 @@ async function generatedCredentials(): Promise<TlsCredentials> {
   }
 }
 
+/** memory, pglite (in memory) or postgres (DATABASE_URL, a schema of its own, dropped at exit). */
+async function openStorage(
+  kind: string,
+): Promise<{ storage?: Storage; cleanup(): Promise<void> }> {
+  const none = () => Promise.resolve();
+  if (kind === "memory") return { cleanup: none };
+  if (kind === "pglite") {
+    const { pgliteStorage } = await import("../adapters/postgres/pglite.ts");
+    return { storage: await pgliteStorage(), cleanup: none };
+  }
+  if (kind !== "postgres") throw new TypeError(`Unknown storage "${kind}"`);
+  const url = Deno.env.get("DATABASE_URL");
+  if (!url) throw new TypeError("--storage postgres needs DATABASE_URL");
+  const pg = await import("../adapters/postgres/postgres_js.ts");
+  const schema = `bench_${Date.now()}`;
+  return {
+    storage: await pg.postgresStorage(url, { schema }),
+    cleanup: () => pg.dropPostgresSchema(url, schema),
+  };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -120,8 +158,12 @@ if (import.meta.main) {
       "tls-port": { type: "string" },
       cert: { type: "string" },
       key: { type: "string" },
+      storage: { type: "string", default: "memory" },
+      // Without the message archive module, for a baseline.
+      "no-archive": { type: "boolean", default: false },
     },
   });
+  const { storage, cleanup } = await openStorage(values.storage);
   const seed = values.contacts
     ? {
       users: Number(values["roster-users"] ?? values.users),
@@ -132,12 +174,19 @@ if (import.meta.main) {
     Number(values.port),
     Number(values.users),
     seed,
-    values["tls-port"] === undefined ? undefined : Number(values["tls-port"]),
-    values.cert && values.key ? await loadCertificate(values.cert, values.key) : undefined,
+    storage,
+    {
+      tlsPort: values["tls-port"] === undefined ? undefined : Number(values["tls-port"]),
+      credentials: values.cert && values.key
+        ? await loadCertificate(values.cert, values.key)
+        : undefined,
+    },
   );
+  if (values["no-archive"]) await server.unload("mam");
   console.log(`listening ${port}${tlsPort === undefined ? "" : ` tls ${tlsPort}`}`);
   const stop = async () => {
     await server.close();
+    await cleanup();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

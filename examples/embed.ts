@@ -14,9 +14,11 @@ import { uptime } from "./uptime_module.ts";
 const server = await createServer({
   domain: "localhost",
   users: [{ jid: "alice@localhost", password: "alice-pw" }],
-  modules: [uptime()],
   logger: consoleLogger("info"),
 });
+// The built-in last-activity module answers XEP-0012 for the server too: the example replaces it.
+await server.unload("last-activity");
+await server.use(uptime());
 const tls = await loadOrCreateSelfSigned("./data", server.domain);
 await server.listen(tcpTransport({ port: 5222, tls }));
 

@@ -18,7 +18,7 @@ Options:
   --hostname ADDR    Address to listen on (default: 0.0.0.0)
   --c2s-port N       Client port with STARTTLS (default: 5222; 0 picks a free port)
   --tls-port N       Direct TLS client port, XEP-0368 (default: 5223; 0 picks a free port)
-  --http-port N      HTTP port for /xmpp-websocket, /http-bind and host-meta (default: 5280)
+  --http-port N      HTTP port for /xmpp-websocket, /http-bind, host-meta, /upload (default: 5280)
   --cert FILE        TLS certificate (PEM). Without one, a self-signed certificate for
                      the domain is created in the data directory on first start
   --key FILE         TLS private key (PEM)
@@ -27,6 +27,7 @@ Options:
   --database-url URL PostgreSQL URL, postgres://user@host:5432/db (default: $DATABASE_URL)
   --data DIR         Data directory (default: ./data)
   --user JID:PASS    Create an account at start when it does not exist (repeatable)
+  --admin JID        An admin: may run the XEP-0133 administration commands (repeatable)
   --allow-registration
                      Let clients create accounts in-band (XEP-0077), rate limited per IP
   --log-level LEVEL  debug, info, warn or error (default: info)
@@ -109,6 +110,7 @@ export function parseCli(args: string[]): CliOptions {
       "database-url": { type: "string" },
       data: { type: "string" },
       user: { type: "string", multiple: true },
+      admin: { type: "string", multiple: true },
       "allow-registration": { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h", default: false },
@@ -136,6 +138,7 @@ export function parseCli(args: string[]): CliOptions {
     config: {
       domain: values.domain,
       users: (values.user ?? []).map(parseUser),
+      admins: values.admin ?? [],
       listen,
       tls: values.cert ? { cert: values.cert, key: values.key } : undefined,
       dataDir: values.data,

@@ -22,6 +22,7 @@ import { httpTransport } from "../hono_websocket/transport.ts";
 import { HELP, parseCli } from "./args.ts";
 import { consoleLogger } from "./console_logger.ts";
 import { keepServing } from "./last_resort.ts";
+import { uploadSetup } from "./upload_setup.ts";
 import { chooseStorage, openStorage } from "./storage_select.ts";
 
 function defined<T extends object>(o: T | undefined): Partial<T> {
@@ -95,6 +96,7 @@ export async function main(args: string[]): Promise<number> {
     ...file,
     ...defined({ domain: flags.domain, dataDir: flags.dataDir }),
     users: [...(file.users ?? []), ...(flags.users ?? [])],
+    admins: [...(file.admins ?? []), ...(flags.admins ?? [])],
     listen: { ...file.listen, ...defined(flags.listen) },
     tls: flags.tls ?? file.tls,
     registration: flags.registration
@@ -114,7 +116,8 @@ export async function main(args: string[]): Promise<number> {
   const storage = config.storage ?? await openStorage(choice);
   logger.info("Storage opened", { driver: config.storage ? "config" : choice.kind });
   const missing = await missingAccounts(storage, config.users ?? []);
-  const server = await createServer({ ...config, storage });
+  const upload = await uploadSetup(config, dataDir);
+  const server = await createServer({ ...config, storage, upload: upload?.module });
   for (const user of config.users ?? []) {
     const jid = parseJid(user.jid).bare;
     // Never the password: only which account, and whether it was created.
@@ -144,8 +147,14 @@ export async function main(args: string[]): Promise<number> {
   await server.listen(httpTransport(server, {
     hostname,
     port: config.listen?.httpPort ?? 5280,
-    onListen: (a) =>
-      logger.info("Listening for web clients (WebSocket, BOSH, host-meta)", { port: a.port }),
+    upload: upload?.http,
+    onListen: (a) => {
+      upload?.setPort(a.port);
+      logger.info("Listening for web clients (WebSocket, BOSH, host-meta, upload)", {
+        port: a.port,
+      });
+    },
+    onUploadExpiryError: (e) => logger.warn("Cannot delete expired uploads", { error: String(e) }),
   }));
   // Listen for signals before announcing "Serving": a supervisor may signal right after it.
   const stopped = Promise.withResolvers<void>();

@@ -1,6 +1,7 @@
 /**
  * The web adapter: XMPP over WebSocket (RFC 7395) and BOSH (XEP-0124, XEP-0206) as Hono
- * handlers, with XEP-0156 connection discovery. Runs on Deno (`Deno.upgradeWebSocket`).
+ * handlers, with XEP-0156 connection discovery, and the HTTP side of XEP-0363 file upload.
+ * Runs on Deno (`Deno.upgradeWebSocket`).
  *
  * Connections over `ws://`/`http://` are not TLS: SCRAM is offered, PLAIN only with
  * `allowPlainWithoutTls`. `wss://`/`https://` requests, and with `trustProxy` those a proxy
@@ -33,4 +34,13 @@ export type { MountOptions } from "./mount.ts";
 export { originAllowed, requestIsSecure } from "./http_policy.ts";
 export type { OriginPolicy } from "./http_policy.ts";
 export { httpTransport } from "./transport.ts";
+export { mountUpload, uploadExpiry } from "./upload.ts";
+export type { UploadExpiry, UploadHandlerOptions } from "./upload.ts";
+export { fsFileStore } from "./fs_file_store.ts";
+export type {
+  ByteRange,
+  FileStore,
+  StoredFile,
+  StoredFileInfo,
+} from "../../src/storage/file_store.ts";
 export type { HttpTransportOptions } from "./transport.ts";

@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import type { XmppServer } from "../../src/server/server.ts";
 import { type BoshOptions, xmppBosh } from "./bosh.ts";
 import { hostMeta, hostMetaJson } from "./host_meta.ts";
+import { mountUpload, type UploadHandlerOptions } from "./upload.ts";
 import { xmppWebSocket, type XmppWebSocketOptions } from "./websocket.ts";
 
 /** Options of {@linkcode mountXmpp}. */
@@ -21,10 +22,13 @@ export interface MountOptions {
   readonly websocket?: XmppWebSocketOptions;
   /** Options of the BOSH endpoint. */
   readonly bosh?: BoshOptions;
+  /** XEP-0363 file upload routes (`/upload/…`), with the upload module's secret; default none. */
+  readonly upload?: UploadHandlerOptions;
 }
 
 /**
- * Adds `/xmpp-websocket` (RFC 7395), `/http-bind` (XEP-0206) and XEP-0156 host-meta to an app.
+ * Adds `/xmpp-websocket` (RFC 7395), `/http-bind` (XEP-0206) and XEP-0156 host-meta to an app,
+ * and with `upload` the XEP-0363 upload routes.
  *
  * @param app The Hono app.
  * @param server The XMPP server.
@@ -64,5 +68,6 @@ export function mountXmpp<A extends Hono<any, any, any>>(
     app.get("/.well-known/host-meta", hostMeta(links));
     app.get("/.well-known/host-meta.json", hostMetaJson(links));
   }
+  if (options.upload) mountUpload(app, options.upload);
   return app;
 }

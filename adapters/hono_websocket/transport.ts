@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { Transport, XmppServer } from "../../src/server/server.ts";
 import { type MountOptions, mountXmpp } from "./mount.ts";
+import { uploadExpiry } from "./upload.ts";
 
 /** Options of {@linkcode httpTransport}. */
 export interface HttpTransportOptions extends MountOptions {
@@ -18,10 +19,13 @@ export interface HttpTransportOptions extends MountOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Called once listening, with the bound port. */
   readonly onListen?: (addr: { port: number; hostname: string }) => void;
+  /** Called when deleting expired uploads failed (the timer goes on). */
+  readonly onUploadExpiryError?: (error: unknown) => void;
 }
 
 /**
- * Serves `/xmpp-websocket`, `/http-bind` and host-meta on their own HTTP port.
+ * Serves `/xmpp-websocket`, `/http-bind` and host-meta on their own HTTP port, and with
+ * `upload` the XEP-0363 upload routes and the expiry of old files.
  *
  * @param server The XMPP server whose sessions the endpoints create.
  * @param options Address, port, TLS and endpoint options.
@@ -52,7 +56,19 @@ export function httpTransport(server: XmppServer, options: HttpTransportOptions 
           port: options.port ?? 5280,
           onListen,
         }, app.fetch);
-      return Promise.resolve({ close: () => http.shutdown() });
+      // XEP-0363: files older than `expiryDays` are deleted hourly while the port is served.
+      const upload = options.upload;
+      const expiry = upload && uploadExpiry(upload.store, {
+        expiryDays: upload.expiryDays,
+        now: upload.now,
+        onError: (e) => options.onUploadExpiryError?.(e),
+      });
+      return Promise.resolve({
+        close: () => {
+          expiry?.stop();
+          return http.shutdown();
+        },
+      });
     },
   };
 }

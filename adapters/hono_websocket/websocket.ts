@@ -43,10 +43,28 @@ export interface XmppWebSocketOptions {
    * be paused, so this bounds what a fast sender makes the server hold. Default 1048576.
    */
   readonly maxUnreadBytes?: number;
+  /**
+   * Logs the socket in from the upgrade request (#15): the host application checks what it
+   * already trusts (its session cookie, an `Authorization: Bearer` token) and returns the
+   * user's bare JID, or `undefined` to let the client authenticate as usual. The connection
+   * then offers SASL EXTERNAL, which completes without credentials; the JID must be on the
+   * domain the client opens its stream to.
+   *
+   * @example
+   * ```ts ignore
+   * xmppWebSocket(server, {
+   *   authenticate: async (c) => {
+   *     const token = c.req.header("authorization")?.replace(/^Bearer /, "");
+   *     return token ? await verifyJwt(token, "localhost") : undefined;
+   *   },
+   * });
+   * ```
+   */
+  readonly authenticate?: (c: Context) => string | undefined | Promise<string | undefined>;
 }
 
 /** A Hono handler: `(c) => Response`. */
-export type XmppWebSocketHandler = (c: Context) => Response;
+export type XmppWebSocketHandler = (c: Context) => Response | Promise<Response>;
 
 function wantsXmpp(request: Request): boolean {
   const header = request.headers.get("sec-websocket-protocol") ?? "";
@@ -88,7 +106,7 @@ export function xmppWebSocket(
   if (!Number.isInteger(idleTimeout) || idleTimeout < 1) {
     throw new RangeError(`Option "pingIntervalSeconds" must be a positive integer`);
   }
-  return (c) => {
+  return async (c) => {
     const request = c.req.raw;
     if (!originAllowed(request, options.origins)) {
       return new Response("Origin not allowed", { status: 403 });
@@ -106,6 +124,7 @@ export function xmppWebSocket(
     }
     // The connection's address is readable only before the upgrade.
     const remoteAddress = clientAddress(request, trustProxy, remoteOf(c));
+    const authenticatedAs = options.authenticate ? await options.authenticate(c) : undefined;
     const { socket, response } = Deno.upgradeWebSocket(request, {
       protocol: "xmpp",
       idleTimeout,
@@ -125,6 +144,7 @@ export function xmppWebSocket(
       kind: "websocket",
       secure,
       remoteAddress,
+      ...(authenticatedAs ? { authenticatedAs } : {}),
     };
     void server.handle(webSocketStream(socket, info, { highWaterMark, maxUnreadBytes }), {
       framing: websocketFraming,

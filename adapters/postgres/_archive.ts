@@ -93,7 +93,21 @@ export class PgArchiveStore implements ArchiveStore {
     if (q.ids !== undefined) {
       where.push(q.ids.length === 0 ? sql`false` : inArray(archive.id, [...new Set(q.ids)]));
     }
+    // XEP-0313 #extended: after-id and before-id bound the result set (and its count).
+    if (q.afterId !== undefined) where.push(this.#beyond(owner, ">", q.afterId));
+    if (q.beforeId !== undefined) where.push(this.#beyond(owner, "<", q.beforeId));
     return where;
+  }
+
+  /**
+   * Messages after (`>`) or before (`<`) an id in (stamp, seq) order, the order of the
+   * (owner, stamp, seq) index; an id that is not in the archive has no position, and nothing
+   * is after or before it.
+   */
+  #beyond(owner: BareJid, op: ">" | "<", id: string): SQL {
+    return sql`(${archive.stamp}, ${archive.seq}) ${
+      sql.raw(op)
+    } (select a.stamp, a.seq from ${archive} a where a.owner = ${owner} and a.id = ${id})`;
   }
 
   async query(owner: BareJid, q: ArchiveQuery): Promise<ArchivePage> {
@@ -101,15 +115,11 @@ export class PgArchiveStore implements ArchiveStore {
     const counted = q.count
       ? this.#db.select({ n: count() }).from(archive).where(and(...where))
       : undefined;
-    // XEP-0059 paging by (stamp, seq), the order of the (owner, stamp, seq) index; an id that
-    // is not in the archive has no position, and nothing is after or before it.
-    const position = (id: string) =>
-      sql`(select a.stamp, a.seq from ${archive} a where a.owner = ${owner} and a.id = ${id})`;
-    if (q.after !== undefined) {
-      where.push(sql`(${archive.stamp}, ${archive.seq}) > ${position(q.after)}`);
-    }
+    // XEP-0059 paging by (stamp, seq).
+    const filters = [...where];
+    if (q.after !== undefined) where.push(this.#beyond(owner, ">", q.after));
     if (q.before !== undefined && q.before !== "") {
-      where.push(sql`(${archive.stamp}, ${archive.seq}) < ${position(q.before)}`);
+      where.push(this.#beyond(owner, "<", q.before));
     }
     const backwards = q.before !== undefined;
     const order = backwards
@@ -121,8 +131,16 @@ export class PgArchiveStore implements ArchiveStore {
     ]);
     const messages = rows.slice(0, q.max).map(toArchived);
     if (backwards) messages.reverse();
-    const page = { messages, complete: rows.length <= q.max };
-    return n === undefined ? page : { ...page, count: Number(n[0].n) };
+    const page: ArchivePage = {
+      messages,
+      complete: rows.length <= q.max,
+      ...(n === undefined ? {} : { count: Number(n[0].n) }),
+    };
+    if (!q.index || messages.length === 0) return page;
+    // RSM <first index/>: how many of the result set come before the page.
+    const [{ i }] = await this.#db.select({ i: count() }).from(archive)
+      .where(and(...filters, this.#beyond(owner, "<", messages[0].id)));
+    return { ...page, index: Number(i) };
   }
 
   async get(owner: BareJid, id: string): Promise<ArchivedMessage | undefined> {

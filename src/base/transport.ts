@@ -23,6 +23,11 @@ export interface TransportInfo {
    * a TLS 1.3 connection whose runtime can export keying material.
    */
   readonly tlsExporter?: Uint8Array;
+  /**
+   * The account the transport already authenticated (the host application checked its
+   * session or bearer token when the connection was made): offered as SASL EXTERNAL.
+   */
+  readonly authenticatedAs?: string;
 }
 
 /** A duplex byte stream, as an adapter gives it to the core. */

@@ -25,6 +25,16 @@ export interface StanzaEvent {
   readonly origin?: Session;
 }
 
+/**
+ * A stanza the router is about to route (`stanza/route`). A handler may replace `stanza`: the
+ * next handlers and the rest of the route see the new one (XEP-0359: the message archive adds
+ * its `<stanza-id/>` there, and strips one that claims its `by`).
+ */
+export interface RouteEvent extends StanzaEvent {
+  /** The stanza; a handler may replace it (same `from` and `to`). */
+  stanza: Element;
+}
+
 /** The client's own broadcast presence (RFC 6121 §4.2), with what it changed. */
 export interface PresenceEvent extends StanzaEvent {
   /** The session's presence before this one; `undefined` when it was unavailable. */
@@ -124,7 +134,7 @@ export interface ServerHooks {
    * Every stanza the router routes, from a client, a module or another server, before its
    * destination is looked at (e.g. XEP-0191 blocking).
    */
-  "stanza/route": StanzaEvent;
+  "stanza/route": RouteEvent;
   /** A message to the server's domain. */
   "message/server": StanzaEvent;
   /** A message to a local account's bare JID. */
@@ -167,6 +177,8 @@ export interface ServerHooks {
    * keep data of their own for accounts (documents) remove it here.
    */
   "account/removed": AccountEvent;
+  /** An account was created by in-band registration (XEP-0077 §3.1), e.g. for a welcome message. */
+  "account/created": AccountEvent;
   /** An element of a module's stream feature during negotiation. */
   "stream/delegate": DelegateEvent;
 }

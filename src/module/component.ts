@@ -24,6 +24,8 @@ function discoReply(iq: Element, domain: string, component: ComponentOptions): E
       ),
       [...new Set([NS.DISCO_INFO, NS.DISCO_ITEMS, ...component.features ?? []])].sort()
         .map((f) => xml("feature", { var: f })),
+      // XEP-0128 §3: extension forms follow the identities and features.
+      component.extensions ?? [],
     );
   } else if (payload.xmlns === NS.DISCO_ITEMS) {
     query = xml("query", { xmlns: NS.DISCO_ITEMS });

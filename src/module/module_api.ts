@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { BareJid } from "../jid/jid.ts";
+import type { BareJid, FullJid } from "../jid/jid.ts";
+import type { Session, StreamHandle } from "../base/session.ts";
 import type { Router } from "../router/router.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -46,12 +47,32 @@ export type AccountItemsProvider = (
   requester: BareJid,
 ) => Promise<readonly DiscoItem[]>;
 
+/**
+ * Answers disco#info and disco#items on one node of the server's domain (XEP-0030 §3.2, §4.2),
+ * e.g. XEP-0050's `http://jabber.org/protocol/commands`. Found through
+ * {@linkcode ModuleApi.discoNodes}; a method that returns `undefined` makes the query
+ * `<item-not-found/>`.
+ */
+export interface DiscoNodeProvider {
+  /** The node's disco#info for `requester` (a full or bare JID). */
+  info?(requester: string): Promise<DiscoInfo | undefined> | DiscoInfo | undefined;
+  /** The node's disco#items for `requester`. */
+  items?(
+    requester: string,
+  ): Promise<readonly DiscoItem[] | undefined> | readonly DiscoItem[] | undefined;
+}
+
+/** Finds the provider of a node of the server's domain ({@linkcode ModuleApi.discoNodes}). */
+export type DiscoNodeResolver = (node: string) => DiscoNodeProvider | undefined;
+
 /** What disco#info reports for a target. */
 export interface DiscoInfo {
   /** The identities. */
   readonly identities: readonly DiscoIdentity[];
   /** The features, sorted, without duplicates. */
   readonly features: readonly string[];
+  /** XEP-0128 extended information: data forms of type `result`, each with a FORM_TYPE. */
+  readonly forms: readonly Element[];
 }
 
 /** The name and version the server reports (XEP-0092). */
@@ -76,6 +97,11 @@ export interface ComponentOptions {
   readonly identities: readonly DiscoIdentity[];
   /** Its disco#info features. */
   readonly features?: readonly string[];
+  /**
+   * Extended information in its disco#info (XEP-0128): `jabber:x:data` forms of type `result`
+   * with a `FORM_TYPE`, e.g. XEP-0363's `max-file-size`.
+   */
+  readonly extensions?: readonly Element[];
   /** Its name in the hosted domain's disco#items. */
   readonly name?: string;
   /**
@@ -132,12 +158,38 @@ export interface ModuleApi {
   feature(xmlns: string, options?: { readonly target?: IqTarget }): void;
   /** Advertises a disco#info identity for the server (default) or for accounts. */
   identity(identity: DiscoIdentity, options?: { readonly target?: IqTarget }): void;
+  /**
+   * Adds an XEP-0128 extended information form (`<x xmlns='jabber:x:data' type='result'/>`
+   * with a hidden FORM_TYPE) to the disco#info of the server (default) or of accounts, e.g.
+   * XEP-0157 contact addresses.
+   */
+  discoForm(form: Element, options?: { readonly target?: IqTarget }): void;
   /** Lists a disco#items item of the server. */
   item(item: DiscoItem): void;
   /** Adds a source of disco#items items of accounts (queried per request, in load order). */
   accountItems(provider: AccountItemsProvider): void;
+  /**
+   * Answers disco#info and disco#items on nodes of the server's domain: `resolver` returns
+   * the provider of a node, or `undefined` for nodes it does not know. Resolvers are asked in
+   * load order.
+   */
+  discoNodes(resolver: DiscoNodeResolver): void;
+  /** The provider of a node of the server's domain, if a module's resolver knows it. */
+  discoNodeProvider(node: string): DiscoNodeProvider | undefined;
   /** Offers a stream feature after authentication, next to `<bind/>`. */
   streamFeature(feature: Element): void;
+  /**
+   * Offers a XEP-0386 Bind 2 inline feature: `xmlns` is listed as `<feature var/>` in the
+   * Bind 2 offer, and a child of the client's `<bind/>` in that namespace is handed to
+   * `handler` on the new session; what it returns goes into `<bound/>`.
+   */
+  bind2Feature(xmlns: string, handler: Bind2Handler): void;
+  /**
+   * Offers a XEP-0388 SASL2 inline feature: `feature` is listed in `<authentication><inline>`,
+   * and a child of the client's `<authenticate/>` in its namespace is handed to `handler`
+   * after authentication, before any Bind 2 request.
+   */
+  sasl2Feature(feature: Element, handler: Sasl2Handler): void;
   /** What disco#info reports now for a target. */
   discoInfo(target: IqTarget): DiscoInfo;
   /** What disco#items reports now for the server. */
@@ -160,6 +212,37 @@ export interface ModuleApi {
   /** A new unique, unguessable id for stanzas and items (a parameter, so tests can set it). */
   randomId(): string;
 }
+
+/**
+ * Handles a XEP-0386 Bind 2 inline request on the session just bound (e.g. XEP-0198
+ * `<enable/>`, XEP-0280 `<enable/>`).
+ *
+ * @param session The new session.
+ * @param request The child of `<bind/>` in the feature's namespace.
+ * @returns The answer to put into `<bound/>`, if any.
+ */
+export type Bind2Handler = (
+  session: Session,
+  request: Element,
+) => Element | undefined | Promise<Element | undefined>;
+
+/**
+ * Handles a XEP-0388 SASL2 inline request after authentication (e.g. XEP-0198 `<resume/>`).
+ *
+ * @param stream The authenticated connection, not bound.
+ * @param request The child of `<authenticate/>` in the feature's namespace.
+ * @param succeed Writes `<success/>` with `answer` inside and `jid` as the authorization
+ * identifier: for a handler that takes the stream over (a resumed session), before anything
+ * else it writes.
+ * @returns `true` when the handler took the stream over (it called `succeed`); otherwise an
+ * element to put into `<success/>` (e.g. `<failed/>`), or nothing, and negotiation goes on
+ * (Bind 2, or the post-authentication features).
+ */
+export type Sasl2Handler = (
+  stream: StreamHandle,
+  request: Element,
+  succeed: (answer: Element, jid: FullJid) => void,
+) => boolean | Element | undefined | Promise<boolean | Element | undefined>;
 
 /** A server feature: a factory returns one, and the server calls `setup` once. */
 export interface XmppModule {

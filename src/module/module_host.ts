@@ -9,11 +9,15 @@ import type { IqRegistry, IqTarget } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import type {
   AccountItemsProvider,
+  Bind2Handler,
   ComponentOptions,
   DiscoIdentity,
   DiscoInfo,
   DiscoItem,
+  DiscoNodeProvider,
+  DiscoNodeResolver,
   ModuleApi,
+  Sasl2Handler,
   ServerIdentity,
   XmppModule,
 } from "./module_api.ts";
@@ -69,9 +73,15 @@ export class ModuleHost {
   readonly #loaded = new Map<string, Dispose[]>();
   readonly #features: Record<IqTarget, string[]> = { server: [], account: [] };
   readonly #identities: Record<IqTarget, DiscoIdentity[]> = { server: [], account: [] };
+  readonly #forms: Record<IqTarget, Element[]> = { server: [], account: [] };
   readonly #items: DiscoItem[] = [];
   readonly #accountItems: AccountItemsProvider[] = [];
   readonly #streamFeatures: Element[] = [];
+  readonly #bind2: { readonly xmlns: string; readonly handler: Bind2Handler }[] = [];
+  readonly #bind2Vars: string[] = [];
+  readonly #sasl2: { readonly feature: Element; readonly handler: Sasl2Handler }[] = [];
+  readonly #sasl2Features: Element[] = [];
+  readonly #nodeResolvers: DiscoNodeResolver[] = [];
 
   /**
    * @param deps What modules are given.
@@ -85,6 +95,26 @@ export class ModuleHost {
     return this.#streamFeatures;
   }
 
+  /** XEP-0386 Bind 2 inline feature namespaces (a live list). */
+  get bind2Vars(): readonly string[] {
+    return this.#bind2Vars;
+  }
+
+  /** XEP-0388 SASL2 inline features (a live list). */
+  get sasl2Features(): readonly Element[] {
+    return this.#sasl2Features;
+  }
+
+  /** The Bind 2 inline handlers, in load order. */
+  get bind2Handlers(): readonly { readonly xmlns: string; readonly handler: Bind2Handler }[] {
+    return this.#bind2;
+  }
+
+  /** The SASL2 inline handlers, in load order. */
+  get sasl2Handlers(): readonly { readonly feature: Element; readonly handler: Sasl2Handler }[] {
+    return this.#sasl2;
+  }
+
   /** Names of the loaded modules. */
   get names(): string[] {
     return [...this.#loaded.keys()];
@@ -94,12 +124,13 @@ export class ModuleHost {
    * What disco#info reports for a target.
    *
    * @param target "server" or "account".
-   * @returns Identities and sorted, unique features.
+   * @returns Identities, sorted unique features, and extended information forms.
    */
   discoInfo(target: IqTarget): DiscoInfo {
     return {
       identities: [...this.#identities[target]],
       features: [...new Set(this.#features[target])].sort(),
+      forms: [...this.#forms[target]],
     };
   }
 
@@ -147,9 +178,20 @@ export class ModuleHost {
         disposers.push(remover(this.#features[options?.target ?? "server"], xmlns)),
       identity: (identity, options) =>
         disposers.push(remover(this.#identities[options?.target ?? "server"], identity)),
+      discoForm: (form, options) =>
+        disposers.push(remover(this.#forms[options?.target ?? "server"], form)),
       item: (item) => disposers.push(remover(this.#items, item)),
       accountItems: (provider) => disposers.push(remover(this.#accountItems, provider)),
+      discoNodes: (resolver) => disposers.push(remover(this.#nodeResolvers, resolver)),
+      discoNodeProvider: (node) => this.#discoNodeProvider(node),
       streamFeature: (feature) => disposers.push(remover(this.#streamFeatures, feature)),
+      bind2Feature: (xmlns, handler) =>
+        disposers.push(remover(this.#bind2, { xmlns, handler }), remover(this.#bind2Vars, xmlns)),
+      sasl2Feature: (feature, handler) =>
+        disposers.push(
+          remover(this.#sasl2, { feature, handler }),
+          remover(this.#sasl2Features, feature),
+        ),
       discoInfo: (target) => this.discoInfo(target),
       discoItems: () => [...this.#items],
       discoAccountItems: (owner, requester) => this.discoAccountItems(owner, requester),
@@ -165,6 +207,14 @@ export class ModuleHost {
       await this.unload(module.name);
       throw e;
     }
+  }
+
+  #discoNodeProvider(node: string): DiscoNodeProvider | undefined {
+    for (const resolve of [...this.#nodeResolvers]) {
+      const provider = resolve(node);
+      if (provider) return provider;
+    }
+    return undefined;
   }
 
   #component(domain: string, component: ComponentOptions): Dispose[] {

@@ -193,6 +193,11 @@ export function carbons(): XmppModule {
     specs: ["XEP-0280", "XEP-0297"],
     setup(api) {
       api.feature(NS.CARBONS);
+      // XEP-0386 §2.2 / XEP-0280 §4: <enable/> inside Bind 2; nothing goes into <bound/>.
+      api.bind2Feature(NS.CARBONS, (session, request) => {
+        if (request.name === "enable") enableCarbons(session);
+        return undefined;
+      });
       api.hook("session/bound", ({ session }) => {
         session.data.set(CONTROL, (on: boolean) => count(session.bare, on ? 1 : -1));
       });

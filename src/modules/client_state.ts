@@ -184,6 +184,11 @@ export function clientState(options: ClientStateOptions = {}): XmppModule {
     specs: ["XEP-0352"],
     setup(api) {
       api.streamFeature(xml("csi", { xmlns: NS.CSI }));
+      // XEP-0386 §2.2: a client may start inactive with <inactive/> inside Bind 2.
+      api.bind2Feature(NS.CSI, (session, request) => {
+        if (request.name === "inactive") setInactive(session, stateOf(states, session), true);
+        return undefined;
+      });
       api.hook("nonza", ({ session, element }) => {
         if (element.xmlns !== NS.CSI) return;
         const s = stateOf(states, session);

@@ -3,22 +3,48 @@
  *
  * @module
  */
-import type { IqTarget } from "../hooks/iq_registry.ts";
-import type { DiscoItem, ModuleApi, XmppModule } from "../module/module_api.ts";
+import type { IqEvent, IqTarget } from "../hooks/iq_registry.ts";
+import type { DiscoInfo, DiscoItem, ModuleApi, XmppModule } from "../module/module_api.ts";
 import { StanzaError } from "../base/stanza_error.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 
+function infoQuery(info: DiscoInfo, node?: string): Element {
+  const { identities, features, forms } = info;
+  return xml(
+    "query",
+    { xmlns: NS.DISCO_INFO, node },
+    identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
+    features.map((f) => xml("feature", { var: f })),
+    forms,
+  );
+}
+
 function info(api: ModuleApi, target: IqTarget, query: Element): Element {
   // XEP-0030 §3.1: a node we do not know is item-not-found.
   if (query.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
-  const { identities, features } = api.discoInfo(target);
-  return xml(
-    "query",
-    { xmlns: NS.DISCO_INFO },
-    identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
-    features.map((f) => xml("feature", { var: f })),
+  return infoQuery(api.discoInfo(target));
+}
+
+/** XEP-0030 §3.2: disco#info on a node a module answers for (server target only). */
+async function nodeInfo(api: ModuleApi, ev: IqEvent): Promise<Element> {
+  const node = ev.payload.attrs.node;
+  const found = node === undefined ? undefined : await api.discoNodeProvider(node)?.info?.(
+    ev.from.full,
   );
+  if (!found) return info(api, "server", ev.payload);
+  return infoQuery(found, node);
+}
+
+/** XEP-0030 §4.2: disco#items on a node a module answers for. */
+async function nodeItems(api: ModuleApi, ev: IqEvent): Promise<Element> {
+  const node = ev.payload.attrs.node;
+  if (node === undefined) {
+    return xml("query", { xmlns: NS.DISCO_ITEMS }, itemElements(api.discoItems()));
+  }
+  const found = await api.discoNodeProvider(node)?.items?.(ev.from.full);
+  if (!found) throw new StanzaError("item-not-found", "cancel");
+  return xml("query", { xmlns: NS.DISCO_ITEMS, node }, itemElements(found));
 }
 
 function itemElements(items: readonly DiscoItem[]): Element[] {
@@ -56,18 +82,12 @@ export function disco(): XmppModule {
       for (const target of ["server", "account"] as const) {
         api.feature(NS.DISCO_INFO, { target });
         api.feature(NS.DISCO_ITEMS, { target });
-        api.iq("get", NS.DISCO_INFO, "query", ({ payload }) => info(api, target, payload), {
-          target,
-        });
       }
-      api.iq("get", NS.DISCO_ITEMS, "query", ({ payload }) => {
-        if (payload.attrs.node !== undefined) throw new StanzaError("item-not-found", "cancel");
-        return xml(
-          "query",
-          { xmlns: NS.DISCO_ITEMS },
-          itemElements(api.discoItems()),
-        );
+      api.iq("get", NS.DISCO_INFO, "query", (ev) => nodeInfo(api, ev));
+      api.iq("get", NS.DISCO_INFO, "query", ({ payload }) => info(api, "account", payload), {
+        target: "account",
       });
+      api.iq("get", NS.DISCO_ITEMS, "query", (ev) => nodeItems(api, ev));
       // An account's items come from the modules (PEP nodes, …); an iq without 'to' asks about
       // the sender's own account.
       api.iq("get", NS.DISCO_ITEMS, "query", async ({ payload, stanza, from, to }) => {

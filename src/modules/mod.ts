@@ -22,11 +22,35 @@ import { subscriptions } from "./subscriptions.ts";
 import { streamManagement } from "./stream_management.ts";
 import { carbons } from "./carbons.ts";
 import { clientState } from "./client_state.ts";
+import { mam } from "./mam.ts";
+import { push, type PushOptions } from "./push.ts";
+import { pushRelay, type PushRelayOptions } from "./push_relay.ts";
+import { lastActivity } from "./last_activity.ts";
+import { contactAddresses, type ContactInfo } from "./contact_addresses.ts";
+import { type ExternalService, externalServices } from "./external_services.ts";
+import { avatarConversion } from "./avatar_conversion.ts";
+import { httpUpload, type HttpUploadOptions } from "./http_upload.ts";
+import { adhoc } from "./adhoc.ts";
+import { pubsub, type PubsubOptions } from "./pubsub.ts";
+import type { CommandRegistry } from "./command_registry.ts";
+import { muc, type MucOptions } from "./muc/mod.ts";
 
 export { disco, legacySession, ping, time, version };
 export { account, blocking, pep, privateStorage, vcard };
 export { offline, presence, roster, subscriptions };
-export { carbons, clientState, streamManagement };
+export { carbons, clientState, mam, streamManagement };
+export { push, pushRelay };
+export { avatarConversion, contactAddresses, externalServices, lastActivity };
+
+/** Push notification settings (XEP-0357): what the summary holds, and the first-party relay. */
+export interface PushConfig extends PushOptions {
+  /** The relay component (off unless set): where it POSTs summaries. */
+  readonly relay?: Omit<PushRelayOptions, "fetch">;
+}
+export { httpUpload };
+export { adhoc, pubsub };
+export { muc };
+export type { MucOptions };
 
 /** The limits the built-in modules enforce (a part of the server's `limits`). */
 export interface BuiltinLimits {
@@ -60,6 +84,22 @@ export interface BuiltinModuleOptions {
   readonly limits?: BuiltinLimits;
   /** PBKDF2 iterations for passwords changed in-band (XEP-0077 §3.3). */
   readonly scramIterations?: number;
+  /** XEP-0357 push notifications, and the relay. */
+  readonly push?: PushConfig;
+  /** XEP-0157 contact addresses shown in the server's disco#info. */
+  readonly contactInfo?: ContactInfo;
+  /** XEP-0215 external services (STUN, TURN) offered to local accounts. */
+  readonly externalServices?: readonly ExternalService[];
+  /** XEP-0363 HTTP file upload on `upload.<domain>`; not loaded without it. */
+  readonly upload?: HttpUploadOptions;
+  /** Bare JIDs allowed to run the XEP-0133 administration commands. */
+  readonly admins?: readonly string[];
+  /** Where XEP-0050 ad-hoc commands are registered. */
+  readonly commands?: CommandRegistry;
+  /** The XEP-0060 service on `pubsub.<domain>`; `false`: none. */
+  readonly pubsub?: PubsubOptions | false;
+  /** The XEP-0045 service on `conference.<domain>`: its options, or `false` for none. */
+  readonly muc?: MucOptions | false;
 }
 
 /**
@@ -97,5 +137,20 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
     }),
     carbons(),
     clientState({ maxHeld: limits.maxHeldStanzas }),
+    mam(),
+    push(options.push),
+    ...(options.push?.relay ? [pushRelay(options.push.relay)] : []),
+    lastActivity(),
+    contactAddresses(options.contactInfo ?? {}),
+    externalServices(options.externalServices ?? []),
+    avatarConversion(),
+    ...options.upload ? [httpUpload(options.upload)] : [],
+    adhoc({
+      admins: options.admins,
+      commands: options.commands,
+      scramIterations: options.scramIterations,
+    }),
+    ...(options.pubsub === false ? [] : [pubsub(options.pubsub)]),
+    ...options.muc === false ? [] : [muc(options.muc)],
   ];
 }

@@ -17,6 +17,7 @@ import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { loadXml, storeXml } from "../storage/stored_xml.ts";
 import { xep82DateTime } from "./time.ts";
+import { archiveId, sentFromArchive } from "./mam.ts";
 
 /** Options of the offline module. */
 export interface OfflineOptions {
@@ -124,7 +125,10 @@ export function offline(options: OfflineOptions = {}): XmppModule {
           for (const m of messages) {
             const message = readStored(api, origin.bare, m);
             // A message that cannot be read back is dropped, or it would block the queue.
-            if (message) await origin.send(stamped(api, message, m.stamp));
+            // XEP-0313 §7.1.1: what the client got from its archive already is not sent again.
+            const id = message && archiveId(message, origin.bare);
+            const synced = id !== undefined && sentFromArchive(origin, id);
+            if (message && !synced) await origin.send(stamped(api, message, m.stamp));
             sent.push(m.id);
           }
           // Removed only once written to the session (or found unreadable).

@@ -12,7 +12,7 @@ import type { IqEvent } from "../hooks/iq_registry.ts";
 import type { BareJid } from "../jid/jid.ts";
 import { parseJid } from "../jid/jid.ts";
 import { StanzaError } from "../base/stanza_error.ts";
-import type { NodeConfig, PubsubItem } from "../storage/pubsub_store.ts";
+import type { NodeConfig } from "../storage/pubsub_store.ts";
 import { child, type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { hasFrom, hasTo } from "./subscription_states.ts";
@@ -26,7 +26,7 @@ import {
   maxItems,
   pubsubError,
 } from "./_pep_config.ts";
-import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
+import { itemElement, nodeOf, publishedItem, requestedItems } from "./_pubsub_items.ts";
 import { ownAccount, targetAccount } from "./_account_target.ts";
 
 /** Options of {@linkcode pep}. */
@@ -55,13 +55,6 @@ export const PEP_FEATURES: readonly string[] = [
   "retrieve-items",
 ].map((f) => `${NS.PUBSUB}#${f}`);
 
-function nodeOf(el: Element): string {
-  const node = el.attrs.node;
-  // XEP-0060 §7.1.3.3 and friends: a request without a node.
-  if (!node) throw pubsubError("bad-request", "modify", "nodeid-required");
-  return node;
-}
-
 /** The node's access model (XEP-0060 §4.5). */
 function accessModel(config: NodeConfig): string {
   return config["pubsub#access_model"] ?? DEFAULT_CONFIG["pubsub#access_model"];
@@ -70,10 +63,6 @@ function accessModel(config: NodeConfig): string {
 /** The domain of a prepared bare JID (a localpart never holds "@", RFC 7622 §3.3.1). */
 function domainOf(jid: BareJid): string {
   return jid.slice(jid.indexOf("@") + 1);
-}
-
-function itemElement(item: PubsubItem): Element {
-  return xml("item", { id: item.id, publisher: item.publisher }, loadXml(item.payload));
 }
 
 /**
@@ -198,17 +187,13 @@ export function pep(options: PepOptions = {}): XmppModule {
       async function publish(ev: IqEvent, request: Element): Promise<Element> {
         const owner = owned(ev);
         const node = nodeOf(request);
-        const items = elements(request, "item", NS.PUBSUB);
-        // XEP-0060 §7.1.3.5-6: exactly one item with exactly one payload element.
-        if (items.length !== 1) throw pubsubError("bad-request", "modify", "invalid-payload");
-        const payloads = elements(items[0]);
-        if (payloads.length === 0) throw pubsubError("bad-request", "modify", "payload-required");
-        if (payloads.length > 1) throw pubsubError("bad-request", "modify", "invalid-payload");
-        const payload = storeXml(payloads[0]);
-        // XEP-0060 §7.1.3.4: the payload is too big; nothing is stored.
-        if (storedXmlBytes(payload) > maxItemBytes) {
-          throw pubsubError("not-acceptable", "modify", "payload-too-big");
-        }
+        // XEP-0060 §7.1.3.4-6: one item, one payload, not too big; nothing stored otherwise.
+        const item = publishedItem(request, {
+          publisher: ev.from.full,
+          stamp: api.now(),
+          newId: () => api.randomId(),
+          maxItemBytes,
+        });
         const options = formFields(
           child(child(ev.payload, "publish-options", NS.PUBSUB) ?? request, "x", NS.DATA_FORMS),
         );
@@ -224,12 +209,6 @@ export function pep(options: PepOptions = {}): XmppModule {
           }
           await store_.setNode(owner, node, config);
         }
-        const item: PubsubItem = {
-          id: items[0].attrs.id || api.randomId(),
-          payload,
-          publisher: ev.from.full,
-          stamp: api.now(),
-        };
         await store_.publish(owner, node, item, maxItems(config));
         await notify(
           owner,
@@ -307,15 +286,12 @@ export function pep(options: PepOptions = {}): XmppModule {
         const config = await store_.getNode(owner, node);
         if (!config) throw new StanzaError("item-not-found", "cancel");
         if (!await canAccess(owner, config, ev.from.bare)) throw accessError(config);
-        const ids = elements(request, "item", NS.PUBSUB).map((i) => i.attrs.id).filter((
-          id,
-        ): id is string => !!id);
-        const max = Number.parseInt(request.attrs.max_items ?? "", 10);
-        const items = await store_.getItems(owner, node, {
-          ids: ids.length ? ids : undefined,
-          max: Number.isInteger(max) && max > 0 ? max : undefined,
-        });
-        return xml("pubsub", { xmlns: NS.PUBSUB }, xml("items", { node }, items.map(itemElement)));
+        const items = await store_.getItems(owner, node, requestedItems(request));
+        return xml(
+          "pubsub",
+          { xmlns: NS.PUBSUB },
+          xml("items", { node }, items.map((i) => itemElement(i))),
+        );
       }, { target: "account" });
 
       api.iq("get", NS.PUBSUB_OWNER, "pubsub", async (ev) => {

@@ -24,6 +24,7 @@ import type { Session, StreamHandle } from "../base/session.ts";
 import { StreamError } from "../base/stream_error.ts";
 import { HANDLED } from "../hooks/hook_registry.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
+import type { FullJid } from "../jid/jid.ts";
 import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { setBounded } from "../util/bounded_map.ts";
@@ -55,10 +56,15 @@ export interface StreamManagementModule extends XmppModule {
    *
    * @param stream The connection.
    * @param request The `<resume previd h/>` element.
-   * @param write Writes the answer (default `stream.write`); XEP-0388 may wrap it.
+   * @param write Writes the answer (default `stream.write`); XEP-0388 may wrap it. It gets the
+   * resumed session's full JID with `<resumed/>`.
    * @returns Whether the session was resumed.
    */
-  resume(stream: StreamHandle, request: Element, write?: (answer: Element) => void): boolean;
+  resume(
+    stream: StreamHandle,
+    request: Element,
+    write?: (answer: Element, jid?: FullJid) => void,
+  ): boolean;
 }
 
 /**
@@ -274,7 +280,7 @@ export function streamManagement(
   function resume(
     stream: StreamHandle,
     req: Element,
-    write: (answer: Element) => void = (el) => stream.write(el),
+    write: (answer: Element, jid?: FullJid) => void = (el) => stream.write(el),
   ): boolean {
     const previd = req.attrs.previd ?? "";
     const session = live.get(previd);
@@ -310,7 +316,7 @@ export function streamManagement(
     sm.expiry = sm.ackTimer = undefined;
     sm.requested = false;
     // Written before the session is attached: nothing sent to it from now on can come first.
-    write(xml("resumed", { xmlns: NS.SM, previd, h: sm.received }));
+    write(xml("resumed", { xmlns: NS.SM, previd, h: sm.received }), session.jid);
     for (const item of sm.queue.items()) stream.write(item.stanza);
     if (!stream.resume(session)) {
       api.logger.error("Cannot attach a resumed session", { session: session.id });
@@ -327,6 +333,22 @@ export function streamManagement(
     setup(moduleApi) {
       api = moduleApi;
       api.streamFeature(xml("sm", { xmlns: NS.SM }));
+      // XEP-0198 §5 with XEP-0388: <resume/> inside <authenticate/>; <resumed/> goes into
+      // <success/>, a <failed/> too, and negotiation goes on (Bind 2).
+      api.sasl2Feature(xml("sm", { xmlns: NS.SM }), (stream, request, succeed) => {
+        if (request.name !== "resume") return undefined;
+        let answer: Element | undefined;
+        const resumed = resume(stream, request, (el, jid) => {
+          if (el.name === "resumed" && jid) succeed(el, jid);
+          else answer = el;
+        });
+        return resumed || answer;
+      });
+      // XEP-0386 §2.2: <enable/> inside Bind 2; <enabled/> goes into <bound/>.
+      api.bind2Feature(
+        NS.SM,
+        (session, request) => request.name === "enable" ? enable(session, request) : undefined,
+      );
       api.hook("session/bound", ({ session }) => {
         session.data.set(ENABLE_KEY, (req: Element) => enable(session, req));
         session.data.set(REQUEST_KEY, () => {

@@ -11,7 +11,7 @@ import type { Session, SessionRef } from "../base/session.ts";
 import { errorReply, StanzaError } from "../base/stanza_error.ts";
 import { HANDLED, type HookRegistry } from "../hooks/hook_registry.ts";
 import type { IqRegistry } from "../hooks/iq_registry.ts";
-import type { ServerHooks, StanzaEvent } from "../hooks/server_hooks.ts";
+import type { RouteEvent, ServerHooks, StanzaEvent } from "../hooks/server_hooks.ts";
 import { type BareJid, type FullJid, type Jid, parseJid, tryParseJid } from "../jid/jid.ts";
 import { child, type Element, text } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -171,7 +171,8 @@ export class LocalRouter implements Router {
     const rawTo = stanza.attrs.to;
     const to = rawTo === undefined ? parseJid(from.domain) : tryParseJid(rawTo);
     if (!to) return this.bounce(stanza, new StanzaError("jid-malformed", "modify"));
-    const ev: StanzaEvent = { stanza, from, to, origin };
+    const ev: RouteEvent = { stanza, from, to, origin };
+    // A handler may replace ev.stanza (RouteEvent): what follows routes the new one.
     if (await this.#deps.hooks.run("stanza/route", ev)) return;
     const dest = classify(to, this.#deps.domains);
     if (dest.kind === "component") return this.#toComponent(ev);

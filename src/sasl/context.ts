@@ -14,10 +14,35 @@ export type SaslMechanismName =
   | "SCRAM-SHA-1-PLUS"
   | "SCRAM-SHA-256"
   | "SCRAM-SHA-1"
-  | "PLAIN";
+  | "PLAIN"
+  /** XEP-0484 FAST tokens; offered only inside SASL2's `<fast/>`. */
+  | "HT-SHA-256-NONE"
+  | "HT-SHA-256-ENDP"
+  /** RFC 7628 bearer tokens checked by the host application. */
+  | "OAUTHBEARER"
+  /** RFC 4422 Appendix A: the transport authenticated the connection. */
+  | "EXTERNAL"
+  /** RFC 4505: a guest with a fresh, random account. */
+  | "ANONYMOUS";
 
 /** The SCRAM family among {@linkcode SaslMechanismName}. */
-export type ScramMechanismName = Exclude<SaslMechanismName, "PLAIN">;
+export type ScramMechanismName = Exclude<
+  SaslMechanismName,
+  | "PLAIN"
+  | "HT-SHA-256-NONE"
+  | "HT-SHA-256-ENDP"
+  | "OAUTHBEARER"
+  | "EXTERNAL"
+  | "ANONYMOUS"
+>;
+
+/** A FAST token the server could accept (XEP-0484), as stored: its SHA-256 only. */
+export interface TokenCandidate {
+  /** An id the server uses to tell which token was used (for rotation). */
+  readonly id: string;
+  /** SHA-256 of the token's UTF-8 bytes. */
+  readonly keyHash: Uint8Array;
+}
 
 /** What a mechanism needs from the stream and the server. */
 export interface SaslContext {
@@ -41,6 +66,33 @@ export interface SaslContext {
   readonly fakeSaltKey?: Uint8Array;
   /** Length of the server's part of the SCRAM nonce, in characters; 24 by default. */
   readonly nonceLength?: number;
+  /**
+   * The account's live FAST tokens bound to a mechanism (XEP-0484), as SHA-256 hashes; may
+   * throw on storage failure. Without it, no token is accepted.
+   */
+  tokens?(jid: BareJid, mechanism: string): Promise<readonly TokenCandidate[]>;
+  /**
+   * Checks a password for an account that has no stored credentials (an application's own
+   * users, PLAIN only); may throw on failure of the application.
+   */
+  verifyPassword?(jid: BareJid, password: string): Promise<boolean>;
+  /**
+   * The account an OAUTHBEARER token (RFC 7628) authenticates on a hosted domain, or
+   * `undefined` when it is not valid (expired, forged, for another audience, an unknown
+   * user); may throw on failure of the verifier.
+   */
+  verifyToken?(token: string, domain: string): Promise<BareJid | undefined>;
+  /**
+   * XEP-0474 downgrade protection: the mechanisms and channel binding types this stream
+   * advertised. SCRAM's server-first-message then carries `h=`, their hash, so that a client
+   * notices a list a middlebox shortened.
+   */
+  readonly downgradeProtection?: {
+    readonly mechanisms: readonly string[];
+    readonly channelBindings: readonly string[];
+  };
+  /** The account the transport authenticated (SASL EXTERNAL), if any. */
+  readonly external?: BareJid;
 }
 
 /**
@@ -63,6 +115,8 @@ export type SaslResult<S> =
     readonly jid: BareJid;
     /** Additional data for `<success/>` (SCRAM's server-final message), RFC 6120 §6.4.6. */
     readonly data?: Uint8Array;
+    /** The id of the FAST token that authenticated, for a hashed-token mechanism. */
+    readonly tokenId?: string;
   };
 
 /**

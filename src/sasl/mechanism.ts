@@ -6,6 +6,9 @@
  */
 import type { SaslContext, SaslMechanismName, SaslResult } from "./context.ts";
 import { plainAccount, plainAuthenticate } from "./plain.ts";
+import { hashedTokenAccount, hashedTokenAuthenticate } from "./hashed_token.ts";
+import { oauthBearerAuthenticate } from "./oauthbearer.ts";
+import { anonymousAuthenticate, externalAuthenticate } from "./external.ts";
 import { scramServerFinal, scramServerFirst, type ScramState } from "./scram.ts";
 
 /** Every mechanism Parley implements, strongest first (the order they are advertised in). */
@@ -15,6 +18,18 @@ export const SASL_MECHANISMS: readonly SaslMechanismName[] = [
   "SCRAM-SHA-256",
   "SCRAM-SHA-1",
   "PLAIN",
+  "OAUTHBEARER",
+  "EXTERNAL",
+  "ANONYMOUS",
+];
+
+/**
+ * The XEP-0484 FAST mechanisms, strongest first: offered only inside SASL2's `<fast/>`, and
+ * `-ENDP` only where `tls-server-end-point` data is known.
+ */
+export const HASHED_TOKEN_MECHANISMS: readonly SaslMechanismName[] = [
+  "HT-SHA-256-ENDP",
+  "HT-SHA-256-NONE",
 ];
 
 /**
@@ -29,7 +44,8 @@ export const SASL_MECHANISMS: readonly SaslMechanismName[] = [
  * ```
  */
 export function isSaslMechanism(name: string): name is SaslMechanismName {
-  return (SASL_MECHANISMS as readonly string[]).includes(name);
+  return (SASL_MECHANISMS as readonly string[]).includes(name) ||
+    (HASHED_TOKEN_MECHANISMS as readonly string[]).includes(name);
 }
 
 /** The state of an exchange started without an initial response. */
@@ -49,6 +65,12 @@ function first(
   ctx: SaslContext,
 ): Promise<SaslResult<SaslState>> {
   if (mechanism === "PLAIN") return plainAuthenticate(message, ctx);
+  if (mechanism === "OAUTHBEARER") return oauthBearerAuthenticate(message, ctx);
+  if (mechanism === "EXTERNAL") return externalAuthenticate(message, ctx);
+  if (mechanism === "ANONYMOUS") return anonymousAuthenticate(message, ctx);
+  if (mechanism === "HT-SHA-256-NONE" || mechanism === "HT-SHA-256-ENDP") {
+    return hashedTokenAuthenticate(mechanism, message, ctx);
+  }
   return scramServerFirst(mechanism, message, ctx);
 }
 
@@ -147,6 +169,10 @@ export function verifiedAccount(
   domain: string,
 ): string | undefined {
   if (state?.step === "client-final") return state.account;
-  if (mechanism !== "PLAIN" || message === undefined) return undefined;
+  if (message === undefined) return undefined;
+  if (mechanism === "HT-SHA-256-NONE" || mechanism === "HT-SHA-256-ENDP") {
+    return hashedTokenAccount(message, domain);
+  }
+  if (mechanism !== "PLAIN") return undefined;
   return plainAccount(message, domain);
 }

@@ -32,9 +32,11 @@ export {
   type SaslMechanismName,
   type SaslResult,
   type ScramMechanismName,
+  type TokenCandidate,
 } from "./context.ts";
 export {
   type AwaitingInitialResponse,
+  HASHED_TOKEN_MECHANISMS,
   isSaslMechanism,
   SASL_MECHANISMS,
   saslContinue,
@@ -48,6 +50,19 @@ export {
   type ChannelBindingType,
   offeredChannelBindings,
 } from "./channel_binding.ts";
+export {
+  hashedTokenAccount,
+  hashedTokenAuthenticate,
+  hashedTokenHmac,
+  type HashedTokenMechanism,
+  MIN_TOKEN_LENGTH,
+} from "./hashed_token.ts";
+export {
+  oauthBearerAuthenticate,
+  type OauthBearerMessage,
+  parseOauthBearer,
+} from "./oauthbearer.ts";
+export { anonymousAuthenticate, externalAuthenticate } from "./external.ts";
 export { decodeSaslPayload, encodeSaslPayload } from "./payload.ts";
 export { plainAccount, plainAuthenticate } from "./plain.ts";
 export {

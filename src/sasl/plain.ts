@@ -96,6 +96,17 @@ export async function plainAuthenticate(
     if (!jid || !authz || authz.full !== jid) throw new SaslError("invalid-authzid");
   }
   const credentials = jid ? await lookupCredentials(ctx, jid) : undefined;
+  if (jid && !credentials && ctx.verifyPassword) {
+    // An application's own user (no stored credentials): the application checks it.
+    let ok: boolean;
+    try {
+      ok = await ctx.verifyPassword(jid, password);
+    } catch (cause) {
+      throw new SaslError("temporary-auth-failure", undefined, { cause });
+    }
+    if (!ok) throw new SaslError("not-authorized", undefined, { wrongCredentials: true });
+    return { kind: "success", jid };
+  }
   const ok = await verifyPlain(credentials ?? FAKE_CREDENTIALS, password);
   if (!ok || !credentials || !jid) {
     throw new SaslError("not-authorized", undefined, { wrongCredentials: true });

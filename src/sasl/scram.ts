@@ -163,6 +163,37 @@ function checkChannelBinding(
 }
 
 /**
+ * The XEP-0474 §3 extension of the server-first-message: `,h=` and the base64 hash (with the
+ * mechanism's hash function) of the advertised mechanisms, sorted and joined by U+001E, then,
+ * when channel binding types were advertised (XEP-0440), U+001F and those types, sorted and
+ * joined by U+001E. Empty without `downgradeProtection`.
+ *
+ * @param hash The SCRAM hash function.
+ * @param ctx The context.
+ * @returns The attribute with its leading comma, or "".
+ * @example
+ * ```ts
+ * import { downgradeHash } from "./scram.ts";
+ * const ctx = {
+ *   domain: "localhost",
+ *   getCredentials: () => Promise.resolve(undefined),
+ *   randomBytes: (n: number) => new Uint8Array(n),
+ *   downgradeProtection: { mechanisms: ["SCRAM-SHA-1", "PLAIN"], channelBindings: [] },
+ * };
+ * if (!(await downgradeHash("SHA-1", ctx)).startsWith(",h=")) throw new Error();
+ * ```
+ */
+export async function downgradeHash(hash: "SHA-1" | "SHA-256", ctx: SaslContext): Promise<string> {
+  const offer = ctx.downgradeProtection;
+  if (!offer) return "";
+  const sorted = (list: readonly string[]) => [...list].sort().join("\x1e");
+  const text = offer.channelBindings.length > 0
+    ? `${sorted(offer.mechanisms)}\x1f${sorted(offer.channelBindings)}`
+    : sorted(offer.mechanisms);
+  return `,h=${toBase64(await digest(hash, utf8(text)))}`;
+}
+
+/**
  * Handles the client-first-message and returns the server-first-message as a challenge.
  * An unknown user gets a plausible salt and iteration count, and fails only at
  * client-final, so that the answer does not reveal whether the account exists.
@@ -210,7 +241,8 @@ export async function scramServerFirst(
     ? (hash === "SHA-1" ? credentials.sha1 : credentials.sha256)
     : await fakeCredential(hash, jid ?? first.username, ctx);
   const nonce = first.nonce + scramNonce(ctx.randomBytes(ctx.nonceLength ?? DEFAULT_NONCE_LENGTH));
-  const serverFirst = `r=${nonce},s=${credential.salt},i=${credential.iterations}`;
+  const ssdp = await downgradeHash(hash, ctx);
+  const serverFirst = `r=${nonce},s=${credential.salt},i=${credential.iterations}${ssdp}`;
   const state: ScramState = {
     mechanism,
     step: "client-final",

@@ -4,10 +4,16 @@
  * @module
  */
 import type { ServerIdentity, XmppModule } from "../module/module_api.ts";
-import type { BuiltinLimits } from "../modules/mod.ts";
-import { prepDomain } from "../jid/jid.ts";
+import type { BuiltinLimits, MucOptions, PushConfig } from "../modules/mod.ts";
+import type { ContactInfo } from "../modules/contact_addresses.ts";
+import type { ExternalService } from "../modules/external_services.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
+import { parseJid, prepDomain, tryParseJid } from "../jid/jid.ts";
+import type { CommandRegistry } from "../modules/command_registry.ts";
+import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
+import type { AuthProvider } from "./auth_provider.ts";
 
 /** Limits and timeouts; every field is optional and has a safe default. */
 export interface ServerLimits extends BuiltinLimits {
@@ -115,6 +121,92 @@ export interface ServerConfig {
    * instead of in PGlite under the data directory. `--database-url` and `DATABASE_URL` override it.
    */
   readonly databaseUrl?: string;
+  /**
+   * Offer XEP-0388 SASL2 with XEP-0386 Bind 2 and the modules' inline features next to
+   * RFC 6120 SASL and binding; default `true`.
+   */
+  readonly sasl2?: boolean;
+  /**
+   * XEP-0386 §3: the resource a Bind 2 client gets is its `<tag/>` followed by a suffix the
+   * server derives from the client's user-agent id, so that two installations of one client
+   * never take each other's resource. `false` binds the tag itself (like an RFC 6120 resource
+   * request, including `<conflict/>` for the older session): for apps and tests that address
+   * resources by name. Default `true`.
+   */
+  readonly bind2ResourceSuffix?: boolean;
+  /**
+   * XEP-0474 SCRAM downgrade protection (SSDP): SCRAM's server-first-message carries the hash
+   * of the mechanisms and channel binding types the stream advertised; default `true`.
+   */
+  readonly downgradeProtection?: boolean;
+  /** XEP-0484 FAST tokens inside SASL2 (on TLS streams only). */
+  readonly fast?: FastConfig;
+  /**
+   * The host application's users (#15): passwords or tokens (SASL OAUTHBEARER) it checks
+   * itself, and users that exist without having logged in. Stacks on the account store.
+   */
+  readonly auth?: AuthProvider;
+  /**
+   * Guests (SASL ANONYMOUS, RFC 4505) on their own domain, e.g. "guest.example.com", for web
+   * chat widgets: a stream to it offers ANONYMOUS only, no registration and no FAST tokens;
+   * a guest's account and data go when its last session ends. Off by default.
+   */
+  readonly guests?: GuestConfig;
+  /**
+   * XEP-0357 push notifications: `includeBody` (default off), per-account limits, and `relay`,
+   * the first-party app server on `push.<domain>` that POSTs summaries to an HTTPS endpoint.
+   */
+  readonly push?: PushConfig;
+  /**
+   * XEP-0157 contact addresses in the server's disco#info, by kind: `abuse`, `admin`,
+   * `feedback`, `sales`, `security`, `status`, `support`, each a list of URIs.
+   */
+  readonly contactInfo?: ContactInfo;
+  /**
+   * XEP-0215 external services (STUN/TURN) for local accounts; a TURN service with a `secret`
+   * gets time-limited credentials (TURN REST API).
+   */
+  readonly externalServices?: readonly ExternalService[];
+  /**
+   * XEP-0363 HTTP file upload on `upload.<domain>`: the public URL and secret the HTTP side
+   * (`mountUpload`) shares, and the limits; off when absent or `false`. An embedded server
+   * needs `url` and `secret` (else `TypeError`); the standalone server serves uploads unless
+   * `false`, filling in the URL (`http://<domain>:<http port>/upload`) and a secret kept in
+   * the data directory (`upload.secret`).
+   */
+  readonly upload?: Partial<HttpUploadOptions> | false;
+  /**
+   * Bare JIDs of the server's admins: they may run the XEP-0133 administration commands
+   * (XEP-0050). `--admin JID` adds one.
+   */
+  readonly admins?: readonly string[];
+  /** Where modules register XEP-0050 ad-hoc commands; default a new registry. */
+  readonly commands?: CommandRegistry;
+  /**
+   * The XEP-0060 publish-subscribe service (a built-in module): its domain (default
+   * `pubsub.<domain>`), who may create nodes (default local users) and item limits; `false`
+   * for none.
+   */
+  readonly pubsub?: PubsubOptions | false;
+  /**
+   * The XEP-0045 group chat service, a built-in module: its domain (default
+   * `conference.<domain>`, Prosody's convention) and limits, or `false` for none.
+   */
+  readonly muc?: MucOptions | false;
+}
+
+/** Guest access settings. */
+export interface GuestConfig {
+  /** The guest domain; hosted in addition to the others. */
+  readonly domain: string;
+}
+
+/** XEP-0484 FAST token settings. */
+export interface FastConfig {
+  /** Offer FAST tokens; default `true` (only where SASL2 is offered). */
+  readonly enabled?: boolean;
+  /** How long a token is accepted, in ms; default 14 days (1 minute to 365 days). */
+  readonly tokenLifetimeMs?: number;
 }
 
 /** XEP-0077 in-band registration settings. */
@@ -153,6 +245,20 @@ export interface ResolvedConfig {
   readonly software: ServerIdentity;
   /** In-band registration. */
   readonly registration: Required<RegistrationConfig>;
+  /** Whether SASL2 and Bind 2 are offered. */
+  readonly sasl2: boolean;
+  /** Whether Bind 2 resources get a suffix after the tag. */
+  readonly bind2ResourceSuffix: boolean;
+  /** Whether SCRAM carries the XEP-0474 hash. */
+  readonly downgradeProtection: boolean;
+  /** FAST tokens. */
+  readonly fast: Required<FastConfig>;
+  /** The guest domain (prepared), when guests are allowed. */
+  readonly guestDomain?: string;
+  /** The admins' prepared bare JIDs. */
+  readonly admins: readonly string[];
+  /** The group chat service's options, or `false`. */
+  readonly muc: MucOptions | false;
 }
 
 /** The version of this package. */
@@ -234,6 +340,30 @@ function checkType(value: unknown, type: string, what: string): void {
   }
 }
 
+function resolveAdmins(admins: readonly string[] | undefined): string[] {
+  if (admins !== undefined && !Array.isArray(admins)) {
+    throw new TypeError("Cannot use admins: expected an array of JIDs");
+  }
+  return (admins ?? []).map((raw) => {
+    checkType(raw, "string", "admins");
+    const jid = tryParseJid(raw);
+    if (!jid || !jid.local || jid.resource) {
+      throw new TypeError(`Cannot use admin "${raw}": expected a bare JID user@domain`);
+    }
+    return parseJid(raw).bare;
+  });
+}
+
+function resolveMuc(muc: ServerConfig["muc"]): MucOptions | false {
+  if (muc === false || muc === undefined) return muc ?? {};
+  if (typeof muc !== "object" || muc === null || Array.isArray(muc)) {
+    throw new TypeError("Cannot use muc: expected an object or false");
+  }
+  checkType(muc.domain, "string", "muc.domain");
+  checkType(muc.name, "string", "muc.name");
+  return muc.domain === undefined ? muc : { ...muc, domain: prepDomain(muc.domain) };
+}
+
 /**
  * Validates a configuration and fills in defaults.
  *
@@ -260,10 +390,33 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
       `Cannot use registration.perIpIntervalMs ${perIpIntervalMs}: not in 0..86400000`,
     );
   }
+  checkType(config.sasl2, "boolean", "sasl2");
+  if (config.auth !== undefined && typeof config.auth?.exists !== "function") {
+    throw new TypeError("Cannot use auth: expected a provider with an exists() function");
+  }
+  checkType(config.bind2ResourceSuffix, "boolean", "bind2ResourceSuffix");
+  checkType(config.downgradeProtection, "boolean", "downgradeProtection");
+  checkType(config.fast?.enabled, "boolean", "fast.enabled");
+  checkType(config.fast?.tokenLifetimeMs, "number", "fast.tokenLifetimeMs");
+  const tokenLifetimeMs = config.fast?.tokenLifetimeMs ?? 14 * 24 * 3600_000;
+  if (
+    !Number.isInteger(tokenLifetimeMs) || tokenLifetimeMs < 60_000 ||
+    tokenLifetimeMs > 365 * 24 * 3600_000
+  ) {
+    throw new RangeError(
+      `Cannot use fast.tokenLifetimeMs ${tokenLifetimeMs}: not in 60000..31536000000`,
+    );
+  }
   if (config.domains !== undefined && !Array.isArray(config.domains)) {
     throw new TypeError("Cannot use domains: expected an array of strings");
   }
-  const domains = [config.domain ?? "localhost", ...(config.domains ?? [])].map((d) => {
+  checkType(config.guests?.domain, "string", "guests.domain");
+  const guestDomain = config.guests ? prepDomain(config.guests.domain) : undefined;
+  const domains = [
+    config.domain ?? "localhost",
+    ...(config.domains ?? []),
+    ...(guestDomain ? [guestDomain] : []),
+  ].map((d) => {
     checkType(d, "string", "domains");
     return prepDomain(d);
   });
@@ -287,6 +440,8 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     }
   }
   return {
+    admins: resolveAdmins(config.admins),
+    muc: resolveMuc(config.muc),
     domains: [...new Set(domains)],
     limits: limits as Required<ServerLimits>,
     requireTls: config.requireTls ?? true,
@@ -294,5 +449,10 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     builtinModules: config.builtinModules ?? true,
     software: config.software ?? { name: "Parley", version: VERSION },
     registration: { enabled: config.registration?.enabled ?? false, perIpIntervalMs },
+    sasl2: config.sasl2 ?? true,
+    bind2ResourceSuffix: config.bind2ResourceSuffix ?? true,
+    downgradeProtection: config.downgradeProtection ?? true,
+    fast: { enabled: config.fast?.enabled ?? true, tokenLifetimeMs },
+    ...(guestDomain ? { guestDomain } : {}),
   };
 }

@@ -14,6 +14,12 @@ import type { Storage } from "../storage/storage.ts";
 import { Connection, type ConnectionHost } from "../stream/connection.ts";
 import { type Framing, streamFraming } from "../stream/framing.ts";
 import type { NegotiationEnv } from "../stream/negotiation.ts";
+import type { FastTokenAuthority } from "../stream/negotiation_types.ts";
+import type { Identity } from "./auth_provider.ts";
+import { postAuthFeatures } from "../stream/features.ts";
+import type { Element } from "../xml/element.ts";
+import type { Bind2Handler, Sasl2Handler } from "../module/module_api.ts";
+import { performSasl2Inline, type Sasl2InlineDeps } from "./sasl2_inline.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { SessionHub } from "./session_hub.ts";
 // #10 item 6 and #9 item 5: throttle password guessing, cap connections per address.
@@ -47,6 +53,21 @@ export interface ConnectionsDeps {
   readonly postAuthFeatures: ConnectionHost["negotiation"]["postAuthFeatures"];
   /** In-band registration, when enabled. */
   readonly register?: NegotiationEnv["register"];
+  /** XEP-0388 SASL2 and XEP-0386 Bind 2, with the modules' inline features; off without. */
+  readonly sasl2?: {
+    /** SASL2 inline features (live). */
+    readonly features: readonly Element[];
+    /** Bind 2 inline namespaces (live). */
+    readonly bind2Vars: readonly string[];
+    /** SASL2 inline handlers (live). */
+    readonly sasl2: readonly { readonly feature: Element; readonly handler: Sasl2Handler }[];
+    /** Bind 2 inline handlers (live). */
+    readonly bind2: readonly { readonly xmlns: string; readonly handler: Bind2Handler }[];
+  };
+  /** XEP-0484 FAST tokens. */
+  readonly fast?: FastTokenAuthority;
+  /** Accounts: the store and the application's users (#15); default the store alone. */
+  readonly identity?: Identity;
   /** New unique ids. */
   randomId(): string;
 }
@@ -78,7 +99,10 @@ export class Connections {
     });
     this.#perAddress = new ConnectionLimiter(limits.maxConnectionsPerAddress);
     this.#env = {
-      getCredentials: (jid) => storage.accounts.getCredentials(jid),
+      getCredentials: (jid) =>
+        deps.identity ? deps.identity.getCredentials(jid) : storage.accounts.getCredentials(jid),
+      verifyPassword: deps.identity?.verifyPassword,
+      verifyToken: deps.identity?.verifyToken,
       async bind(jid: BareJid, resource: string | undefined) {
         const sessions = await router.sessions(jid);
         const full = fullJid(
@@ -98,6 +122,7 @@ export class Connections {
       randomId: () => deps.randomId(),
       register: deps.register,
       throttle,
+      fast: deps.fast,
     };
   }
 
@@ -168,9 +193,37 @@ export class Connections {
         postAuthFeatures: this.#deps.postAuthFeatures,
         fakeSaltKey: this.#fakeSaltKey,
         registration: config.registration.enabled,
+        oauthBearer: this.#deps.identity?.verifyToken !== undefined,
+        guestDomain: config.guestDomain,
+        downgradeProtection: config.downgradeProtection,
+        sasl2: this.#deps.sasl2
+          ? { inline: this.#deps.sasl2.features, bind2: this.#deps.sasl2.bind2Vars }
+          : undefined,
       },
       bind: (conn, jid, mechanism) => hub.bind(conn, jid, mechanism),
       delegate: (conn, element) => hub.delegate(conn, element),
+      sasl2Inline: (conn, request) => performSasl2Inline(this.#inlineDeps(), conn, request),
+    };
+  }
+
+  #inlineDeps(): Sasl2InlineDeps {
+    const { hub, logger } = this.#deps;
+    const sasl2 = this.#deps.sasl2;
+    return {
+      sasl2: sasl2?.sasl2 ?? [],
+      bind2: sasl2?.bind2 ?? [],
+      resolve: (jid, resource) => this.#env.bind(jid, resource),
+      attach: (conn, jid, mechanism) => hub.bind(conn, jid, mechanism),
+      handle: (conn) => hub.streamHandle(conn),
+      features: () =>
+        postAuthFeatures({
+          requireTls: false,
+          canStartTls: false,
+          postAuthFeatures: this.#deps.postAuthFeatures,
+        }),
+      randomId: () => this.#deps.randomId(),
+      suffix: this.#deps.config.bind2ResourceSuffix,
+      logger,
     };
   }
 }

@@ -14,6 +14,7 @@ import { type BareJid, parseJid } from "../jid/jid.ts";
 import type { XmppModule } from "../module/module_api.ts";
 import { ModuleHost } from "../module/module_host.ts";
 import { builtinModules } from "../modules/mod.ts";
+import type { HttpUploadOptions } from "../modules/http_upload.ts";
 import { DomainTable } from "../router/domains.ts";
 import { LocalRouter, type Router } from "../router/router.ts";
 import { memoryDirectory, type SessionDirectory } from "../router/session_directory.ts";
@@ -22,8 +23,10 @@ import { removeAccount } from "../storage/remove_account.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
-import { type ConnectionOptions, Connections } from "./connections.ts";
+import { type ConnectionOptions, Connections, type ConnectionsDeps } from "./connections.ts";
 import { registrar } from "./registration.ts";
+import { fastTokens } from "./fast_tokens.ts";
+import { type Identity, identity } from "./auth_provider.ts";
 import { SessionHub } from "./session_hub.ts";
 
 export type { ConnectionOptions } from "./connections.ts";
@@ -62,6 +65,8 @@ export interface XmppServer {
   listen(transport: Transport): Promise<Listening>;
   /** Creates an account; `false` when it exists. Only SCRAM data is stored. */
   addUser(jid: string, password: string): Promise<boolean>;
+  /** Every account: stored ones and the `auth` provider's users, sorted. */
+  listUsers(): Promise<BareJid[]>;
   /** Changes an account's password; `false` when there is no such account. */
   setPassword(jid: string, password: string): Promise<boolean>;
   /**
@@ -103,7 +108,19 @@ async function loadModules(
   resolved: ResolvedConfig,
 ): Promise<void> {
   if (resolved.builtinModules) {
-    const options = { limits: resolved.limits, scramIterations: resolved.scramIterations };
+    const options = {
+      limits: resolved.limits,
+      scramIterations: resolved.scramIterations,
+      admins: resolved.admins,
+      commands: config.commands,
+      pubsub: config.pubsub,
+      push: config.push,
+      contactInfo: config.contactInfo,
+      externalServices: config.externalServices,
+      // httpUpload() checks that url and secret are there (TypeError otherwise).
+      upload: config.upload ? config.upload as HttpUploadOptions : undefined,
+      muc: resolved.muc,
+    };
     for (const m of builtinModules(options)) await modules.load(m);
   }
   for (const m of config.modules ?? []) await modules.load(m);
@@ -112,6 +129,7 @@ async function loadModules(
 /** The parts a server is wired from. */
 interface Parts {
   readonly config: ResolvedConfig;
+  readonly identity: Identity;
   readonly logger: Logger;
   readonly storage: Storage;
   readonly router: LocalRouter;
@@ -120,6 +138,70 @@ interface Parts {
   readonly connections: Connections;
   upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
   removeUser(jid: BareJid): Promise<boolean>;
+}
+
+/** A guest's account ends with its last session (RFC 4505 accounts are throwaway). */
+function removeGuests(
+  hooks: HookRegistry<ServerHooks>,
+  router: LocalRouter,
+  guestDomain: string,
+  removeUser: (jid: BareJid) => Promise<boolean>,
+): void {
+  hooks.add("session/closed", async ({ session }) => {
+    if (parseJid(session.bare).domain !== guestDomain) return;
+    if ((await router.sessions(session.bare)).length > 0) return;
+    await removeUser(session.bare);
+  });
+}
+
+/** What the client connections are built from. */
+interface ConnectionParts {
+  readonly resolved: ResolvedConfig;
+  readonly storage: Storage;
+  readonly hub: SessionHub;
+  readonly router: LocalRouter;
+  readonly logger: Logger;
+  readonly modules: ModuleHost;
+  readonly hooks: HookRegistry<ServerHooks>;
+  readonly fast: ConnectionsDeps["fast"];
+  readonly ids: Identity;
+  upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
+}
+
+/** The client connections, with the modules' SASL2 and Bind 2 inline features (#15). */
+function connectionsOf(p: ConnectionParts): Connections {
+  const { resolved, modules, ids } = p;
+  return new Connections({
+    config: resolved,
+    storage: p.storage,
+    hub: p.hub,
+    router: p.router,
+    logger: p.logger,
+    postAuthFeatures: modules.streamFeatures,
+    sasl2: resolved.sasl2
+      ? {
+        features: modules.sasl2Features,
+        bind2Vars: modules.bind2Vars,
+        sasl2: modules.sasl2Handlers,
+        bind2: modules.bind2Handlers,
+      }
+      : undefined,
+    fast: p.fast,
+    identity: ids,
+    randomId,
+    register: resolved.registration.enabled
+      ? registrar({
+        perIpIntervalMs: resolved.registration.perIpIntervalMs,
+        exists: (jid) => ids.exists(jid),
+        create: async (jid, password) => {
+          const created = await p.upsertUser(jid, password, true);
+          if (created) await p.hooks.run("account/created", { jid });
+          return created;
+        },
+        now: () => Date.now(),
+      })
+      : undefined,
+  });
 }
 
 /** Builds the parts: storage, domains, directory, router, sessions, modules, connections. */
@@ -131,7 +213,9 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
   const directory = config.directory ?? memoryDirectory();
   const hooks = new HookRegistry<ServerHooks>();
   const iqs = new IqRegistry();
-  const accountExists = (jid: string) => storage.accounts.exists(parseJid(jid).bare);
+  // #15: the application's users exist too, also those who never logged in.
+  const ids = identity(storage.accounts, config.auth);
+  const accountExists = (jid: string) => ids.exists(parseJid(jid).bare);
   const locals = { get: (id: string) => hub.get(id) };
   const router = new LocalRouter({
     node,
@@ -144,12 +228,20 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     logger,
   });
   const hub: SessionHub = new SessionHub({ node, directory, router, hooks, logger });
+  const fast = resolved.sasl2 && resolved.fast.enabled
+    ? fastTokens(storage, {
+      lifetimeMs: resolved.fast.tokenLifetimeMs,
+      credentials: (jid) => ids.getCredentials(jid),
+    })
+    : undefined;
   // Everything stored for the account, then every module's own data of it.
   const removeUser = async (jid: BareJid) => {
+    await fast?.forget(jid); // XEP-0484: a removed account's tokens go with it.
     const removed = await removeAccount(storage, jid);
     await hooks.run("account/removed", { jid });
     return removed;
   };
+  if (resolved.guestDomain) removeGuests(hooks, router, resolved.guestDomain, removeUser);
   const modules = new ModuleHost({
     domains: resolved.domains,
     domainTable,
@@ -166,25 +258,21 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     removeAccount: removeUser,
   });
   const upsertUser = accountManager(resolved, storage);
-  const connections = new Connections({
-    config: resolved,
+  const connections = connectionsOf({
+    resolved,
     storage,
     hub,
     router,
     logger,
-    postAuthFeatures: modules.streamFeatures,
-    randomId,
-    register: resolved.registration.enabled
-      ? registrar({
-        perIpIntervalMs: resolved.registration.perIpIntervalMs,
-        exists: (jid) => storage.accounts.exists(jid),
-        create: (jid, password) => upsertUser(jid, password, true),
-        now: () => Date.now(),
-      })
-      : undefined,
+    modules,
+    hooks,
+    fast,
+    ids,
+    upsertUser,
   });
   return {
     config: resolved,
+    identity: ids,
     logger,
     storage,
     router,
@@ -227,6 +315,7 @@ function serverOf(parts: Parts): XmppServer {
       };
     },
     addUser: (jid, password) => upsertUser(jid, password, true),
+    listUsers: () => parts.identity.list(),
     setPassword: (jid, password) => upsertUser(jid, password, false),
     removeUser: (jid) => parts.removeUser(parseJid(jid).bare),
     async close() {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from "../base/logger.ts";
-import type { Session } from "../base/session.ts";
+import type { Session, StreamHandle } from "../base/session.ts";
 import { errorReply, StanzaError } from "../base/stanza_error.ts";
 import { StreamError } from "../base/stream_error.ts";
 import type { HookRegistry } from "../hooks/hook_registry.ts";
@@ -99,12 +99,22 @@ export class SessionHub implements SessionHost {
    * @returns Whether a module took it.
    */
   delegate(conn: Connection, element: Element): Promise<boolean> {
-    const stream = conn.handle((target) => {
+    return this.#deps.hooks.run("stream/delegate", { stream: this.streamHandle(conn), element });
+  }
+
+  /**
+   * A negotiating connection as modules see it: it may resume a hibernated session of the
+   * same account.
+   *
+   * @param conn The connection.
+   * @returns The handle.
+   */
+  streamHandle(conn: Connection): StreamHandle {
+    return conn.handle((target) => {
       const session = this.#sessions.get(target.id);
       if (!session || session.bare !== conn.account) return false;
       return session.attach(conn);
     });
-    return this.#deps.hooks.run("stream/delegate", { stream, element });
   }
 
   /** @inheritdoc */

@@ -68,33 +68,57 @@ export class MemoryArchiveStore implements ArchiveStore {
   }
 
   query(owner: BareJid, q: ArchiveQuery): Promise<ArchivePage> {
-    const list = this.#archives.get(owner)?.list ?? [];
-    const byId = this.#archives.get(owner)?.byId;
+    const a = this.#archives.get(owner);
+    const list = a?.list ?? [];
+    const at = (id: string) => {
+      const e = a?.byId.get(id);
+      return e && position(list, e);
+    };
     const matches = matcher(q);
-    const count = q.count ? list.reduce((n, e) => matches(e.message) ? n + 1 : n, 0) : undefined;
-    const withCount = (page: Omit<ArchivePage, "count">): Promise<ArchivePage> =>
-      Promise.resolve(count === undefined ? page : { ...page, count });
+    const countIn = (lo: number, hi: number) => {
+      let n = 0;
+      for (let i = lo; i < hi; i++) if (matches(list[i].message)) n++;
+      return n;
+    };
+    // XEP-0313 #extended: after-id and before-id bound the result set itself.
+    let from = 0;
+    let to = list.length;
+    if (q.afterId !== undefined) from = (at(q.afterId) ?? list.length) + 1;
+    if (q.beforeId !== undefined) to = at(q.beforeId) ?? -1;
+    to = Math.max(from, to);
+    const count = q.count ? countIn(from, to) : undefined;
+    const done = (found: number[], backwards: boolean, complete: boolean) => {
+      if (backwards) found.reverse();
+      const page: ArchivePage = {
+        messages: found.map((i) => list[i].message),
+        complete,
+        ...(count === undefined ? {} : { count }),
+      };
+      return Promise.resolve(
+        q.index && found.length > 0 ? { ...page, index: countIn(from, found[0]) } : page,
+      );
+    };
     // XEP-0059 §2.2, §2.5: the page starts after `after` and ends before `before`.
-    let lo = 0;
-    let hi = list.length;
+    let lo = from;
+    let hi = to;
     if (q.after !== undefined) {
-      const e = byId?.get(q.after);
-      if (!e) return withCount({ messages: [], complete: true });
-      lo = position(list, e) + 1;
+      const i = at(q.after);
+      if (i === undefined) return done([], false, true);
+      lo = Math.max(lo, i + 1);
     }
     if (q.before !== undefined && q.before !== "") {
-      const e = byId?.get(q.before);
-      if (!e) return withCount({ messages: [], complete: true });
-      hi = position(list, e);
+      const i = at(q.before);
+      if (i === undefined) return done([], true, true);
+      hi = Math.min(hi, i);
     }
-    const found: ArchivedMessage[] = [];
+    const found: number[] = [];
     const backwards = q.before !== undefined;
     for (let i = backwards ? hi - 1 : lo; backwards ? i >= lo : i < hi; i += backwards ? -1 : 1) {
       if (!matches(list[i].message)) continue;
-      if (found.length === q.max) return withCount(page(found, backwards, false));
-      found.push(list[i].message);
+      if (found.length === q.max) return done(found, backwards, false);
+      found.push(i);
     }
-    return withCount(page(found, backwards, true));
+    return done(found, backwards, true);
   }
 
   get(owner: BareJid, id: string): Promise<ArchivedMessage | undefined> {
@@ -128,8 +152,4 @@ export class MemoryArchiveStore implements ArchiveStore {
     this.#archives.delete(owner);
     return Promise.resolve();
   }
-}
-
-function page(found: ArchivedMessage[], backwards: boolean, complete: boolean) {
-  return { messages: backwards ? found.reverse() : found, complete };
 }

@@ -35,6 +35,14 @@ export interface ArchiveQuery {
   readonly end?: Date;
   /** Only these ids (the `ids` field of `urn:xmpp:mam:2#extended`), in archive order. */
   readonly ids?: readonly string[];
+  /**
+   * Only messages after this id (the `after-id` field of `urn:xmpp:mam:2#extended`): a filter
+   * of the result set, counted, unlike RSM {@linkcode ArchiveQuery.after}. An id that is not in
+   * the archive matches nothing.
+   */
+  readonly afterId?: string;
+  /** Only messages before this id (the `before-id` field): a filter, counted, not a direction. */
+  readonly beforeId?: string;
   /** Only messages after this id (RSM `<after/>`). */
   readonly after?: string;
   /**
@@ -46,6 +54,11 @@ export interface ArchiveQuery {
   readonly max: number;
   /** Also count the messages that match without `after`, `before` and `max` (RSM `<count/>`). */
   readonly count?: boolean;
+  /**
+   * Also give the page's position in the result set: how many messages that match (without
+   * `after`, `before` and `max`) come before its first one (RSM `<first index/>`).
+   */
+  readonly index?: boolean;
 }
 
 /** A page of the archive. */
@@ -56,6 +69,8 @@ export interface ArchivePage {
   readonly complete: boolean;
   /** How many messages match the query without paging: when `count` was asked for. */
   readonly count?: number;
+  /** The position of the first message in the result set: when `index` was asked for (and the page has messages). */
+  readonly index?: number;
 }
 
 /** The id and time of one archived message. */

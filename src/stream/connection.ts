@@ -103,6 +103,19 @@ export interface ConnectionHost {
    * @returns `false` when no module took it.
    */
   delegate(conn: Connection, element: Element): Promise<boolean>;
+  /**
+   * XEP-0388 success with inline requests (the `sasl2-inline` effect): performs them, writes
+   * `<success/>` and returns the session bound inline, if any (a resumed one attaches itself).
+   */
+  sasl2Inline?(
+    conn: Connection,
+    request: {
+      readonly jid: BareJid;
+      readonly success: Element;
+      readonly request: Element;
+      readonly mechanism: string | undefined;
+    },
+  ): Promise<Attachment | undefined>;
 }
 
 type Action = "continue" | "restart" | "starttls" | "stop";
@@ -186,6 +199,8 @@ export class Connection {
   #account: BareJid | undefined;
   #mechanism: string | undefined;
   #headerSent = false;
+  /** Stanzas for a session bound inline, held until `<success/>` is written. */
+  #held: Element[] | undefined;
   #clientClosed = false;
   #closing: Promise<void> | undefined;
   #error: StreamError | undefined;
@@ -252,6 +267,11 @@ export class Connection {
    * reading and the connection now ends with `<resource-constraint/>`).
    */
   writeStanza(stanza: Element): boolean {
+    if (this.#held) {
+      // XEP-0388: nothing goes out before the <success/> of an inline bind.
+      this.#held.push(stanza);
+      return true;
+    }
     const result = this.#output.push(this.#framing.element(stanza), stanza, !this.#attached);
     if (result === "overflow") this.#overflow();
     return result === "queued";
@@ -544,6 +564,25 @@ export class Connection {
       case "delegate":
         if (await this.#host.delegate(this, effect.element)) return "continue";
         throw new StreamError("unsupported-stanza-type");
+      case "sasl2-inline": {
+        if (!this.#host.sasl2Inline) throw new StreamError("internal-server-error");
+        this.#held = [];
+        let attachment: Attachment | undefined;
+        try {
+          attachment = await this.#host.sasl2Inline(this, {
+            jid: effect.jid,
+            success: effect.success,
+            request: effect.request,
+            mechanism: this.#mechanism,
+          });
+        } finally {
+          const held = this.#held;
+          this.#held = undefined;
+          for (const stanza of held) this.writeStanza(stanza);
+        }
+        if (attachment) this.attach(attachment);
+        return "continue";
+      }
     }
   }
 

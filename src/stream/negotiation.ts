@@ -43,6 +43,7 @@ import { loggableMechanism } from "./negotiation_log.ts";
 import { handleOpen } from "./negotiation_header.ts";
 import { handleRegister, isRegisterIq } from "./negotiation_register.ts";
 import { handleSasl } from "./negotiation_sasl.ts";
+import { handleSasl2 } from "./negotiation_sasl2.ts";
 import { handleSecured, handleTls } from "./negotiation_tls.ts";
 import { receivedStreamError } from "../base/stream_error.ts";
 import type {
@@ -130,7 +131,11 @@ function element(
   if (state.jid !== undefined) return handlePostAuth(state, el, env);
   if (el.xmlns === NS.TLS) return Promise.resolve(handleTls(state, el, env));
   if (el.xmlns === NS.SASL) return handleSasl(state, el, env);
-  if (isRegisterIq(el)) return handleRegister(state, el, env);
+  if (el.xmlns === NS.SASL2 && state.config.sasl2) return handleSasl2(state, el, env);
+  // No registration on the guest domain.
+  if (isRegisterIq(el) && state.domain !== state.config.guestDomain) {
+    return handleRegister(state, el, env);
+  }
   // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication.
   return Promise.resolve(streamErrorStep(state, env, "not-authorized"));
 }
@@ -188,7 +193,9 @@ function trace(
       element: el?.name,
       xmlns: el?.xmlns,
       // The mechanism a client names is no secret; its payload never appears here.
-      mechanism: el?.name === "auth" ? loggableMechanism(el.attrs.mechanism) : undefined,
+      mechanism: el?.name === "auth" || el?.name === "authenticate"
+        ? loggableMechanism(el.attrs.mechanism)
+        : undefined,
       from: before.phase,
       phase: result.state.phase,
       outputs: result.outputs

@@ -125,7 +125,7 @@ export function handleOpen(
     return streamErrorStep(opened, env, problem.condition, { text: problem.text, before: [open] });
   }
   if (state.jid !== undefined) return step(opened, [open, out(postAuthFeatures(state.config))]);
-  const features = preAuthFeatures(state.config, state.info);
+  const features = preAuthFeatures(state.config, state.info, env.fast !== undefined, domain);
   if (!features) {
     // TLS is mandatory but this connection cannot start it: nothing can be negotiated.
     return streamErrorStep(opened, env, "policy-violation", {

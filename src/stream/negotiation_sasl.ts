@@ -14,6 +14,7 @@ import {
   verifiedAccount,
 } from "../sasl/mechanism.ts";
 import { decodeSaslPayload, encodeSaslPayload } from "../sasl/payload.ts";
+import { offeredChannelBindings } from "../sasl/channel_binding.ts";
 import { SaslError } from "../sasl/sasl_error.ts";
 import { type Element, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
@@ -31,15 +32,78 @@ import type {
 /** Default of `NegotiationConfig.maxAuthErrors`. */
 export const DEFAULT_MAX_AUTH_ERRORS = 10;
 
-function context(state: NegotiationState, env: NegotiationEnv): SaslContext {
+/**
+ * The mechanisms' context on a stream.
+ *
+ * @param state The state.
+ * @param env Credentials, tokens and randomness.
+ * @returns The context.
+ */
+export function saslContext(state: NegotiationState, env: NegotiationEnv): SaslContext {
+  const fast = env.fast;
   return {
     domain: state.domain,
     channelBindings: channelBindings(state.info),
     getCredentials: (jid) => env.getCredentials(jid),
     randomBytes: (n) => env.randomBytes(n),
     fakeSaltKey: state.config.fakeSaltKey,
+    tokens: fast ? (jid, mechanism) => fast.tokens(jid, mechanism) : undefined,
+    verifyPassword: env.verifyPassword?.bind(env),
+    verifyToken: env.verifyToken?.bind(env),
+    external: state.info.authenticatedAs as SaslContext["external"],
+    // XEP-0474: what this stream advertised, for SCRAM's h= attribute.
+    downgradeProtection: state.config.downgradeProtection
+      ? {
+        mechanisms: offeredMechanisms(state.config, state.info, state.domain),
+        channelBindings: offeredChannelBindings(channelBindings(state.info)),
+      }
+      : undefined,
   };
 }
+
+/**
+ * How one SASL profile writes its exchange: RFC 6120's `<challenge/>`, `<failure/>` and
+ * `<success/>`, or XEP-0388's.
+ */
+export interface SaslWire {
+  /** The challenge element for some data. */
+  challenge(data: Uint8Array): Element;
+  /** The failure element of an error. */
+  failure(error: SaslError): Element;
+  /** The step after a successful exchange. */
+  success(
+    state: NegotiationState,
+    result: Extract<SaslResult<SaslState>, { kind: "success" }>,
+    mechanism: SaslMechanismName,
+    log: readonly NegotiationLog[],
+  ): NegotiationStep | Promise<NegotiationStep>;
+}
+
+/** RFC 6120 §6.4: the legacy profile. */
+const RFC6120: SaslWire = {
+  challenge: (data) => xml("challenge", { xmlns: NS.SASL }, encodeSaslPayload(data)),
+  failure: (error) => error.toElement(),
+  success(state, result, mechanism, log) {
+    // RFC 6120 §6.4.6: additional data (SCRAM's server-final) goes in <success/>, then the
+    // stream restarts and the parser is discarded.
+    const success = xml("success", { xmlns: NS.SASL }, encodeSaslPayload(result.data));
+    return step(
+      {
+        ...state,
+        phase: "await-open",
+        streamId: undefined,
+        sasl: undefined,
+        jid: result.jid,
+        mechanism,
+      },
+      [out(success)],
+      {
+        effects: [{ kind: "authenticated", jid: result.jid, mechanism }, { kind: "restart" }],
+        log,
+      },
+    );
+  },
+};
 
 /** The log line of a SASL failure: mechanism, condition, address; never a payload. */
 function failureLog(
@@ -71,18 +135,25 @@ function failureLog(
  * client can loop forever on malformed messages or aborts); the failure that reaches its
  * limit also ends the stream.
  */
-function failure(
+export function failure(
   state: NegotiationState,
   env: NegotiationEnv,
   mechanism: string | undefined,
   error: SaslError,
   errors: readonly unknown[] = [],
+  wire: SaslWire = RFC6120,
 ): NegotiationStep {
   const wrong = error.wrongCredentials;
   const authFailures = state.authFailures + (wrong ? 1 : 0);
   const authErrors = state.authErrors + (wrong ? 0 : 1);
-  const next: NegotiationState = { ...state, authFailures, authErrors, sasl: undefined };
-  const reply = out(error.toElement());
+  const next: NegotiationState = {
+    ...state,
+    authFailures,
+    authErrors,
+    sasl: undefined,
+    sasl2: undefined,
+  };
+  const reply = out(wire.failure(error));
   const log = [failureLog(state, env, mechanism, error)];
   const maxErrors = state.config.maxAuthErrors ?? DEFAULT_MAX_AUTH_ERRORS;
   if (authFailures >= state.config.maxAuthFailures || authErrors >= maxErrors) {
@@ -92,12 +163,13 @@ function failure(
   return step(next, [reply], { errors, log });
 }
 
-async function run(
+export async function run(
   state: NegotiationState,
   env: NegotiationEnv,
   mechanism: SaslMechanismName,
   account: string | undefined,
   exchange: () => Promise<SaslResult<SaslState>>,
+  wire: SaslWire = RFC6120,
 ): Promise<NegotiationStep> {
   let ticket: AuthTicket | undefined;
   if (account !== undefined && env.throttle) {
@@ -109,7 +181,7 @@ async function run(
         "temporary-auth-failure",
         "Too many failed authentication attempts; try again later",
       );
-      return failure(state, env, mechanism, refused);
+      return failure(state, env, mechanism, refused, [], wire);
     }
   }
   let result: SaslResult<SaslState>;
@@ -117,9 +189,11 @@ async function run(
     result = await exchange();
   } catch (e) {
     ticket?.settle(false);
-    if (e instanceof SaslError) return failure(state, env, mechanism, e, e.cause ? [e.cause] : []);
+    if (e instanceof SaslError) {
+      return failure(state, env, mechanism, e, e.cause ? [e.cause] : [], wire);
+    }
     // A bug or a crypto failure: the client gets a retryable failure, the shell logs the error.
-    return failure(state, env, mechanism, new SaslError("temporary-auth-failure"), [e]);
+    return failure(state, env, mechanism, new SaslError("temporary-auth-failure"), [e], wire);
   }
   ticket?.settle(result.kind === "success");
   const log: NegotiationLog[] = ticket && ticket.delayMs > 0
@@ -130,40 +204,24 @@ async function run(
     }]
     : [];
   if (result.kind === "challenge") {
-    const challenge = xml("challenge", { xmlns: NS.SASL }, encodeSaslPayload(result.data));
-    return step({ ...state, sasl: result.state }, [out(challenge)], { log });
+    return step({ ...state, sasl: result.state }, [out(wire.challenge(result.data))], { log });
   }
-  // RFC 6120 §6.4.6: additional data (SCRAM's server-final) goes in <success/>, then the
-  // stream restarts and the parser is discarded.
-  const success = xml("success", { xmlns: NS.SASL }, encodeSaslPayload(result.data));
-  return step(
-    {
-      ...state,
-      phase: "await-open",
-      streamId: undefined,
-      sasl: undefined,
-      jid: result.jid,
-      mechanism,
-    },
-    [out(success)],
-    {
-      effects: [{ kind: "authenticated", jid: result.jid, mechanism }, { kind: "restart" }],
-      log,
-    },
-  );
+  return await wire.success(state, result, mechanism, log);
 }
 
 /** Decodes the base64 data of `<auth/>` or `<response/>`, or reports incorrect-encoding. */
-function payload(
+export function payload(
   state: NegotiationState,
   env: NegotiationEnv,
   mechanism: string | undefined,
-  element: Element,
+  element: Element | undefined,
+  wire: SaslWire = RFC6120,
 ): { data: Uint8Array | undefined } | NegotiationStep {
+  if (element === undefined) return { data: undefined };
   try {
     return { data: decodeSaslPayload(text(element)) };
   } catch (e) {
-    if (e instanceof SaslError) return failure(state, env, mechanism, e);
+    if (e instanceof SaslError) return failure(state, env, mechanism, e, [], wire);
     throw e;
   }
 }
@@ -176,7 +234,10 @@ function auth(state: NegotiationState, element: Element, env: NegotiationEnv) {
   if (config.requireTls && !info.secure) {
     return Promise.resolve(failure(state, env, mechanism, new SaslError("encryption-required")));
   }
-  if (!isSaslMechanism(mechanism) || !offeredMechanisms(config, info).includes(mechanism)) {
+  if (
+    !isSaslMechanism(mechanism) ||
+    !offeredMechanisms(config, info, state.domain).includes(mechanism)
+  ) {
     // RFC 6120 §6.5.4: PLAIN exists but needs a protected stream (RFC 4616 §6); anything else
     // not offered (or no 'mechanism' at all) is <invalid-mechanism/> (§6.5.7).
     const condition = mechanism === "PLAIN" && !info.secure
@@ -193,7 +254,7 @@ function auth(state: NegotiationState, element: Element, env: NegotiationEnv) {
     env,
     mechanism,
     account,
-    () => saslStart(mechanism, decoded.data, context(state, env)),
+    () => saslStart(mechanism, decoded.data, saslContext(state, env)),
   );
 }
 
@@ -214,7 +275,7 @@ function response(state: NegotiationState, element: Element, env: NegotiationEnv
     env,
     exchange.mechanism,
     account,
-    () => saslContinue(exchange, data, context(state, env)),
+    () => saslContinue(exchange, data, saslContext(state, env)),
   );
 }
 

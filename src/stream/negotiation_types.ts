@@ -13,6 +13,51 @@ import type { Element } from "../xml/element.ts";
 import type { TransportInfo } from "../base/transport.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";
 import type { StreamHeader } from "./stream_header.ts";
+import type { TokenCandidate } from "../sasl/hashed_token.ts";
+
+/**
+ * What XEP-0388 SASL2 offers next to the mechanisms. The arrays may be live (modules add and
+ * remove their entries): they are read whenever features are written.
+ */
+export interface Sasl2Offer {
+  /**
+   * SASL2 inline features, listed in `<authentication><inline>` (e.g. XEP-0198's `<sm/>` for
+   * inline resumption). A request in one of their namespaces inside `<authenticate/>` is
+   * handed to the shell with the `sasl2-inline` effect.
+   */
+  readonly inline: readonly Element[];
+  /** Namespaces of Bind 2 inline features, listed as `<feature var/>` (XEP-0386 §2.1). */
+  readonly bind2: readonly string[];
+}
+
+/** A token issued by XEP-0484 FAST. */
+export interface IssuedToken {
+  /** The token, given to the client once. */
+  readonly token: string;
+  /** When it stops being accepted. */
+  readonly expiry: Date;
+}
+
+/** XEP-0484 FAST tokens: what negotiation needs to accept, issue and revoke them. */
+export interface FastTokenAuthority {
+  /** The account's live tokens bound to a mechanism, as SHA-256 hashes. */
+  tokens(jid: BareJid, mechanism: string): Promise<readonly TokenCandidate[]>;
+  /**
+   * Issues a token bound to a mechanism and a client (its XEP-0388 user-agent id).
+   * `replacing` is the id of the token the client authenticated with, if any: it stays valid
+   * until the new one is first used (rotation, XEP-0484 §3.3).
+   */
+  issue(
+    jid: BareJid,
+    mechanism: string,
+    userAgent: string | undefined,
+    replacing?: string,
+  ): Promise<IssuedToken>;
+  /** A token was used: older tokens of the same client are revoked. */
+  used(jid: BareJid, tokenId: string): Promise<void>;
+  /** Revokes one token (`<fast invalidate='true'/>`, XEP-0484 §3.4). */
+  revoke(jid: BareJid, tokenId: string): Promise<void>;
+}
 
 /** How a transport negotiates streams. */
 export interface NegotiationConfig {
@@ -51,6 +96,20 @@ export interface NegotiationConfig {
    * Default `false`.
    */
   readonly registration?: boolean;
+  /**
+   * A hosted domain for guests (SASL ANONYMOUS, RFC 4505): a stream to it offers ANONYMOUS
+   * only, no registration. Off when absent.
+   */
+  readonly guestDomain?: string;
+  /**
+   * XEP-0474 SCRAM downgrade protection: SCRAM's server-first-message carries `h=`, the hash
+   * of the advertised mechanisms and channel binding types. Default `false`.
+   */
+  readonly downgradeProtection?: boolean;
+  /** Offer OAUTHBEARER (RFC 7628) on protected streams (needs `NegotiationEnv.verifyToken`). */
+  readonly oauthBearer?: boolean;
+  /** Offer XEP-0388 SASL2 (with XEP-0386 Bind 2 and, given `NegotiationEnv.fast`, FAST). */
+  readonly sasl2?: Sasl2Offer;
 }
 
 /** The effects negotiation asks of the server, as functions. */
@@ -78,6 +137,12 @@ export interface NegotiationEnv {
    * only the per-stream limits apply.
    */
   readonly throttle?: AuthThrottle;
+  /** XEP-0484 FAST tokens; without it FAST is not offered. */
+  readonly fast?: FastTokenAuthority;
+  /** Checks a password of an account without stored credentials (an application's user). */
+  verifyPassword?(jid: BareJid, password: string): Promise<boolean>;
+  /** The account an OAUTHBEARER token authenticates, or `undefined` (RFC 7628). */
+  verifyToken?(token: string, domain: string): Promise<BareJid | undefined>;
 }
 
 /** What the shell feeds to {@linkcode negotiate}. */
@@ -116,7 +181,19 @@ export type NegotiationEffect =
    * before binding (e.g. XEP-0198 `<resume/>`): the shell hands it to the module that offered
    * the feature. The negotiation state is unchanged.
    */
-  | { readonly kind: "delegate"; readonly element: Element };
+  | { readonly kind: "delegate"; readonly element: Element }
+  /**
+   * XEP-0388 success with inline requests (XEP-0386 `<bind/>`, XEP-0198 `<resume/>`): the
+   * shell performs them, adds their answers (and the bound full JID as
+   * `<authorization-identifier/>`) to `success` and writes it; with nothing bound or resumed it
+   * writes `success` and the post-authentication features.
+   */
+  | {
+    readonly kind: "sasl2-inline";
+    readonly jid: BareJid;
+    readonly success: Element;
+    readonly request: Element;
+  };
 
 /** Where a negotiation stands. */
 export type NegotiationPhase =
@@ -149,6 +226,8 @@ export interface NegotiationState {
   readonly authErrors: number;
   /** The SASL exchange in progress. */
   readonly sasl?: SaslState;
+  /** The XEP-0388 `<authenticate/>` of the exchange in progress, for its inline requests. */
+  readonly sasl2?: Element;
   /** The authenticated account, after SASL success. */
   readonly jid?: BareJid;
   /** The mechanism that authenticated it. */

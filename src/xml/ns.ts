@@ -54,7 +54,47 @@ export const NS = {
   RECEIPTS: "urn:xmpp:receipts",
   CHAT_MARKERS: "urn:xmpp:chat-markers:0",
   STANZA_ID: "urn:xmpp:sid:0",
+  // XEP-0313 message archive, with XEP-0059 result set management.
+  MAM: "urn:xmpp:mam:2",
+  MAM_EXTENDED: "urn:xmpp:mam:2#extended",
+  RSM: "http://jabber.org/protocol/rsm",
+  XDATA_VALIDATE: "http://jabber.org/protocol/xdata-validate",
   MUC_USER: "http://jabber.org/protocol/muc#user",
+  // Modern logins (#15): XEP-0388 SASL2, XEP-0386 Bind 2, XEP-0484 FAST.
+  SASL2: "urn:xmpp:sasl:2",
+  BIND2: "urn:xmpp:bind:0",
+  FAST: "urn:xmpp:fast:0",
+  // Push and the small services (#12 items 5, 7): XEP-0357, XEP-0012, XEP-0157, XEP-0215,
+  // XEP-0398.
+  PUSH: "urn:xmpp:push:0",
+  PUSH_SUMMARY: "urn:xmpp:push:summary",
+  LAST: "jabber:iq:last",
+  SERVER_INFO: "http://jabber.org/network/serverinfo",
+  EXTDISCO: "urn:xmpp:extdisco:2",
+  VCARD_UPDATE: "vcard-temp:x:update",
+  AVATAR_METADATA: "urn:xmpp:avatar:metadata",
+  PEP_VCARD_CONVERSION: "urn:xmpp:pep-vcard-conversion:0",
+  // XEP-0363 HTTP file upload (#12 item 6).
+  HTTP_UPLOAD: "urn:xmpp:http:upload:0",
+  // Components and services (#13): XEP-0050 ad-hoc commands, XEP-0133 service administration.
+  COMMANDS: "http://jabber.org/protocol/commands",
+  ADMIN: "http://jabber.org/protocol/admin",
+  // Group chat (#13): XEP-0045 and the XEPs around it.
+  MUC: "http://jabber.org/protocol/muc",
+  MUC_ADMIN: "http://jabber.org/protocol/muc#admin",
+  MUC_OWNER: "http://jabber.org/protocol/muc#owner",
+  MUC_ROOMCONFIG: "http://jabber.org/protocol/muc#roomconfig",
+  MUC_ROOMINFO: "http://jabber.org/protocol/muc#roominfo",
+  MUC_REQUEST: "http://jabber.org/protocol/muc#request",
+  MUC_SELF_PING: "http://jabber.org/protocol/muc#self-ping-optimization",
+  OCCUPANT_ID: "urn:xmpp:occupant-id:0",
+  // XEP-0425 message moderation: the current version, and version 0 (with XEP-0422 fastening)
+  // that slixmpp 1.8 speaks.
+  MODERATE: "urn:xmpp:message-moderate:1",
+  RETRACT: "urn:xmpp:message-retract:1",
+  MODERATE_0: "urn:xmpp:message-moderate:0",
+  RETRACT_0: "urn:xmpp:message-retract:0",
+  FASTEN: "urn:xmpp:fasten:0",
 } as const;
 
 /** One of the namespace names in {@linkcode NS}. */

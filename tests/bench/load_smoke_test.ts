@@ -100,7 +100,9 @@ for (const mechanism of ["SCRAM-SHA-1", "PLAIN"] as const) {
 }
 
 Deno.test("loginScenario() logs in over STARTTLS and direct TLS, without errors", async () => {
-  const { server, port, tlsPort, certPem } = await startBenchServer(0, 4, undefined, 0);
+  const { server, port, tlsPort, certPem } = await startBenchServer(0, 4, undefined, undefined, {
+    tlsPort: 0,
+  });
   try {
     for (const [tls, p] of [["starttls", port], ["direct", tlsPort!]] as const) {
       const o = options(p, "SCRAM-SHA-1");

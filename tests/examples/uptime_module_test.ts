@@ -10,7 +10,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     let clock = 1_000_000;
-    const t = await startServer({ modules: [uptime({ now: () => clock })] });
+    const t = await startServer();
+    // It replaces the built-in XEP-0012 module (which also reports accounts' last activity).
+    await t.server.unload("last-activity");
+    await t.server.use(uptime({ now: () => clock }));
     let alice: TestClient | undefined;
     try {
       alice = await connect(t.port, "alice", "alice-pw");

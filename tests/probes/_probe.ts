@@ -88,7 +88,10 @@ export async function chat(
   let done = false;
   stop.then(() => done = true);
   for (let i = 0; !done; i++) {
-    const [from, to] = i % 2 === 0 ? [alice, "bob@localhost/b"] : [bob, "alice@localhost/a"];
+    // The standalone server suffixes Bind 2 resources (XEP-0386): address the bound JIDs.
+    const [from, to] = i % 2 === 0
+      ? [alice, bob.xmpp.jid.toString()]
+      : [bob, alice.xmpp.jid.toString()];
     const body = `ping ${i}`;
     sentAt.set(body, performance.now());
     await from.xmpp.send(xml("message", { to, type: "chat" }, xml("body", {}, body)));

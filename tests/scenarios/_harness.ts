@@ -54,7 +54,14 @@ export const USERS = [
 /** Starts a server on loopback with ephemeral ports and three users. */
 export async function startServer(config: ServerConfig = {}): Promise<TestServer> {
   const tls = await testCertificate();
-  const server = await createServer({ domain: "localhost", users: USERS, ...config });
+  // The scenarios address resources by the names their clients ask for: Bind 2 binds the
+  // tag as it is (tests/scenarios/sasl2_test.ts covers the suffixed default).
+  const server = await createServer({
+    domain: "localhost",
+    users: USERS,
+    bind2ResourceSuffix: false,
+    ...config,
+  });
   let port = 0;
   let tlsPort = 0;
   await server.listen(tcpTransport({

@@ -52,6 +52,15 @@ export async function mobile(
   });
   xmpp.on("element", (el: LtxElement) => {
     if (el.attrs.xmlns === SM) m.nonzas.push(el);
+    // XEP-0388/XEP-0386 inline: <resumed/> or <failed/> in <success/>, <enabled/> in <bound/>.
+    if (el.is("success", "urn:xmpp:sasl:2")) {
+      for (const c of el.getChildElements()) {
+        if (c.attrs.xmlns === SM) m.nonzas.push(c);
+        if (c.is("bound", "urn:xmpp:bind:0")) {
+          m.nonzas.push(...c.getChildElements().filter((b) => b.attrs.xmlns === SM));
+        }
+      }
+    }
   });
   xmpp.streamManagement.on("resumed", () => m.resumed++);
   await withTimeout(xmpp.start(), `${username} to come online`);

@@ -155,6 +155,8 @@ Deno.test({
           NS.PRIVATE,
           NS.REGISTER,
           NS.CARBONS,
+          NS.LAST,
+          NS.COMMANDS,
         ].sort(),
       );
 

@@ -49,3 +49,11 @@ Deno.test("resolveConfig() checks the authentication and connection limits", () 
   });
   assert.equal(off.limits.authFailuresPerMinutePerAddress, 0);
 });
+
+Deno.test("resolveConfig() prepares admins and refuses what is not a bare JID", () => {
+  assert.deepEqual(resolveConfig({}).admins, []);
+  assert.deepEqual(resolveConfig({ admins: ["Admin@LocalHost"] }).admins, ["admin@localhost"]);
+  assert.throws(() => resolveConfig({ admins: ["a@b/c"] }), TypeError);
+  assert.throws(() => resolveConfig({ admins: ["localhost"] }), TypeError);
+  assert.throws(() => resolveConfig({ admins: "a@b" as never }), TypeError);
+});

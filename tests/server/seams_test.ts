@@ -349,3 +349,70 @@ Deno.test("the server's idle ping passes stanza/out like every stanza to a sessi
     await t.close();
   }
 });
+
+Deno.test("a module answers disco#info and disco#items on nodes of the server (discoNodes)", async () => {
+  const nodes: XmppModule = {
+    name: "nodes",
+    setup(api) {
+      api.discoNodes((node) =>
+        node === "urn:example:node"
+          ? {
+            info: () => ({
+              identities: [{ category: "hierarchy", type: "leaf" }],
+              features: [],
+              forms: [],
+            }),
+            items: (requester) => [{ jid: api.domain, node: "child", name: requester }],
+          }
+          : undefined
+      );
+    },
+  };
+  const t = await testServer({ users: ["a@localhost"], modules: [nodes] });
+  try {
+    const a = await t.connect("a@localhost/r");
+    const items = await a.iq(
+      xml(
+        "iq",
+        { type: "get", to: "localhost" },
+        xml("query", {
+          xmlns: NS.DISCO_ITEMS,
+          node: "urn:example:node",
+        }),
+      ),
+    );
+    const query = child(items, "query", NS.DISCO_ITEMS)!;
+    assert.equal(query.attrs.node, "urn:example:node");
+    assert.deepEqual(child(query, "item")?.attrs, {
+      jid: "localhost",
+      node: "child",
+      name: "a@localhost/r",
+    });
+    const info = await a.iq(
+      xml(
+        "iq",
+        { type: "get", to: "localhost" },
+        xml("query", {
+          xmlns: NS.DISCO_INFO,
+          node: "urn:example:node",
+        }),
+      ),
+    );
+    assert.equal(child(child(info, "query")!, "identity")?.attrs.type, "leaf");
+    await assert.rejects(
+      a.iq(
+        xml(
+          "iq",
+          { type: "get", to: "localhost" },
+          xml("query", {
+            xmlns: NS.DISCO_INFO,
+            node: "urn:example:other",
+          }),
+        ),
+      ),
+      /item-not-found/,
+    );
+  } finally {
+    await t.close();
+  }
+});

@@ -102,6 +102,73 @@ export const ARCHIVE_CASES: Record<string, (s: Storage) => Promise<void>> = {
     await s.archive.removeAll(o);
   },
 
+  async "archive: after-id and before-id bound the result set; index places the page"(s) {
+    const o = jid("owner@bounds.test");
+    for (let i = 0; i < 20; i++) {
+      await s.archive.append(o, message(i, { with: i % 2 ? "b@x" : "a@x" }));
+    }
+    // XEP-0313 #extended: a filter (counted), not a direction: forwards from m5.
+    const fwd = await s.archive.query(o, {
+      max: 3,
+      afterId: "m4",
+      beforeId: "m15",
+      count: true,
+      index: true,
+    });
+    assert.deepEqual([ids(fwd), fwd.complete, fwd.count, fwd.index], [
+      ["m5", "m6", "m7"],
+      false,
+      10,
+      0,
+    ]);
+    // RSM paging inside those bounds, both ways, with the page's index in the result set.
+    const next = await s.archive.query(o, {
+      max: 3,
+      afterId: "m4",
+      beforeId: "m15",
+      after: "m7",
+      count: true,
+      index: true,
+    });
+    assert.deepEqual([ids(next), next.count, next.index], [["m8", "m9", "m10"], 10, 3]);
+    const last = await s.archive.query(o, {
+      max: 4,
+      afterId: "m4",
+      beforeId: "m15",
+      before: "",
+      index: true,
+    });
+    assert.deepEqual([ids(last), last.complete, last.index], [
+      ["m11", "m12", "m13", "m14"],
+      false,
+      6,
+    ]);
+    const first = await s.archive.query(o, {
+      max: 4,
+      afterId: "m4",
+      before: "m7",
+      index: true,
+    });
+    assert.deepEqual([ids(first), first.complete, first.index], [["m5", "m6"], true, 0]);
+    // Combined with other filters: the index counts only what matches them.
+    const withB = await s.archive.query(o, {
+      max: 2,
+      with: "b@x",
+      afterId: "m2",
+      after: "m5",
+      count: true,
+      index: true,
+    });
+    assert.deepEqual([ids(withB), withB.count, withB.index], [["m7", "m9"], 9, 2]);
+    // An unknown bound matches nothing; an empty page has no index.
+    const none = await s.archive.query(o, { max: 5, afterId: "nope", count: true, index: true });
+    assert.deepEqual([ids(none), none.complete, none.count, none.index], [[], true, 0, undefined]);
+    const none2 = await s.archive.query(o, { max: 5, beforeId: "nope", count: true });
+    assert.deepEqual([ids(none2), none2.count], [[], 0]);
+    assert.equal((await s.archive.query(o, { max: 5 })).index, undefined);
+    await s.archive.removeAll(o);
+  },
+
   async "archive: a room's archive, with occupant JIDs as 'with'"(s) {
     const room = jid("tea@conference.room.test");
     const nick = (n: string) => `tea@conference.room.test/${n}`;

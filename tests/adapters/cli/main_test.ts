@@ -35,12 +35,15 @@ Deno.test({
         resource: "b",
         service: `xmpps://127.0.0.1:${run.ports.tls}`,
       });
+      // XEP-0386: the standalone server suffixes a Bind 2 client's tag ("b" → "b.…").
+      const bobJid = bob.xmpp.jid.toString();
+      assert.match(bobJid, /^bob@localhost\/b\./);
       await alice.xmpp.send(
-        xml("message", { to: "bob@localhost/b", type: "chat" }, xml("body", {}, "hello")),
+        xml("message", { to: bobJid, type: "chat" }, xml("body", {}, "hello")),
       );
       const got = await bob.next((s) => s.is("message"), "Bob to get the message");
       assert.equal(got.getChildText("body"), "hello");
-      assert.equal(got.attrs.from, "alice@localhost/a");
+      assert.equal(got.attrs.from, alice.xmpp.jid.toString());
 
       // A self-signed certificate for the domain was created in the data directory; the log
       // gives its path and SHA-256 fingerprint (for the client's trust dialog), and the

@@ -39,7 +39,9 @@ Deno.test({
       alice = await mobile(`xmpp://127.0.0.1:${proxy.port}`, "alice");
       alice.xmpp.reconnect.stop();
       bob = await connect(run.ports.c2s, "bob", "bob-pw", { resource: "desk" });
-      await bob.xmpp.send(chat("alice@localhost/phone", "m0"));
+      // XEP-0386: the standalone server suffixes a Bind 2 client's tag ("phone" → "phone.…").
+      const phone = alice.xmpp.jid.toString();
+      await bob.xmpp.send(chat(phone, "m0"));
       await waitFor(() => alice!.messages.length === 1, "m0");
       // Alice acknowledges m0: her <r/> is answered only after her <a/> was processed.
       const acks = () => alice!.nonzas.filter((el) => el.name === "a").length;
@@ -53,7 +55,7 @@ Deno.test({
       // The network goes silent (m1 is written, never arrives), then cuts; m2 comes while
       // the session waits for resumption.
       proxy.blackhole = "both";
-      await bob.xmpp.send(chat("alice@localhost/phone", "m1"));
+      await bob.xmpp.send(chat(phone, "m1"));
       await bob.xmpp.send(
         xml(
           "iq",
@@ -67,7 +69,7 @@ Deno.test({
         () => run!.log.some((l) => l.includes("Session hibernated")),
         "alice's session to hibernate",
       );
-      await bob.xmpp.send(chat("alice@localhost/phone", "m2"));
+      await bob.xmpp.send(chat(phone, "m2"));
       await bob.xmpp.send(
         xml(
           "iq",
@@ -91,7 +93,7 @@ Deno.test({
       await back.xmpp.send(xml("presence"));
       await waitFor(() => got.includes("m2"), "the offline messages", 10_000);
       // A marker after them: nothing else is on its way.
-      await back.xmpp.send(chat("alice@localhost/laptop", "end"));
+      await back.xmpp.send(chat(back.xmpp.jid.toString(), "end"));
       await waitFor(() => got.includes("end"), "the marker");
       assert.deepEqual(got, ["m1", "m2", "end"], "m0 was acknowledged; m1 and m2 once each");
     } finally {

@@ -269,8 +269,9 @@ async function outageRun(run: number): Promise<void> {
       over = true;
     })();
     const work = Promise.all([
-      chatLoop(alice, "bob@localhost/b", `ab-${run}`, until, f),
-      chatLoop(bob, "alice@localhost/a", `ba-${run}`, until, f),
+      // The standalone server suffixes Bind 2 resources (XEP-0386): the bound JIDs.
+      chatLoop(alice, bob.xmpp.jid.toString(), `ab-${run}`, until, f),
+      chatLoop(bob, alice.xmpp.jid.toString(), `ba-${run}`, until, f),
       chatLoop(alice, "carol@localhost", `ac-${run}`, until, f),
       // Three at a time: more transactions in flight when a backend goes.
       iqLoop(alice, run, until, f),
@@ -296,7 +297,9 @@ async function outageRun(run: number): Promise<void> {
     assert.equal(alice.xmpp.status, "online");
     assert.equal(bob.xmpp.status, "online");
     const after = `after-${run}`;
-    await alice.xmpp.send(xml("message", { to: "bob@localhost/b", type: "chat", id: after }));
+    await alice.xmpp.send(
+      xml("message", { to: bob.xmpp.jid.toString(), type: "chat", id: after }),
+    );
     await bob.wait((s) => s.attrs.id === after, "a message after the outage");
     await iqLoop(alice, run, () => false, f, true);
     const fresh = peer(port, "bob", `fresh-${run}`);
