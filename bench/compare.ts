@@ -1,12 +1,17 @@
 /**
  * `deno task bench:compare`: Parley against Prosody and ejabberd (where installed) on
- * loopback with the same domain, accounts and no-TLS choice. Scenarios run interleaved
+ * loopback with the same domain, accounts and certificate (ECDSA P-256, self-signed for
+ * `localhost`). Clients use STARTTLS by default (`--tls none` for plain TCP), and
+ * `login-direct` logs in with direct TLS (XEP-0368). The TLS version, cipher and key type each
+ * server negotiates are recorded (`openssl s_client -starttls xmpp`). Scenarios run interleaved
  * (parley, prosody, ejabberd, parley, …) for several rounds; medians and ratios are printed
  * and written to bench/results/ as JSON and Markdown. Every server started here is stopped
  * at the end, on error and on Ctrl-C.
  *
  * ```sh
  * deno task bench:compare --rounds 3 --duration 5 --idle-sizes 1000,5000,10000
+ * deno task bench:compare --scenarios login,login-direct,messages --processes 2
+ * deno task bench:compare --tls none
  * deno task bench:compare --scenarios fanout --fanout-users 200 --fanout-contacts 20
  * ```
  *
@@ -18,9 +23,10 @@
  */
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load/scenarios.ts";
+import { loadOrCreateSelfSigned } from "../adapters/deno_tcp/certificate.ts";
 import { ejabberdFactory } from "./peers/ejabberd.ts";
 import { parleyFactory } from "./peers/parley.ts";
-import { type PeerFactory, run, type ServerUnderTest } from "./peers/peer.ts";
+import { type PeerFactory, type PeerTls, run, type ServerUnderTest } from "./peers/peer.ts";
 import { prosodyFactory } from "./peers/prosody.ts";
 
 const HELP = `Parley against Prosody and ejabberd (where installed) on loopback
@@ -29,7 +35,11 @@ Usage: deno task bench:compare [options]
 
 Options (defaults in brackets):
   --servers LIST             parley,prosody,ejabberd [all three]
-  --scenarios LIST           login,login-plain,messages,idle,fanout [all]
+  --scenarios LIST           login,login-direct,login-plain,messages,idle,fanout [all]
+  --tls MODE                 starttls or none: how clients connect [starttls]; login-direct
+                             always uses direct TLS (and is skipped with none)
+  --processes N              load generator processes for login and messages; workers and
+                             pairs are split between them [1]
   --rounds N                 interleaved rounds; medians are reported [3]
   --idle-rounds N            rounds of the idle scenario [--rounds]
   --duration S               seconds per login and messages run [5]
@@ -55,7 +65,12 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "idle-rounds": { type: "string" },
     duration: { type: "string", default: "5" },
-    scenarios: { type: "string", default: "login,login-plain,messages,idle,fanout" },
+    scenarios: {
+      type: "string",
+      default: "login,login-direct,login-plain,messages,idle,fanout",
+    },
+    tls: { type: "string", default: "starttls" },
+    processes: { type: "string", default: "1" },
     "idle-sizes": { type: "string", default: "1000,5000,10000" },
     users: { type: "string", default: "100" },
     concurrency: { type: "string", default: "16" },
@@ -78,8 +93,14 @@ if (values.help) {
 const rounds = Number(values.rounds);
 const idleRounds = Number(values["idle-rounds"] ?? values.rounds);
 const users = Number(values.users);
-const scenarios = values.scenarios!.split(",");
-const known = ["login", "login-plain", "messages", "idle", "fanout"];
+const tlsMode = values.tls!;
+if (tlsMode !== "starttls" && tlsMode !== "none") {
+  throw new TypeError(`Cannot use --tls "${tlsMode}": expected starttls or none`);
+}
+const processes = Math.max(1, Number(values.processes));
+const scenarios = values.scenarios!.split(",")
+  .filter((s) => !(s === "login-direct" && tlsMode === "none"));
+const known = ["login", "login-direct", "login-plain", "messages", "idle", "fanout"];
 for (const s of scenarios) {
   if (!known.includes(s)) {
     throw new TypeError(`Cannot run scenario "${s}": expected one of ${known.join(", ")}`);
@@ -97,12 +118,14 @@ const loadScript = new URL("./load/main.ts", import.meta.url).pathname;
 const running = new Set<ServerUnderTest>();
 const factories: PeerFactory[] = [];
 let stopping: Promise<void> | undefined;
+let certDir: string | undefined;
 
 function stopEverything(): Promise<void> {
   stopping ??= (async () => {
     await Promise.all([...running].map((s) => s.stop()));
     running.clear();
     await Promise.all(factories.map((f) => f.cleanup()));
+    if (certDir) await Deno.remove(certDir, { recursive: true }).catch(() => {});
   })();
   return stopping;
 }
@@ -114,37 +137,116 @@ const onSignal = () => {
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 
+/**
+ * Runs a scenario with the load generator; login and messages (`split`) in `--processes`
+ * processes side by side, each with its share of the workers or pairs and its own resource
+ * names, their results merged.
+ */
 async function load(
   server: ServerUnderTest,
   scenario: string,
   extra: string[],
+  split = false,
 ): Promise<LoadResult> {
+  const direct = scenario === "login-direct";
+  const n = split ? processes : 1;
+  const part = (total: number, i: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
+  const results = await Promise.all(Array.from({ length: n }, (_, i) =>
+    loadOne([
+      "--port",
+      String(direct ? server.tlsPort : server.port),
+      "--tls",
+      direct ? "direct" : tlsMode,
+      "--concurrency",
+      String(part(Number(values.concurrency), i)),
+      "--pairs",
+      String(part(Number(values.pairs), i)),
+      "--resource-prefix",
+      n > 1 ? `p${i}` : "",
+      "--server-pid",
+      String(server.pid),
+      ...extra,
+    ])));
+  const result = n === 1 ? results[0] : mergeResults(results);
+  result.scenario = scenario;
+  return result;
+}
+
+async function loadOne(options: string[]): Promise<LoadResult> {
   const args = [
     "run",
     "-A",
     loadScript,
-    "--port",
-    String(server.port),
+    // Every server has the same self-signed certificate for localhost.
+    "--ca-file",
+    `${certDir}/localhost.crt`,
     "--users",
     String(users),
     "--duration",
     values.duration!,
-    "--concurrency",
-    values.concurrency!,
-    "--pairs",
-    values.pairs!,
     "--window",
     values.window!,
-    "--server-pid",
-    String(server.pid),
-    ...extra,
+    ...options,
   ];
   const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "inherit" })
     .output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
-  const result = JSON.parse(text) as LoadResult;
-  result.scenario = scenario;
-  return result;
+  return JSON.parse(text) as LoadResult;
+}
+
+/**
+ * Results of processes that ran at the same time: rates, counts and errors add up; each
+ * latency percentile is the worst of the processes' (an upper bound); server CPU per
+ * operation is the server's CPU over the run (the mean of what the processes saw) divided by
+ * all operations.
+ */
+function mergeResults(rs: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number | undefined) => rs.reduce((a, r) => a + (f(r) ?? 0), 0);
+  const max = (f: (r: LoadResult) => number | undefined) => Math.max(...rs.map((r) => f(r) ?? 0));
+  const count = sum((r) => r.count);
+  const cpu = rs.every((r) => r.serverCpuMsPerOp !== undefined)
+    ? sum((r) => r.serverCpuMsPerOp! * r.count) / rs.length
+    : undefined;
+  return {
+    scenario: rs[0].scenario,
+    rate: sum((r) => r.rate),
+    count,
+    errors: sum((r) => r.errors),
+    errorSamples: rs.flatMap((r) => r.errorSamples ?? []).slice(0, 5),
+    latencyMs: {
+      p50: max((r) => r.latencyMs?.p50),
+      p95: max((r) => r.latencyMs?.p95),
+      p99: max((r) => r.latencyMs?.p99),
+    },
+    elapsedMs: max((r) => r.elapsedMs),
+    serverCpuMsPerOp: cpu === undefined || count === 0 ? undefined : cpu / count,
+    processes: rs.length,
+  };
+}
+
+/** The TLS a server negotiates with OpenSSL's client over STARTTLS: version, cipher, key. */
+async function tlsInfo(port: number): Promise<Record<string, string>> {
+  try {
+    const out = await new Deno.Command("openssl", {
+      args: ["s_client", "-connect", `127.0.0.1:${port}`, "-starttls", "xmpp", "-xmpphost"]
+        .concat(["localhost", "-servername", "localhost", "-brief"]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    const field = (name: string) => text.match(new RegExp(`${name}:\\s*(.*)`))?.[1]?.trim();
+    return Object.fromEntries(
+      Object.entries({
+        version: field("Protocol version"),
+        cipher: field("Ciphersuite"),
+        signature: field("Signature type"),
+        keyExchange: field("(?:Server|Negotiated) Temp Key") ?? field("Negotiated TLS1.3 group"),
+      }).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>;
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 function median(xs: (number | undefined)[]): number | undefined {
@@ -157,6 +259,7 @@ function median(xs: (number | undefined)[]): number | undefined {
 type Runs = Map<string, Map<string, LoadResult[]>>; // scenario → server → runs
 const runs: Runs = new Map();
 const versions: Record<string, string> = {};
+const tlsInfos: Record<string, Record<string, string>> = {};
 function record(scenario: string, server: string, r: LoadResult) {
   if (!runs.has(scenario)) runs.set(scenario, new Map());
   const m = runs.get(scenario)!;
@@ -197,10 +300,18 @@ async function machine(): Promise<Record<string, unknown>> {
 
 try {
   const base = 15200 + (Deno.pid % 500) * 3;
+  // One certificate for all: the same key type (ECDSA P-256) and chain for every server.
+  certDir = await Deno.makeTempDir({ prefix: "parley-bench-tls-" });
+  await loadOrCreateSelfSigned(certDir, "localhost");
+  const tls = (i: number): PeerTls => ({
+    certPath: `${certDir}/localhost.crt`,
+    keyPath: `${certDir}/localhost.key`,
+    directPort: base + 2000 + i, // c2s ports are base + 0, 1, 2
+  });
   const makers: [string, () => Promise<PeerFactory | undefined>][] = [
-    ["parley", () => Promise.resolve(parleyFactory(base, accounts))],
-    ["prosody", () => prosodyFactory(base + 1, accounts)],
-    ["ejabberd", () => ejabberdFactory(base + 2, accounts)],
+    ["parley", () => Promise.resolve(parleyFactory(base, accounts, [], tls(0)))],
+    ["prosody", () => prosodyFactory(base + 1, accounts, tls(1))],
+    ["ejabberd", () => ejabberdFactory(base + 2, accounts, tls(2))],
   ];
   for (const [name, make] of makers) {
     if (!wanted.has(name)) continue;
@@ -217,17 +328,20 @@ try {
       running.add(s);
       servers.push(s);
       versions[s.name] = s.version;
+      tlsInfos[s.name] = await tlsInfo(s.port);
+      console.log(`${s.name} TLS: ${JSON.stringify(tlsInfos[s.name])}`);
     }
     for (let round = 1; round <= rounds; round++) {
       console.log(`round ${round}/${rounds}`);
       for (const scenario of throughput) {
         for (const s of servers) {
-          const extra = scenario === "login"
-            ? ["--scenario", "login"]
-            : scenario === "login-plain"
+          if (scenario === "login-direct" && s.tlsPort === undefined) continue;
+          const extra = scenario === "login-plain"
             ? ["--scenario", "login", "--mechanism", "PLAIN"]
+            : scenario.startsWith("login")
+            ? ["--scenario", "login"]
             : ["--scenario", "messages"];
-          record(scenario, s.name, await load(s, scenario, extra));
+          record(scenario, s.name, await load(s, scenario, extra, true));
         }
       }
     }
@@ -326,6 +440,7 @@ try {
         rssPerConnectionKiB: median(rs.map((r) => r.rssPerConnectionKiB)),
         elapsedMs: median(rs.map((r) => r.elapsedMs)),
         missing: median(rs.map((r) => r.missing)),
+        serverCpuMsPerOp: median(rs.map((r) => r.serverCpuMsPerOp)),
         errors: rs.reduce((a, r) => a + (r.errors ?? 0), 0),
       };
     }
@@ -341,11 +456,17 @@ try {
       : [["rate", scenario.startsWith("login") ? "logins/s" : "msgs/s"], ["p50", "p50 ms"], [
         "p99",
         "p99 ms",
-      ]];
+      ], ["serverCpuMsPerOp", "server CPU ms per op"]];
     for (const [key, label] of metrics) {
       const cell = (n: string) => {
         const v = summary[scenario][n]?.[key];
-        return v === undefined ? "–" : v >= 100 ? v.toFixed(0) : v.toFixed(2);
+        return v === undefined
+          ? "–"
+          : v >= 100
+          ? v.toFixed(0)
+          : v >= 1
+          ? v.toFixed(2)
+          : v.toFixed(3);
       };
       const ratio = (n: string) => {
         const a = summary[scenario].parley?.[key];
@@ -369,7 +490,11 @@ try {
     `Deno ${info.deno}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
     `${info.date}.`,
     "",
-    `Medians of ${rounds} interleaved rounds; no TLS on loopback; ${accounts} accounts; ` +
+    `Medians of ${rounds} interleaved rounds on loopback; ` +
+    (tlsMode === "none"
+      ? "no TLS"
+      : "STARTTLS (login-direct: direct TLS), ECDSA P-256 certificate") +
+    `; load generator in ${processes} process(es) for login/messages; ${accounts} accounts; ` +
     [
       scenarios.some((s) => s.startsWith("login") || s === "messages")
         ? `${values.duration} s per login/messages run`
@@ -392,6 +517,17 @@ try {
     "",
     ...lines,
     "",
+    ...(Object.keys(tlsInfos).length
+      ? [
+        "TLS negotiated with `openssl s_client -starttls xmpp`: " +
+        Object.entries(tlsInfos).map(([k, v]) =>
+          `${k} ${
+            [v.version, v.cipher, v.signature, v.keyExchange, v.error].filter(Boolean).join(", ")
+          }`
+        ).join("; ") + ".",
+        "",
+      ]
+      : []),
     errors.length ? `Protocol errors: ${errors.join(", ")}` : "No protocol errors.",
     "",
   ].join("\n");
@@ -405,6 +541,7 @@ try {
       {
         machine: info,
         options: values,
+        tls: tlsInfos,
         summary,
         runs: Object.fromEntries([...runs].map(([k, v]) => [k, Object.fromEntries(v)])),
       },

@@ -99,7 +99,7 @@ class Occupant {
 async function login(target: Target, n: number): Promise<Occupant[]> {
   const out: Occupant[] = new Array(n);
   await parallel(Array.from({ length: n }, (_, i) => i), 20, async (i) => {
-    const conn = await XmppConn.connect(target.port);
+    const conn = await XmppConn.connect(target);
     await conn.login(target, `user${i + 1}`, "pw", "bench");
     conn.send("<presence/>");
     out[i] = new Occupant(conn, `user${i + 1}`);

@@ -1,12 +1,13 @@
 /**
- * Parley as the benchmark runs it: plain TCP on loopback (no TLS, as for the peers), PLAIN
- * allowed without TLS, accounts `user1` … `userN` with password `pw`, and session limits
+ * Parley as the benchmark runs it: TCP on loopback with STARTTLS offered (not required, as for
+ * the peers) and, with `--tls-port`, direct TLS (XEP-0368) beside it; a self-signed ECDSA P-256
+ * certificate for `localhost` in a temp dir; PLAIN allowed without TLS, accounts `user1` … `userN` with password `pw`, and session limits
  * lifted as for the peers. With `--contacts K`, the rosters of the fanout scenario are seeded
  * through the storage API (user i and the K/2 users on each side of it in a ring of the
  * first `--roster-users` accounts are mutual contacts, subscription both).
  *
  * ```sh
- * deno run -A bench/parley_server.ts --port 15222 --users 100
+ * deno run -A bench/parley_server.ts --port 15222 --users 100 [--tls-port 15223]
  * deno run -A bench/parley_server.ts --port 15222 --users 200 --roster-users 200 --contacts 20
  * # Message archive (on by default) on PGlite or PostgreSQL instead of memory:
  * deno run -A bench/parley_server.ts --port 15222 --users 40 --storage pglite
@@ -20,11 +21,24 @@
 import { parseArgs } from "node:util";
 import { createServer, type XmppServer } from "../src/server/server.ts";
 import { tcpTransport } from "../adapters/deno_tcp/transport.ts";
+import {
+  loadCertificate,
+  loadOrCreateSelfSigned,
+  type TlsCredentials,
+} from "../adapters/deno_tcp/certificate.ts";
 import { bareJid } from "../src/jid/jid.ts";
 import { ringContacts, type RosterSeed } from "./load/scenarios.ts";
 import type { Storage } from "../src/storage/storage.ts";
 
 export type { RosterSeed };
+
+/** TLS of the benchmark server. */
+export interface BenchTlsOptions {
+  /** A direct TLS port (0 picks one); none without. STARTTLS is always offered. */
+  readonly tlsPort?: number;
+  /** Certificate and key; a generated self-signed one for localhost without. */
+  readonly credentials?: TlsCredentials;
+}
 
 /**
  * Starts the benchmark server.
@@ -33,14 +47,18 @@ export type { RosterSeed };
  * @param users How many accounts to create.
  * @param seed Fanout rosters to seed, if any.
  * @param storage The storage (default: memory).
- * @returns The server and its port.
+ * @param tlsOptions A direct TLS port (0 picks one), if any, and the certificate and key (a
+ * generated one without).
+ * @returns The server, its ports and its certificate.
  */
 export async function startBenchServer(
   port: number,
   users: number,
   seed?: RosterSeed,
   storage?: Storage,
-): Promise<{ server: XmppServer; port: number }> {
+  tlsOptions: BenchTlsOptions = {},
+): Promise<{ server: XmppServer; port: number; tlsPort?: number; certPem: string }> {
+  const { tlsPort, credentials } = tlsOptions;
   const server = await createServer({
     domain: "localhost",
     storage,
@@ -73,14 +91,39 @@ export async function startBenchServer(
       }
     }
   }
+  const tls = credentials ?? await generatedCredentials();
   let bound = port;
-  const transport = tcpTransport({ hostname: "127.0.0.1", port, onListen: (l) => bound = l.port });
+  const transport = tcpTransport({
+    hostname: "127.0.0.1",
+    port,
+    tls,
+    onListen: (l) => bound = l.port,
+  });
   const start = transport.start.bind(transport);
   await server.listen({
     // PLAIN over plain TCP, as Prosody's allow_unencrypted_plain_auth: for the PLAIN variant.
     start: (accept) => start((stream) => accept(stream, { allowPlainWithoutTls: true })),
   });
-  return { server, port: bound };
+  let boundTls: number | undefined;
+  if (tlsPort !== undefined) {
+    await server.listen(tcpTransport({
+      hostname: "127.0.0.1",
+      port: tlsPort,
+      tls,
+      directTls: true,
+      onListen: (l) => boundTls = l.port,
+    }));
+  }
+  return { server, port: bound, tlsPort: boundTls, certPem: tls.certPem };
+}
+
+async function generatedCredentials(): Promise<TlsCredentials> {
+  const certDir = await Deno.makeTempDir({ prefix: "parley-bench-cert-" });
+  try {
+    return await loadOrCreateSelfSigned(certDir, "localhost");
+  } finally {
+    await Deno.remove(certDir, { recursive: true });
+  }
 }
 
 /** memory, pglite (in memory) or postgres (DATABASE_URL, a schema of its own, dropped at exit). */
@@ -112,6 +155,9 @@ if (import.meta.main) {
       users: { type: "string", default: "100" },
       "roster-users": { type: "string" },
       contacts: { type: "string" },
+      "tls-port": { type: "string" },
+      cert: { type: "string" },
+      key: { type: "string" },
       storage: { type: "string", default: "memory" },
       // Without the message archive module, for a baseline.
       "no-archive": { type: "boolean", default: false },
@@ -124,14 +170,20 @@ if (import.meta.main) {
       contacts: Number(values.contacts),
     }
     : undefined;
-  const { server, port } = await startBenchServer(
+  const { server, port, tlsPort } = await startBenchServer(
     Number(values.port),
     Number(values.users),
     seed,
     storage,
+    {
+      tlsPort: values["tls-port"] === undefined ? undefined : Number(values["tls-port"]),
+      credentials: values.cert && values.key
+        ? await loadCertificate(values.cert, values.key)
+        : undefined,
+    },
   );
   if (values["no-archive"]) await server.unload("mam");
-  console.log(`listening ${port}`);
+  console.log(`listening ${port}${tlsPort === undefined ? "" : ` tls ${tlsPort}`}`);
   const stop = async () => {
     await server.close();
     await cleanup();

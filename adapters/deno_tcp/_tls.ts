@@ -44,8 +44,7 @@ export function acceptTls<T>(socket: net.Socket, options: AcceptTlsOptions<T>): 
   if (unread.length > 0) socket.unshift(Buffer.concat(unread));
   const secure = new tls.TLSSocket(socket, {
     isServer: true,
-    cert: credentials.certPem,
-    key: credentials.keyPem,
+    secureContext: secureContextOf(credentials),
     // The chain is checked by the caller against its own trust anchors.
     ...options.requestCert ? { requestCert: true, rejectUnauthorized: false } : {},
   });
@@ -85,6 +84,30 @@ export function acceptTls<T>(socket: net.Socket, options: AcceptTlsOptions<T>): 
     secure.once("error", onFailure);
     secure.once("close", onClose);
   });
+}
+
+/**
+ * One secure context per credentials object, shared by every connection and listener that
+ * uses it (STARTTLS on 5222 and direct TLS on 5223 get the same object from the CLI). Given
+ * `cert` and `key` instead, `TLSSocket` builds a context per connection, and parsing and
+ * checking the private key (`createPrivateKey` in `validateKeyStrength`) was 14% of the
+ * server's busy CPU in a STARTTLS login loop.
+ */
+const contexts = new WeakMap<TlsCredentials, tls.SecureContext>();
+
+/**
+ * The secure context of `credentials`, created on first use.
+ *
+ * @param credentials Certificate and key.
+ * @returns The same context for the same object.
+ */
+export function secureContextOf(credentials: TlsCredentials): tls.SecureContext {
+  let context = contexts.get(credentials);
+  if (!context) {
+    context = tls.createSecureContext({ cert: credentials.certPem, key: credentials.keyPem });
+    contexts.set(credentials, context);
+  }
+  return context;
 }
 
 /** What `tlsExporter()` needs of a TLS socket (Node's API; Deno 2.9.6 lacks the method). */

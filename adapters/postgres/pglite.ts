@@ -41,9 +41,12 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
   };
   let client: PGlite | undefined;
   try {
-    client = options.dataDir === undefined
-      ? await PGlite.create({ relaxedDurability: false })
-      : await PGlite.create({ dataDir: options.dataDir, relaxedDurability: false });
+    if (options.dataDir !== undefined) await createDataDir(options.dataDir);
+    client = await PGlite.create({
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      relaxedDurability: false,
+      startParams: startParams(),
+    });
     shareThread(client);
     const db = drizzle(client);
     await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
@@ -56,6 +59,82 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
   } catch (e) {
     await client?.close().catch(() => {});
     await release();
+    throw e;
+  }
+}
+
+/**
+ * PGlite's own start parameters (single-user mode, no parallel workers, ...), as the package
+ * sets them; copied for the case a release stops exposing them.
+ */
+const PGLITE_DEFAULT_START_PARAMS: readonly string[] = [
+  "--single",
+  "-F",
+  "-O",
+  "-j",
+  "-c",
+  "search_path=public",
+  "-c",
+  "exit_on_error=false",
+  "-c",
+  "log_checkpoints=false",
+  "-c",
+  "max_worker_processes=0",
+  "-c",
+  "max_parallel_workers=0",
+  "-c",
+  "max_parallel_workers_per_gather=0",
+  "-c",
+  "io_method=sync",
+  "-c",
+  "max_parallel_maintenance_workers=0",
+];
+
+/**
+ * Memory settings for a database that one process uses. initdb writes `shared_buffers = 128MB`
+ * into postgresql.conf, and the WebAssembly build zeroes all of it at start, so the idle server
+ * held it resident (with the rest, about 300 MiB). 8 MB of buffers (1,024 pages) holds an XMPP
+ * server's hot rows; the OS page cache keeps the rest. WAL and fsync settings are untouched,
+ * so a commit is on disk (in the OS) before its query resolves, as before.
+ */
+const MEMORY_START_PARAMS: readonly string[] = ["-c", "shared_buffers=8MB"];
+
+function startParams(): string[] {
+  const exposed = (PGlite as unknown as { defaultStartParams?: readonly string[] })
+    .defaultStartParams;
+  return [...(exposed ?? PGLITE_DEFAULT_START_PARAMS), ...MEMORY_START_PARAMS];
+}
+
+/**
+ * Runs initdb in a worker when the directory holds no database yet. In this process it would
+ * leave about 450 MiB resident after the first start (PGlite creates a second instance for it).
+ */
+async function createDataDir(dataDir: string): Promise<void> {
+  if (await exists(`${dataDir}/PG_VERSION`)) return;
+  const worker = new Worker(new URL("./_pglite_initdb_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const reply = await new Promise<{ ok?: true; error?: string }>((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(e.message));
+      };
+      worker.postMessage({ dataDir, startParams: startParams() });
+    });
+    if (reply.error !== undefined) throw new Error(reply.error);
+  } finally {
+    worker.terminate();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
 }

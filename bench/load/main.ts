@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno run -A bench/load/main.ts --scenario login --port 5222 --users 100 --duration 10
+ * deno run -A bench/load/main.ts --tls starttls --ca-file data/localhost.crt --port 5222
  * deno run -A bench/load/main.ts --scenario fanout --port 5222 --users 200 --contacts 20
  * ```
  *
@@ -18,6 +19,7 @@ import {
   loginScenario,
   messagesScenario,
 } from "./scenarios.ts";
+import type { TlsMode } from "./xmpp_conn.ts";
 
 /**
  * Runs one scenario.
@@ -51,6 +53,8 @@ if (import.meta.main) {
       port: { type: "string", default: "5222" },
       domain: { type: "string", default: "localhost" },
       mechanism: { type: "string", default: "SCRAM-SHA-1" },
+      tls: { type: "string", default: "none" },
+      "ca-file": { type: "string" },
       users: { type: "string", default: "100" },
       duration: { type: "string", default: "10" },
       concurrency: { type: "string", default: "20" },
@@ -60,12 +64,23 @@ if (import.meta.main) {
       contacts: { type: "string", default: "20" },
       "close-wait": { type: "string", default: "0" },
       "server-pid": { type: "string" },
+      "resource-prefix": { type: "string", default: "" },
     },
   });
   const mechanism = values.mechanism === "PLAIN" ? "PLAIN" : "SCRAM-SHA-1";
+  const tls = values.tls as TlsMode;
+  if (!["none", "starttls", "direct"].includes(tls)) {
+    throw new TypeError(`Cannot use --tls "${tls}": expected none, starttls or direct`);
+  }
   const durationMs = Number(values.duration) * 1000;
   const options: LoadOptions = {
-    target: { port: Number(values.port), domain: values.domain!, mechanism },
+    target: {
+      port: Number(values.port),
+      domain: values.domain!,
+      mechanism,
+      tls,
+      caCerts: values["ca-file"] ? [await Deno.readTextFile(values["ca-file"])] : undefined,
+    },
     users: Number(values.users),
     durationMs,
     concurrency: Number(values.concurrency),
@@ -75,6 +90,7 @@ if (import.meta.main) {
     closeWaitMs: Number(values["close-wait"]),
     serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
     contacts: Number(values.contacts),
+    resourcePrefix: values["resource-prefix"],
   };
   // Whatever happens, the process ends: a hard stop well after the configured duration.
   const hardStop = setTimeout(() => {

@@ -27,6 +27,11 @@ export interface LoadOptions {
   readonly serverPid?: number;
   /** Contacts per roster (fanout): even, below `users`; see {@link ringContacts}. */
   readonly contacts?: number;
+  /**
+   * Put before every resource (login, messages, idle), so that load generator processes
+   * running side by side never bind the same full JID and replace each other's sessions.
+   */
+  readonly resourcePrefix?: string;
 }
 
 /** What a scenario measured. */
@@ -51,6 +56,33 @@ export interface LoadResult {
   missing?: number;
   /** Fanout: clients that got every contact's presence. */
   completeClients?: number;
+  /**
+   * Login and messages, with `serverPid`: the server process's CPU time (user + system, from
+   * /proc) during the measured period divided by the logins or messages counted. Unlike the
+   * rate, it carries to other hardware and is not skewed by the load generator's own CPU.
+   */
+  serverCpuMsPerOp?: number;
+  /** How many load generator processes ran side by side (merged results). */
+  processes?: number;
+}
+
+/** CPU time (user + system) of a process so far, in ms; undefined without /proc. */
+export async function cpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the command (which may hold spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: 100 ticks/s
+  } catch {
+    return undefined;
+  }
+}
+
+function perOp(before: number | undefined, after: number | undefined, n: number) {
+  return before === undefined || after === undefined || n === 0
+    ? undefined
+    : Math.round((after - before) / n * 1000) / 1000;
 }
 
 /** The longest the connections of `messages` and `idle` may take to log in. */
@@ -80,7 +112,7 @@ const PING = (id: string, domain: string) =>
 
 /** Logs in, sends initial presence and waits for a ping answer (presence processed). */
 async function loginFull(o: LoadOptions, user: number, resource: string): Promise<XmppConn> {
-  const conn = await XmppConn.connect(o.target.port);
+  const conn = await XmppConn.connect(o.target);
   try {
     await conn.login(o.target, `user${user}`, PASSWORD, resource);
     conn.send("<presence/>");
@@ -110,12 +142,13 @@ export async function loginScenario(o: LoadOptions): Promise<LoadResult> {
   const start = performance.now();
   const deadline = start + o.durationMs;
   let seq = 0;
+  const cpuBefore = await cpuMs(o.serverPid);
   const worker = async (w: number) => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
       const user = (seq++ % o.users) + 1;
       try {
-        const conn = await loginFull(o, user, `w${w}`);
+        const conn = await loginFull(o, user, `${o.resourcePrefix ?? ""}w${w}`);
         latencies.push(performance.now() - t0);
         await conn.close(o.closeWaitMs);
       } catch (e) {
@@ -126,8 +159,10 @@ export async function loginScenario(o: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
   const elapsedMs = performance.now() - start;
+  const cpuAfter = await cpuMs(o.serverPid);
   return {
     scenario: "login",
+    serverCpuMsPerOp: perOp(cpuBefore, cpuAfter, latencies.length),
     rate: latencies.length / (Math.min(elapsedMs, o.durationMs) / 1000),
     count: latencies.length,
     errors: errors.count,
@@ -146,7 +181,7 @@ async function loginMany(o: LoadOptions, n: number, errors: Errors): Promise<Xmp
     while (next < n && performance.now() < deadline) {
       const i = next++;
       try {
-        conns.push(await loginFull(o, (i % o.users) + 1, `c${i}`));
+        conns.push(await loginFull(o, (i % o.users) + 1, `${o.resourcePrefix ?? ""}c${i}`));
       } catch (e) {
         errors.add(e);
       }
@@ -215,11 +250,13 @@ export async function messagesScenario(o: LoadOptions): Promise<LoadResult> {
   // A short warm-up, then the measured period.
   for (const [a, b] of pairs) for (let i = 0; i < o.window; i++) sendOne(a, b);
   await new Promise((r) => setTimeout(r, Math.min(1000, o.durationMs / 5)));
+  const cpuBefore = await cpuMs(o.serverPid);
   measuring = true;
   const start = performance.now();
   await new Promise((r) => setTimeout(r, o.durationMs));
   const elapsedMs = performance.now() - start;
   measuring = false;
+  const cpuAfter = await cpuMs(o.serverPid);
   sending = false;
   if (inFlight > 0) {
     await Promise.race([
@@ -234,6 +271,7 @@ export async function messagesScenario(o: LoadOptions): Promise<LoadResult> {
   await closeAll(conns);
   return {
     scenario: "messages",
+    serverCpuMsPerOp: perOp(cpuBefore, cpuAfter, delivered),
     rate: delivered / (elapsedMs / 1000),
     count: delivered,
     errors: errors.count,
@@ -357,7 +395,7 @@ async function warmScram(o: LoadOptions, users: number, errors: Errors): Promise
     while (next <= users) {
       const u = next++;
       try {
-        const conn = await XmppConn.connect(o.target.port);
+        const conn = await XmppConn.connect(o.target);
         try {
           await conn.login(o.target, `user${u}`, PASSWORD, "warm");
         } finally {
@@ -422,7 +460,7 @@ export async function fanoutScenario(o: LoadOptions): Promise<LoadResult> {
       const u = next++;
       let conn: XmppConn | undefined;
       try {
-        conn = await XmppConn.connect(o.target.port);
+        conn = await XmppConn.connect(o.target);
         if (finished) {
           await conn.close(0);
           return;
@@ -512,7 +550,7 @@ export async function seedRostersInBand(
     while (next <= n) {
       const u = next++;
       try {
-        const conn = await XmppConn.connect(o.target.port);
+        const conn = await XmppConn.connect(o.target);
         conns.push(conn);
         await conn.login(o.target, `user${u}`, PASSWORD, "seed");
         await getRoster(conn);

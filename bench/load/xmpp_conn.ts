@@ -18,7 +18,18 @@ export interface Target {
   readonly domain: string;
   /** SASL mechanism. */
   readonly mechanism: "SCRAM-SHA-1" | "PLAIN";
+  /**
+   * TLS: "starttls" (RFC 6120 §5, the default of `bench:compare`), "direct" (XEP-0368) or
+   * "none". The certificate must be valid for `localhost`; a self-signed one goes in
+   * `caCerts`.
+   */
+  readonly tls?: TlsMode;
+  /** Certificates (PEM) to trust besides the system's, e.g. the server's self-signed one. */
+  readonly caCerts?: string[];
 }
+
+/** How a connection is secured. */
+export type TlsMode = "none" | "starttls" | "direct";
 
 /** A protocol failure the load generator counts. */
 export class ProtocolError extends Error {}
@@ -54,7 +65,9 @@ export function inner(el: string): string {
 
 /** One client connection. */
 export class XmppConn {
-  readonly #conn: Deno.TcpConn;
+  #conn: Deno.Conn;
+  /** Set when `<proceed/>` arrived: the read loop stops so that TLS can take the socket. */
+  #upgrading = false;
   readonly #decoder = new TextDecoder();
   #buf = "";
   #pos = 0;
@@ -74,21 +87,25 @@ export class XmppConn {
   /** The bound JID. */
   jid = "";
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.#conn = conn;
     this.#readLoop();
   }
 
   /**
-   * Opens a TCP connection to 127.0.0.1.
+   * Opens a TCP connection to 127.0.0.1, with TLS from the first byte when the target says
+   * "direct".
    *
-   * @param port The port.
+   * @param target The port and TLS mode.
    * @returns The connection.
    */
-  static async connect(port: number): Promise<XmppConn> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
-    return new XmppConn(conn);
+  static async connect(target: Pick<Target, "port" | "tls" | "caCerts">): Promise<XmppConn> {
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
+    tcp.setNoDelay(true);
+    if (target.tls !== "direct") return new XmppConn(tcp);
+    const tls = await Deno.startTls(tcp, { hostname: "localhost", caCerts: target.caCerts });
+    await tls.handshake();
+    return new XmppConn(tls);
   }
 
   async #readLoop(): Promise<void> {
@@ -100,6 +117,7 @@ export class XmppConn {
         if (n === null) break;
         this.#buf += this.#decoder.decode(buf.subarray(0, n), { stream: true });
         if (this.#scan()) break;
+        if (this.#upgrading) return; // the socket is TLS's now
       }
     } catch {
       // reset by peer or closed by us
@@ -116,6 +134,7 @@ export class XmppConn {
   }
 
   #emit(el: string): void {
+    if (el.startsWith("<proceed")) this.#upgrading = true;
     if (this.onElement) this.onElement(el);
     else if (this.#waiter) {
       const w = this.#waiter;
@@ -229,6 +248,32 @@ export class XmppConn {
     );
   }
 
+  /** Opens the stream; with STARTTLS, negotiates TLS and opens it again. */
+  async #open(target: Target): Promise<string> {
+    this.#header(target.domain);
+    const features = await this.#features();
+    if (target.tls !== "starttls") return features;
+    if (!features.includes("urn:ietf:params:xml:ns:xmpp-tls")) {
+      throw new ProtocolError("Server does not offer STARTTLS");
+    }
+    this.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    const proceed = await this.next();
+    if (!proceed.startsWith("<proceed")) throw new ProtocolError("STARTTLS refused");
+    const tls = await Deno.startTls(this.#conn as Deno.TcpConn, {
+      hostname: "localhost",
+      caCerts: target.caCerts,
+    });
+    await tls.handshake();
+    this.#conn = tls;
+    this.#upgrading = false;
+    this.#buf = "";
+    this.#pos = 0;
+    this.#depth = 0; // RFC 6120 §5.4.3.3: a new stream over TLS
+    this.#readLoop();
+    this.#header(target.domain);
+    return await this.#features();
+  }
+
   async #features(): Promise<string> {
     const header = await this.next();
     if (!header.startsWith("<stream:stream")) throw new ProtocolError("Expected a stream header");
@@ -246,8 +291,7 @@ export class XmppConn {
    * @param resource The resource to bind.
    */
   async login(target: Target, user: string, password: string, resource: string): Promise<void> {
-    this.#header(target.domain);
-    const features = await this.#features();
+    const features = await this.#open(target);
     if (!features.includes(`>${target.mechanism}<`)) {
       throw new ProtocolError(`Server does not offer ${target.mechanism}`);
     }
@@ -298,8 +342,7 @@ export class XmppConn {
    * @returns False when the account exists already.
    */
   async register(target: Target, user: string, password: string): Promise<boolean> {
-    this.#header(target.domain);
-    await this.#features();
+    await this.#open(target);
     this.send(
       `<iq type='set' id='reg'><query xmlns='jabber:iq:register'><username>${user}</username>` +
         `<password>${password}</password></query></iq>`,

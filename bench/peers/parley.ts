@@ -5,6 +5,7 @@
  */
 import {
   type PeerFactory,
+  type PeerTls,
   type RosterSeed,
   type ServerUnderTest,
   terminate,
@@ -15,9 +16,16 @@ import {
  * @param port The c2s port.
  * @param users Accounts user1 … userN, password "pw".
  * @param extraArgs Deno flags, e.g. `--cpu-prof`.
+ * @param tls The certificate and the direct TLS port; without it, a generated certificate
+ * and no direct TLS.
  * @returns The factory.
  */
-export function parleyFactory(port: number, users: number, extraArgs: string[] = []): PeerFactory {
+export function parleyFactory(
+  port: number,
+  users: number,
+  extraArgs: string[] = [],
+  tls?: PeerTls,
+): PeerFactory {
   const script = new URL("../parley_server.ts", import.meta.url).pathname;
   return {
     name: "parley",
@@ -36,14 +44,18 @@ export function parleyFactory(port: number, users: number, extraArgs: string[] =
           "--users",
           String(users),
           ...seedArgs,
+          ...(tls
+            ? ["--cert", tls.certPath, "--key", tls.keyPath, "--tls-port", String(tls.directPort)]
+            : []),
         ],
         stdout: "null",
         stderr: "inherit",
       }).spawn();
-      return waitForPort(port).then(() => ({
+      return Promise.all([waitForPort(port), tls && waitForPort(tls.directPort)]).then(() => ({
         name: "parley",
         version: "0.1.0",
         port,
+        tlsPort: tls?.directPort,
         pid: child.pid,
         async stop() {
           await terminate(child.pid, 10_000);

@@ -13,12 +13,24 @@ export interface ServerUnderTest {
   readonly name: string;
   /** Its version. */
   readonly version: string;
-  /** Loopback c2s port. */
+  /** Loopback c2s port (STARTTLS offered, not required). */
   readonly port: number;
+  /** Loopback direct TLS port (XEP-0368), when the server has one. */
+  readonly tlsPort?: number;
   /** The process whose VmRSS is the server's memory. */
   readonly pid: number;
   /** Stops the process; never throws, leaves nothing behind. */
   stop(): Promise<void>;
+}
+
+/** The certificate every server gets (the same key type for all), and the direct TLS port. */
+export interface PeerTls {
+  /** PEM certificate for `localhost`. */
+  readonly certPath: string;
+  /** Its PEM private key. */
+  readonly keyPath: string;
+  /** The direct TLS port. */
+  readonly directPort: number;
 }
 
 /** A server that can be started again on the same accounts (memory is measured fresh). */

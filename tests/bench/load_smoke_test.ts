@@ -98,3 +98,23 @@ for (const mechanism of ["SCRAM-SHA-1", "PLAIN"] as const) {
     }, seed);
   });
 }
+
+Deno.test("loginScenario() logs in over STARTTLS and direct TLS, without errors", async () => {
+  const { server, port, tlsPort, certPem } = await startBenchServer(0, 4, undefined, undefined, {
+    tlsPort: 0,
+  });
+  try {
+    for (const [tls, p] of [["starttls", port], ["direct", tlsPort!]] as const) {
+      const o = options(p, "SCRAM-SHA-1");
+      const result = await runScenario("login", {
+        ...o,
+        target: { ...o.target, tls, caCerts: [certPem] },
+        resourcePrefix: "tls",
+      });
+      assert.deepEqual(result.errorSamples, [], tls);
+      assert.ok(result.count > 0, `${tls}: no login completed`);
+    }
+  } finally {
+    await server.close();
+  }
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { Buffer } from "node:buffer";
-import { acceptTls } from "../../../adapters/deno_tcp/_tls.ts";
+import { acceptTls, secureContextOf } from "../../../adapters/deno_tcp/_tls.ts";
 import { socketStreams } from "../../../adapters/deno_tcp/_socket_streams.ts";
 import { localhostCredentials, readUntil, withTimeout, writeText } from "./_helpers.ts";
 
@@ -57,6 +57,41 @@ Deno.test("acceptTls() completes a handshake whose ClientHello was already read"
     client?.destroy();
     raw.destroy();
     serverSide?.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+Deno.test("acceptTls() serves every handshake from one secure context per credentials", async () => {
+  const credentials = await localhostCredentials();
+  // Parsing the key per connection was the largest avoidable cost of a TLS login (#16).
+  assert.equal(secureContextOf(credentials), secureContextOf(credentials));
+  assert.notEqual(secureContextOf({ ...credentials }), secureContextOf(credentials));
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
+      const client = tls.connect({
+        port,
+        host: "127.0.0.1",
+        rejectUnauthorized: false,
+        servername: "localhost",
+      });
+      const clientSecure = new Promise<void>((resolve, reject) => {
+        client.once("secureConnect", resolve);
+        client.once("error", reject);
+      });
+      const socket = await withTimeout(accepted, "the connection");
+      const secure = await withTimeout(
+        acceptTls(socket, { credentials, timeoutMs: 5000, onSecure: (s) => s }),
+        "the handshake",
+      );
+      await withTimeout(clientSecure, "the client handshake");
+      client.destroy();
+      secure.destroy();
+    }
+  } finally {
     await new Promise((resolve) => server.close(resolve));
   }
 });

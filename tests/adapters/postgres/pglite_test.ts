@@ -13,7 +13,8 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "parley-pglite-" });
     try {
-      const first = await pgliteStorage({ dataDir: dir });
+      const first = await pgliteStorage({ dataDir: dir }); // initdb runs in a worker
+      assert.ok((await Deno.stat(`${dir}/PG_VERSION`)).isFile);
       await first.accounts.create("a@b" as BareJid, CREDENTIALS);
       await assert.rejects(pgliteStorage({ dataDir: dir }), /another process has it open/);
       await first.close();
