@@ -159,7 +159,21 @@ export async function performSasl2Inline(
       conn.writeElement(success(req.success, full, [...extra, answer]));
       return attachment;
     } catch (e) {
-      if (!(e instanceof StanzaError)) throw e;
+      if (!(e instanceof StanzaError)) {
+        // Storage failed while the session was made, before <success/> was written: the
+        // login did not happen. RFC 6120 §6.5.12 (XEP-0388 §2.6.2 reuses the conditions):
+        // <temporary-auth-failure/>, so the client tries again later; then the stream ends
+        // without a stream error, which clients would report instead of the failure.
+        deps.logger.error("Bind 2 failed", {
+          account: req.jid,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        conn.writeElement(
+          xml("failure", { xmlns: NS.SASL2 }, xml("temporary-auth-failure", { xmlns: NS.SASL })),
+        );
+        void conn.close();
+        return undefined;
+      }
       // Binding was refused (too many sessions): the client is authenticated, and is told so
       // with the bare JID; the features let it try RFC 6120 binding.
       deps.logger.info("Bind 2 refused", { condition: e.condition, account: req.jid });

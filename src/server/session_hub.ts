@@ -86,7 +86,15 @@ export class SessionHub implements SessionHost {
     const old = displaced && this.#deps.router.local(displaced);
     if (old) void old.close(new StreamError("conflict", "Replaced by a new session"));
     this.logger.info("Session bound", { session: session.id, transport: conn.info.kind });
-    await this.#deps.hooks.run("session/bound", { session });
+    try {
+      await this.#deps.hooks.run("session/bound", { session });
+    } catch (e) {
+      // A module failed (storage lost): the session never was; nothing may route to it.
+      this.#sessions.delete(session.id);
+      await this.#deps.directory.remove(refOf(session)).catch(() => {});
+      await this.#deps.hooks.run("session/closed", { session, clean: false }).catch(() => {});
+      throw e;
+    }
     return session;
   }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { client, xml } from "@xmpp/client";
 import { type LtxElement, startServer, withTimeout } from "./_harness.ts";
 import { startWeb } from "../adapters/hono_websocket/_web.ts";
-import { type FullJid, xml as px } from "../../mod.ts";
+import { type FullJid, xml as px, type XmppModule } from "../../mod.ts";
 
 const SASL2 = "urn:xmpp:sasl:2";
 const BIND2 = "urn:xmpp:bind:0";
@@ -155,6 +155,50 @@ Deno.test("SASL2: wrong password gets a SASL2 <failure/> with <not-authorized/>"
     const failure = found(received, "failure", SASL2);
     assert.ok(failure, "SASL2 <failure/>");
     assert.ok(failure.getChild("not-authorized", "urn:ietf:params:xml:ns:xmpp-sasl"));
+  } finally {
+    try {
+      await xmpp.stop();
+    } catch { /* offline */ }
+    await t.close();
+  }
+});
+
+Deno.test("Bind 2: storage failing while the session is made gets <temporary-auth-failure/>", async () => {
+  // A session/bound handler that fails as a storage read would during an outage.
+  let fail = true;
+  const flaky: XmppModule = {
+    name: "flaky-storage",
+    setup(api) {
+      api.hook("session/bound", () => {
+        if (fail) throw new Error("connection terminated");
+      });
+    },
+  };
+  const t = await startServer({ modules: [flaky] });
+  const xmpp = client({
+    service: `xmpp://127.0.0.1:${t.port}`,
+    domain: "localhost",
+    username: "alice",
+    password: "alice-pw",
+  });
+  xmpp.reconnect.stop();
+  const received: LtxElement[] = [];
+  xmpp.on("element", (el: LtxElement) => received.push(el));
+  xmpp.on("error", () => {});
+  try {
+    const error = await withTimeout(xmpp.start(), "the login to fail").then(
+      () => undefined,
+      (e: { condition?: string }) => e,
+    );
+    // RFC 6120 §6.5.12 through XEP-0388: a temporary failure the client retries later.
+    assert.equal(error?.condition, "temporary-auth-failure");
+    const failure = found(received, "failure", SASL2);
+    assert.ok(failure?.getChild("temporary-auth-failure", "urn:ietf:params:xml:ns:xmpp-sasl"));
+    assert.equal(found(received, "success", SASL2), undefined);
+    // Once storage is back, the same account logs in.
+    fail = false;
+    const again = await login(`xmpp://127.0.0.1:${t.port}`, "alice", "alice-pw");
+    await again.stop();
   } finally {
     try {
       await xmpp.stop();
