@@ -5,11 +5,16 @@ import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, type LtxElement, type TestClient } from "./_harness.ts";
 import { getRoster, nextPresence } from "./_im.ts";
+import { iq } from "./_iq.ts";
 import { type FedServer, startPair } from "./_s2s.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MUC = "http://jabber.org/protocol/muc";
 const MUC_USER = "http://jabber.org/protocol/muc#user";
+const MAM = "urn:xmpp:mam:2";
+const RSM = "http://jabber.org/protocol/rsm";
+const SID = "urn:xmpp:sid:0";
+const FORWARD = "urn:xmpp:forward:0";
 const ROOM = "room@conference.a.localhost";
 
 async function online(port: number, user: string, domain: string): Promise<TestClient> {
@@ -113,6 +118,117 @@ Deno.test({
       for (const c of clients) await c.stop().catch(() => {});
       await a.close();
       await b.close().catch(() => {});
+    }
+  },
+});
+
+/** One MAM page (XEP-0313 §4): the forwarded messages and the <fin/>. */
+async function mamPage(
+  c: TestClient,
+  withJid: string,
+  set: Record<string, string>,
+): Promise<{ results: LtxElement[]; fin: LtxElement }> {
+  const queryid = `q${Math.random().toString(36).slice(2)}`;
+  const results: LtxElement[] = [];
+  const collect = (s: LtxElement) => {
+    if (s.is("message") && s.getChild("result", MAM)?.attrs.queryid === queryid) results.push(s);
+  };
+  c.xmpp.on("stanza", collect);
+  try {
+    const form = xml(
+      "x",
+      { xmlns: "jabber:x:data", type: "submit" },
+      xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, MAM)),
+      xml("field", { var: "with" }, xml("value", {}, withJid)),
+    );
+    const rsm = xml("set", { xmlns: RSM }, ...Object.entries(set).map(([k, v]) => xml(k, {}, v)));
+    const reply = await iq(c, "set", xml("query", { xmlns: MAM, queryid }, form, rsm));
+    assert.equal(reply.attrs.type, "result", reply.toString());
+    return { results, fin: reply.getChild("fin", MAM)! };
+  } finally {
+    c.xmpp.removeListener("stanza", collect);
+  }
+}
+
+function forwarded(result: LtxElement): LtxElement {
+  return result.getChild("result", MAM)!.getChild("forwarded", FORWARD)!.getChild("message")!;
+}
+
+Deno.test({
+  name: "federation(): MAM archives a conversation with a remote contact, with stanza-ids, paged",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      // Bob writes to Alice; he also claims a stanza-id by her account, which a.localhost
+      // strips (XEP-0359 §5): the one she gets is her archive's.
+      const live: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        await bob.xmpp.send(
+          xml(
+            "message",
+            { to: "alice@a.localhost/r", type: "chat", id: `in${i}` },
+            xml("body", {}, `from bob ${i}`),
+            xml("stanza-id", { xmlns: SID, by: "alice@a.localhost", id: "forged" }),
+          ),
+        );
+        const m = await alice.next((s) => s.attrs.id === `in${i}`, `alice gets in${i}`);
+        const ids = m.getChildren("stanza-id", SID);
+        assert.equal(ids.length, 1, m.toString());
+        assert.equal(ids[0].attrs.by, "alice@a.localhost");
+        assert.notEqual(ids[0].attrs.id, "forged");
+        live.push(ids[0].attrs.id);
+        // Alice answers each.
+        await alice.xmpp.send(
+          xml(
+            "message",
+            { to: "bob@b.localhost/r", type: "chat", id: `out${i}` },
+            xml("body", {}, `from alice ${i}`),
+          ),
+        );
+        // Bob's own server gives his copy its stanza-id by his account.
+        const got = await bob.next((s) => s.attrs.id === `out${i}`, `bob gets out${i}`);
+        assert.equal(got.getChild("stanza-id", SID)?.attrs.by, "bob@b.localhost");
+      }
+
+      // Alice's archive has all six, in order, two per page (XEP-0313 §5.1, XEP-0059).
+      const bodies: string[] = [];
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 3; page++) {
+        const { results, fin } = await mamPage(
+          alice,
+          "bob@b.localhost",
+          after ? { max: "2", after } : { max: "2" },
+        );
+        assert.equal(results.length, 2);
+        for (const r of results) {
+          const m = forwarded(r);
+          bodies.push(m.getChildText("body")!);
+          ids.push(r.getChild("result", MAM)!.attrs.id);
+          assert.ok(r.getChild("result", MAM)!.getChild("forwarded", FORWARD)!.getChild("delay"));
+        }
+        assert.equal(fin.attrs.complete === "true", page === 2);
+        after = fin.getChild("set", RSM)!.getChildText("last")!;
+      }
+      assert.deepEqual(bodies, [1, 2, 3].flatMap((i) => [`from bob ${i}`, `from alice ${i}`]));
+      // The ids she saw live are the archive's ids of Bob's messages.
+      assert.deepEqual([ids[0], ids[2], ids[4]], live);
+      const first = await mamPage(alice, "bob@b.localhost", { max: "1" });
+      assert.equal(forwarded(first.results[0]).attrs.from, "bob@b.localhost/r");
+
+      // Bob's archive on b.localhost has the same conversation, from his side.
+      const his = await mamPage(bob, "alice@a.localhost", { max: "10" });
+      assert.equal(his.results.length, 6);
+      assert.equal(his.fin.attrs.complete, "true");
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
     }
   },
 });
