@@ -129,6 +129,13 @@ export function pep(options: PepOptions = {}): XmppModule {
           }
         }
         for (const bare of candidates) {
+          if (!api.router.isLocal(domainOf(bare))) {
+            // A remote contact: its resources whose presence (and caps) reached the owner.
+            for (const full of caps.remoteResources(bare, owner)) {
+              if (caps.features(full)?.has(want)) out.push(full);
+            }
+            continue;
+          }
           for (const s of await api.router.sessions(bare)) {
             if (s.presence && caps.features(s.jid)?.has(want)) out.push(s.jid);
           }
@@ -147,12 +154,12 @@ export function pep(options: PepOptions = {}): XmppModule {
       }
 
       /** XEP-0163 §4.3.2 (and §6.2): the last item of each node a new resource wants. */
-      async function sendLastItems(full: string) {
+      async function sendLastItems(full: string, remoteOwners?: readonly BareJid[]) {
         const features = caps.features(full);
         if (!features) return;
         const user = parseJid(full).bare;
-        const owners = [user];
-        for (const item of (await api.storage.roster.get(user)).items) {
+        const owners = remoteOwners ? [...remoteOwners] : [user];
+        for (const item of remoteOwners ? [] : (await api.storage.roster.get(user)).items) {
           if (
             hasTo(item.subscription) &&
             api.router.isLocal(domainOf(item.jid))
@@ -335,6 +342,12 @@ export function pep(options: PepOptions = {}): XmppModule {
       api.hook("presence/server", async (ev) => {
         await caps.presence(ev);
       }, { priority: 50 });
+      // XEP-0115 caps of remote resources, from their presence to local accounts (s2s).
+      for (const hook of ["presence/bare", "presence/full"] as const) {
+        api.hook(hook, async (ev) => {
+          await caps.remotePresence(ev);
+        }, { priority: 50 });
+      }
       api.hook("iq/account-response", async (ev) => {
         if (await caps.response(ev)) return HANDLED;
       });

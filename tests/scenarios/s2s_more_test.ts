@@ -7,6 +7,7 @@ import { connect, type LtxElement, type TestClient } from "./_harness.ts";
 import { getRoster, nextPresence } from "./_im.ts";
 import { iq } from "./_iq.ts";
 import { type FedServer, startPair } from "./_s2s.ts";
+import type { BareJid } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MUC = "http://jabber.org/protocol/muc";
@@ -15,6 +16,12 @@ const MAM = "urn:xmpp:mam:2";
 const RSM = "http://jabber.org/protocol/rsm";
 const SID = "urn:xmpp:sid:0";
 const FORWARD = "urn:xmpp:forward:0";
+const DI = "http://jabber.org/protocol/disco#info";
+const CAPS = "http://jabber.org/protocol/caps";
+const PUBSUB = "http://jabber.org/protocol/pubsub";
+const EVENT = "http://jabber.org/protocol/pubsub#event";
+const NICK = "http://jabber.org/protocol/nick";
+const CLIENT_NODE = "https://parley.example/test-client";
 const ROOM = "room@conference.a.localhost";
 
 async function online(port: number, user: string, domain: string): Promise<TestClient> {
@@ -225,6 +232,113 @@ Deno.test({
       const his = await mamPage(bob, "alice@a.localhost", { max: "10" });
       assert.equal(his.results.length, 6);
       assert.equal(his.fin.attrs.complete, "true");
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+/** Alice and Bob are subscribed to each other (RFC 6121 "both"). */
+async function friends(a: FedServer, b: FedServer): Promise<void> {
+  const item = { groups: [], subscription: "both", ask: false, approved: false } as const;
+  await a.server.storage.roster.setItem(
+    "alice@a.localhost" as BareJid,
+    { ...item, jid: "bob@b.localhost" as BareJid },
+  );
+  await b.server.storage.roster.setItem(
+    "bob@b.localhost" as BareJid,
+    { ...item, jid: "alice@a.localhost" as BareJid },
+  );
+}
+
+// A client's disco#info and its XEP-0115 §5.1 string S, written out by hand.
+const FEATURES = [CAPS, DI, `${NICK}+notify`];
+const S = `client/pc//Parley test<${CAPS}<${DI}<${NICK}+notify<`;
+
+async function sha1Base64(s: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(s)));
+  return btoa(String.fromCharCode(...digest));
+}
+
+/** Makes a client answer disco#info like a real one; returns the queries it got. */
+function answerDisco(c: TestClient, ver: string): LtxElement[] {
+  const queries: LtxElement[] = [];
+  c.xmpp.iqCallee.get(DI, "query", (ctx: { stanza: LtxElement }) => {
+    queries.push(ctx.stanza);
+    return xml(
+      "query",
+      { xmlns: DI, node: `${CLIENT_NODE}#${ver}` },
+      xml("identity", { category: "client", type: "pc", name: "Parley test" }),
+      FEATURES.map((f) => xml("feature", { var: f })),
+    );
+  });
+  return queries;
+}
+
+const publishNick = (id: string, nick: string) =>
+  xml(
+    "pubsub",
+    { xmlns: PUBSUB },
+    xml("publish", { node: NICK }, xml("item", { id }, xml("nick", { xmlns: NICK }, nick))),
+  );
+const nickEvent = (s: LtxElement) =>
+  s.is("message") && s.getChild("event", EVENT)?.getChild("items")?.attrs.node === NICK;
+
+Deno.test({
+  name: "federation(): PEP +notify reaches a remote contact whose caps came in his presence",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    await friends(a, b);
+    const clients: TestClient[] = [];
+    try {
+      const ver = await sha1Base64(S);
+      const alice = await online(a.port, "alice", "a.localhost");
+      clients.push(alice);
+      // A nick published before Bob comes online: he gets it as the last item (XEP-0163 §6.2).
+      const first = await iq(alice, "set", publishNick("n1", "Alice"));
+      assert.equal(first.attrs.type, "result", first.toString());
+
+      const bob = await connect(b.port, "bob", "bob-pw", { resource: "r", domain: "b.localhost" });
+      clients.push(bob);
+      const queries = answerDisco(bob, ver);
+      await getRoster(bob);
+      const last = bob.next(nickEvent, "the last nick at bob");
+      await bob.xmpp.send(
+        xml("presence", {}, xml("c", { xmlns: CAPS, hash: "sha-1", node: CLIENT_NODE, ver })),
+      );
+      // Alice's PEP service (her bare JID, XEP-0163 §6.1) asks Bob's client for node#ver.
+      const n1 = await last;
+      assert.equal(n1.attrs.from, "alice@a.localhost");
+      assert.equal(n1.attrs.to, "bob@b.localhost/r");
+      const item = n1.getChild("event", EVENT)!.getChild("items")!.getChild("item")!;
+      assert.equal(item.attrs.id, "n1");
+      assert.equal(item.getChild("nick", NICK)?.text(), "Alice");
+      const fromAlice = queries.filter((q) => q.attrs.from === "alice@a.localhost");
+      assert.equal(fromAlice.length, 1);
+      assert.equal(fromAlice[0].getChild("query", DI)!.attrs.node, `${CLIENT_NODE}#${ver}`);
+
+      // A new publication is pushed to Bob's resource on b.localhost.
+      const next = bob.next((s) =>
+        nickEvent(s) && s.getChild("event", EVENT)!.getChild("items")!
+            .getChild("item")?.attrs.id === "n2", "the new nick at bob");
+      const second = await iq(alice, "set", publishNick("n2", "Alice A."));
+      assert.equal(second.attrs.type, "result", second.toString());
+      const n2 = await next;
+      assert.equal(n2.attrs.type, "headline");
+      assert.equal(
+        n2.getChild("event", EVENT)!.getChild("items")!.getChild("item")!
+          .getChild("nick", NICK)?.text(),
+        "Alice A.",
+      );
+
+      // Bob goes unavailable: the next publication is not sent to his resource.
+      await bob.xmpp.send(xml("presence", { type: "unavailable" }));
+      await nextPresence(alice, "bob@b.localhost/r", "unavailable", "bob's unavailable");
+      await iq(alice, "set", publishNick("n3", "Alice B."));
+      await assert.rejects(bob.next(nickEvent, "no nick after unavailable", 500));
     } finally {
       for (const c of clients) await c.stop().catch(() => {});
       await a.close();
