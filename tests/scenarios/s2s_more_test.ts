@@ -5,13 +5,14 @@ import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, type LtxElement, type TestClient } from "./_harness.ts";
 import { getRoster, nextPresence } from "./_im.ts";
-import { iq } from "./_iq.ts";
+import { condition, iq } from "./_iq.ts";
 import { type FedServer, startPair } from "./_s2s.ts";
 import type { BareJid } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MUC = "http://jabber.org/protocol/muc";
 const MUC_USER = "http://jabber.org/protocol/muc#user";
+const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const MAM = "urn:xmpp:mam:2";
 const RSM = "http://jabber.org/protocol/rsm";
 const SID = "urn:xmpp:sid:0";
@@ -339,6 +340,80 @@ Deno.test({
       await nextPresence(alice, "bob@b.localhost/r", "unavailable", "bob's unavailable");
       await iq(alice, "set", publishNick("n3", "Alice B."));
       await assert.rejects(bob.next(nickEvent, "no nick after unavailable", 500));
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a blocked remote contact's message and iq get service-unavailable over s2s",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    await friends(a, b);
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      await nextPresence(bob, "alice@a.localhost/r", undefined, "alice's presence at bob");
+      const blocked = await iq(
+        alice,
+        "set",
+        xml("block", { xmlns: "urn:xmpp:blocking" }, xml("item", { jid: "bob@b.localhost" })),
+      );
+      assert.equal(blocked.attrs.type, "result");
+      // XEP-0191 §3.3: blocking sends the contact her unavailable presence... over s2s too.
+      await nextPresence(bob, "alice@a.localhost/r", "unavailable", "alice unavailable at bob");
+
+      // XEP-0191 §3.4: his message and his iq request come back with <service-unavailable/>
+      // from the address he wrote to; nothing reaches Alice.
+      await bob.xmpp.send(
+        xml("message", { to: "alice@a.localhost/r", type: "chat", id: "x1" }, xml("body", {}, "?")),
+      );
+      const refused = await bob.next((s) => s.attrs.id === "x1", "the message's error");
+      assert.equal(refused.name, "message");
+      assert.equal(refused.attrs.type, "error");
+      assert.equal(refused.attrs.from, "alice@a.localhost/r");
+      assert.equal(refused.getChild("error")?.attrs.type, "cancel");
+      assert.ok(refused.getChild("error")?.getChild("service-unavailable", STANZAS));
+      const ping = await iq(
+        bob,
+        "get",
+        xml("ping", { xmlns: "urn:xmpp:ping" }),
+        "alice@a.localhost/r",
+      );
+      assert.equal(ping.attrs.type, "error");
+      assert.equal(condition(ping), "service-unavailable");
+      await assert.rejects(alice.next((s) => s.attrs.id === "x1", "the blocked message", 300));
+      // Presence is dropped without an answer; an error is never answered (RFC 6120 §8.3.1).
+      await bob.xmpp.send(xml("presence", { to: "alice@a.localhost", id: "x2" }));
+      await bob.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@a.localhost/r", type: "error", id: "x3" },
+          xml("error", { type: "cancel" }, xml("item-not-found", { xmlns: STANZAS })),
+        ),
+      );
+      await assert.rejects(
+        bob.next((s) => s.attrs.id === "x2" || s.attrs.id === "x3", "no answer", 500),
+      );
+
+      // Unblocked, his messages reach her again.
+      await iq(
+        alice,
+        "set",
+        xml("unblock", { xmlns: "urn:xmpp:blocking" }, xml("item", { jid: "bob@b.localhost" })),
+      );
+      // XEP-0191 §3.5: he gets her current presence again.
+      await nextPresence(bob, "alice@a.localhost/r", undefined, "alice available again at bob");
+      await bob.xmpp.send(
+        xml("message", { to: "alice@a.localhost/r", type: "chat", id: "x4" }, xml("body", {}, "!")),
+      );
+      await alice.next((s) => s.attrs.id === "x4", "alice gets x4 after unblocking");
     } finally {
       for (const c of clients) await c.stop().catch(() => {});
       await a.close();
