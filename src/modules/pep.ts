@@ -153,18 +153,34 @@ export function pep(options: PepOptions = {}): XmppModule {
         }
       }
 
+      /**
+       * The PEP services whose last items a resource of `user` gets: its own and those of the
+       * local accounts it is subscribed to; for a remote resource, those of `remoteOwners` (the
+       * local accounts its presence reached) it is subscribed to.
+       */
+      async function followed(user: BareJid, remoteOwners?: readonly BareJid[]) {
+        const owners: BareJid[] = [];
+        if (remoteOwners) {
+          for (const owner of remoteOwners) {
+            if (await subscribed(owner, user)) owners.push(owner);
+          }
+          return owners;
+        }
+        owners.push(user);
+        for (const item of (await api.storage.roster.get(user)).items) {
+          if (hasTo(item.subscription) && api.router.isLocal(domainOf(item.jid))) {
+            owners.push(item.jid);
+          }
+        }
+        return owners;
+      }
+
       /** XEP-0163 §4.3.2 (and §6.2): the last item of each node a new resource wants. */
       async function sendLastItems(full: string, remoteOwners?: readonly BareJid[]) {
         const features = caps.features(full);
         if (!features) return;
         const user = parseJid(full).bare;
-        const owners = remoteOwners ? [...remoteOwners] : [user];
-        for (const item of remoteOwners ? [] : (await api.storage.roster.get(user)).items) {
-          if (
-            hasTo(item.subscription) &&
-            api.router.isLocal(domainOf(item.jid))
-          ) owners.push(item.jid);
-        }
+        const owners = await followed(user, remoteOwners);
         for (const owner of owners) {
           // Whether the owner's roster gives `user` a presence subscription: read once, if needed.
           let allowed: boolean | undefined;

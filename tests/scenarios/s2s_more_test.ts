@@ -278,11 +278,26 @@ function answerDisco(c: TestClient, ver: string): LtxElement[] {
   return queries;
 }
 
-const publishNick = (id: string, nick: string) =>
+const publishNick = (id: string, nick: string, access?: string) =>
   xml(
     "pubsub",
     { xmlns: PUBSUB },
     xml("publish", { node: NICK }, xml("item", { id }, xml("nick", { xmlns: NICK }, nick))),
+    access &&
+      xml(
+        "publish-options",
+        {},
+        xml(
+          "x",
+          { xmlns: "jabber:x:data", type: "submit" },
+          xml(
+            "field",
+            { var: "FORM_TYPE", type: "hidden" },
+            xml("value", {}, `${PUBSUB}#publish-options`),
+          ),
+          xml("field", { var: "pubsub#access_model" }, xml("value", {}, access)),
+        ),
+      ),
   );
 const nickEvent = (s: LtxElement) =>
   s.is("message") && s.getChild("event", EVENT)?.getChild("items")?.attrs.node === NICK;
@@ -298,8 +313,9 @@ Deno.test({
       const ver = await sha1Base64(S);
       const alice = await online(a.port, "alice", "a.localhost");
       clients.push(alice);
-      // A nick published before Bob comes online: he gets it as the last item (XEP-0163 §6.2).
-      const first = await iq(alice, "set", publishNick("n1", "Alice"));
+      // A nick published before Bob comes online, to an open node: he gets it as the last item
+      // (XEP-0163 §6.2).
+      const first = await iq(alice, "set", publishNick("n1", "Alice", "open"));
       assert.equal(first.attrs.type, "result", first.toString());
 
       const bob = await connect(b.port, "bob", "bob-pw", { resource: "r", domain: "b.localhost" });
@@ -321,6 +337,24 @@ Deno.test({
       assert.equal(fromAlice.length, 1);
       assert.equal(fromAlice[0].getChild("query", DI)!.attrs.node, `${CLIENT_NODE}#${ver}`);
 
+      // A stranger on b.localhost with the same caps sends Alice directed presence: she is not
+      // subscribed to Alice, so no last item and no notification, though the node is open
+      // (XEP-0163 §4.3.1: contacts with a presence subscription, as for local users).
+      const stranger = await connect(b.port, "alice", "alice-pw", {
+        resource: "s",
+        domain: "b.localhost",
+      });
+      clients.push(stranger);
+      answerDisco(stranger, ver);
+      await stranger.xmpp.send(
+        xml(
+          "presence",
+          { to: "alice@a.localhost" },
+          xml("c", { xmlns: CAPS, hash: "sha-1", node: CLIENT_NODE, ver }),
+        ),
+      );
+      await assert.rejects(stranger.next(nickEvent, "no last item for a stranger", 500));
+
       // A new publication is pushed to Bob's resource on b.localhost.
       const next = bob.next((s) =>
         nickEvent(s) && s.getChild("event", EVENT)!.getChild("items")!
@@ -328,6 +362,7 @@ Deno.test({
       const second = await iq(alice, "set", publishNick("n2", "Alice A."));
       assert.equal(second.attrs.type, "result", second.toString());
       const n2 = await next;
+      await assert.rejects(stranger.next(nickEvent, "no notification for a stranger", 300));
       assert.equal(n2.attrs.type, "headline");
       assert.equal(
         n2.getChild("event", EVENT)!.getChild("items")!.getChild("item")!
