@@ -456,3 +456,115 @@ Deno.test({
     }
   },
 });
+
+/** Alice opens an instant room and Bob joins it from b.localhost. */
+async function openRoomWithBob(alice: TestClient, bob: TestClient): Promise<void> {
+  await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
+  await alice.next(
+    (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
+    "Alice's self-presence",
+  );
+  await alice.xmpp.iqCaller.set(
+    xml(
+      "query",
+      { xmlns: "http://jabber.org/protocol/muc#owner" },
+      xml("x", { xmlns: "jabber:x:data", type: "submit" }),
+    ),
+    ROOM,
+  );
+  await bob.xmpp.send(xml("presence", { to: `${ROOM}/Bob` }, xml("x", { xmlns: MUC })));
+  await bob.next(
+    (s) => s.is("presence") && s.attrs.from === `${ROOM}/Bob` && codes(s).includes("110"),
+    "Bob's self-presence",
+  );
+  await alice.next((s) => s.is("presence") && s.attrs.from === `${ROOM}/Bob`, "Bob joined");
+}
+
+Deno.test({
+  name: "federation(): a remote occupant pages the room's archive, whispers, and leaves",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      await openRoomWithBob(alice, bob);
+      for (let i = 1; i <= 3; i++) {
+        await alice.xmpp.send(
+          xml("message", { to: ROOM, type: "groupchat", id: `r${i}` }, xml("body", {}, `m${i}`)),
+        );
+        await bob.next((s) => s.attrs.id === `r${i}`, `bob gets r${i}`);
+      }
+
+      // The room's disco#info answers a remote user (XEP-0045 §6.4).
+      const info = await iq(bob, "get", xml("query", { xmlns: DI }), ROOM);
+      assert.equal(info.attrs.type, "result");
+      const features = info.getChild("query", DI)!.getChildren("feature").map((f) => f.attrs.var);
+      assert.ok(features.includes(MUC));
+      assert.ok(features.includes(MAM));
+
+      // XEP-0313 §4 on the room from b.localhost: the room's messages, two per page.
+      const queryid = "room-q";
+      const results: LtxElement[] = [];
+      const collect = (s: LtxElement) => {
+        if (s.getChild("result", MAM)?.attrs.queryid === queryid) results.push(s);
+      };
+      bob.xmpp.on("stanza", collect);
+      const reply = await iq(
+        bob,
+        "set",
+        xml("query", { xmlns: MAM, queryid }, xml("set", { xmlns: RSM }, xml("max", {}, "2"))),
+        ROOM,
+      );
+      bob.xmpp.removeListener("stanza", collect);
+      assert.equal(reply.attrs.type, "result", reply.toString());
+      assert.equal(results.length, 2);
+      for (const r of results) {
+        assert.equal(r.attrs.from, ROOM);
+        assert.equal(r.attrs.to, "bob@b.localhost/r");
+        assert.equal(forwarded(r).attrs.type, "groupchat");
+      }
+      const fin = reply.getChild("fin", MAM)!;
+      assert.notEqual(fin.attrs.complete, "true");
+
+      // A private message between occupants crosses servers (XEP-0045 §7.5).
+      await alice.xmpp.send(
+        xml("message", { to: `${ROOM}/Bob`, type: "chat", id: "pm1" }, xml("body", {}, "psst")),
+      );
+      const pm = await bob.next((s) => s.attrs.id === "pm1", "bob gets the private message");
+      assert.equal(pm.attrs.from, `${ROOM}/Alice`);
+      assert.equal(pm.attrs.to, "bob@b.localhost/r");
+      assert.ok(pm.getChild("x", MUC_USER));
+      await bob.xmpp.send(
+        xml("message", { to: `${ROOM}/Alice`, type: "chat", id: "pm2" }, xml("body", {}, "yes")),
+      );
+      const back = await alice.next((s) => s.attrs.id === "pm2", "alice gets the reply");
+      assert.equal(back.attrs.from, `${ROOM}/Bob`);
+
+      // Bob leaves (XEP-0045 §7.14): his self-presence with 110, Alice sees him go.
+      await bob.xmpp.send(xml("presence", { to: `${ROOM}/Bob`, type: "unavailable" }));
+      const gone = await bob.next(
+        (s) => s.attrs.from === `${ROOM}/Bob` && s.attrs.type === "unavailable",
+        "bob's own unavailable",
+      );
+      assert.ok(codes(gone).includes("110"));
+      await alice.next(
+        (s) => s.attrs.from === `${ROOM}/Bob` && s.attrs.type === "unavailable",
+        "bob left, at alice",
+      );
+      // Not an occupant any more: his groupchat message is refused (XEP-0045 §7.4).
+      await bob.xmpp.send(
+        xml("message", { to: ROOM, type: "groupchat", id: "r9" }, xml("body", {}, "late")),
+      );
+      const refused = await bob.next((s) => s.attrs.id === "r9", "the refusal");
+      assert.equal(refused.attrs.type, "error");
+      assert.equal(condition(refused), "not-acceptable");
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
