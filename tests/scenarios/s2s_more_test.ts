@@ -7,6 +7,7 @@ import { connect, type LtxElement, type TestClient } from "./_harness.ts";
 import { getRoster, nextPresence } from "./_im.ts";
 import { condition, iq } from "./_iq.ts";
 import { type FedServer, startPair } from "./_s2s.ts";
+import { CutProxy } from "./_cut_proxy.ts";
 import type { BareJid } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -563,6 +564,39 @@ Deno.test({
       assert.equal(condition(refused), "not-acceptable");
     } finally {
       for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "federation(): a remote occupant whose server's stream breaks leaves the room",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    // b.localhost reaches a.localhost through a relay that can cut its connections.
+    const proxy = CutProxy.start(a.s2sPort);
+    b.routes["a.localhost"] = `127.0.0.1:${proxy.port}`;
+    b.routes["conference.a.localhost"] = `127.0.0.1:${proxy.port}`;
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      await openRoomWithBob(alice, bob);
+      // The streams break without Bob's server saying anything (no unavailable presence):
+      // a.localhost tells the room he is gone (RFC 6121 §4.5.2 in spirit, XEP-0045 §7.14).
+      proxy.cut();
+      const left = await alice.next(
+        (s) => s.is("presence") && s.attrs.from === `${ROOM}/Bob` && s.attrs.type === "unavailable",
+        "Bob's unavailable in the room",
+        8000,
+      );
+      assert.ok(left.getChild("x", MUC_USER));
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await proxy.close();
       await a.close();
       await b.close();
     }
