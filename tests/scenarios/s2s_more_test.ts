@@ -602,3 +602,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "federation(): directed presence to a remote stranger ends with unavailable when the session does",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      // A probe from a stranger is not answered with her presence (RFC 6121 §4.3.2).
+      const stranger = await online(b.port, "alice", "b.localhost");
+      clients.push(stranger);
+      await stranger.xmpp.send(xml("presence", { to: "alice@a.localhost", type: "probe" }));
+      await assert.rejects(
+        stranger.next((s) => s.is("presence") && s.attrs.from?.startsWith("alice@a."), "?", 500),
+      );
+      // RFC 6121 §4.6: directed presence to a full JID with no subscription.
+      await alice.xmpp.send(
+        xml("presence", { to: "bob@b.localhost/r" }, xml("status", {}, "here")),
+      );
+      const directed = await nextPresence(bob, "alice@a.localhost/r", undefined, "directed");
+      assert.equal(directed.getChildText("status"), "here");
+      // Her session ends without unavailable presence: the server sends it (§4.6.3, §4.5.2).
+      await alice.xmpp.stop();
+      await nextPresence(bob, "alice@a.localhost/r", "unavailable", "unavailable at bob");
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
