@@ -637,3 +637,86 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "federation(): a remote user is invited to a room, enters, is self-pinged and kicked",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
+      await alice.next(
+        (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
+        "Alice's self-presence",
+      );
+      await alice.xmpp.iqCaller.set(
+        xml(
+          "query",
+          { xmlns: "http://jabber.org/protocol/muc#owner" },
+          xml("x", { xmlns: "jabber:x:data", type: "submit" }),
+        ),
+        ROOM,
+      );
+      // XEP-0045 §7.8.2: a mediated invitation, sent on by the room to b.localhost.
+      await alice.xmpp.send(
+        xml(
+          "message",
+          { to: ROOM },
+          xml(
+            "x",
+            { xmlns: MUC_USER },
+            xml("invite", { to: "bob@b.localhost" }, xml("reason", {}, "come")),
+          ),
+        ),
+      );
+      const invitation = await bob.next(
+        (s) => s.is("message") && !!s.getChild("x", MUC_USER)?.getChild("invite"),
+        "the invitation",
+      );
+      assert.equal(invitation.attrs.from, ROOM);
+      const invite = invitation.getChild("x", MUC_USER)!.getChild("invite")!;
+      assert.equal(invite.attrs.from, "alice@a.localhost/r");
+      assert.equal(invite.getChildText("reason"), "come");
+
+      await bob.xmpp.send(xml("presence", { to: `${ROOM}/Bob` }, xml("x", { xmlns: MUC })));
+      await bob.next(
+        (s) => s.is("presence") && s.attrs.from === `${ROOM}/Bob` && codes(s).includes("110"),
+        "Bob's self-presence",
+      );
+      // XEP-0410 §3.2: Bob's client pings itself through the room: the room answers.
+      const ping = await iq(bob, "get", xml("ping", { xmlns: "urn:xmpp:ping" }), `${ROOM}/Bob`);
+      assert.equal(ping.attrs.type, "result", ping.toString());
+
+      // XEP-0045 §8.2: the owner kicks him; he hears it with status 307 over s2s.
+      const kick = await iq(
+        alice,
+        "set",
+        xml(
+          "query",
+          { xmlns: "http://jabber.org/protocol/muc#admin" },
+          xml("item", { nick: "Bob", role: "none" }, xml("reason", {}, "bye")),
+        ),
+        ROOM,
+      );
+      assert.equal(kick.attrs.type, "result", kick.toString());
+      const kicked = await bob.next(
+        (s) => s.attrs.from === `${ROOM}/Bob` && s.attrs.type === "unavailable",
+        "bob kicked",
+      );
+      assert.ok(codes(kicked).includes("307"));
+      assert.ok(codes(kicked).includes("110"));
+      // No longer joined: the self-ping says so with <not-acceptable/> (XEP-0410 §3.2).
+      const again = await iq(bob, "get", xml("ping", { xmlns: "urn:xmpp:ping" }), `${ROOM}/Bob`);
+      assert.equal(again.attrs.type, "error");
+      assert.equal(condition(again), "not-acceptable");
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
