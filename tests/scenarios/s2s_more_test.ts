@@ -450,6 +450,20 @@ Deno.test({
         xml("message", { to: "alice@a.localhost/r", type: "chat", id: "x4" }, xml("body", {}, "!")),
       );
       await alice.next((s) => s.attrs.id === "x4", "alice gets x4 after unblocking");
+
+      // Blocking the whole domain (XEP-0191 §3.4, XEP-0016 §2.1 matching) refuses him too.
+      await iq(
+        alice,
+        "set",
+        xml("block", { xmlns: "urn:xmpp:blocking" }, xml("item", { jid: "b.localhost" })),
+      );
+      await bob.xmpp.send(
+        xml("message", { to: "alice@a.localhost", type: "chat", id: "x5" }, xml("body", {}, "?")),
+      );
+      const domain = await bob.next((s) => s.attrs.id === "x5", "the domain block's error");
+      assert.equal(domain.attrs.type, "error");
+      assert.equal(domain.attrs.from, "alice@a.localhost");
+      assert.equal(condition(domain), "service-unavailable");
     } finally {
       for (const c of clients) await c.stop().catch(() => {});
       await a.close();
