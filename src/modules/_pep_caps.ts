@@ -91,7 +91,10 @@ export class CapsTracker {
    */
   async remotePresence(ev: StanzaEvent): Promise<void> {
     const { stanza, from, to } = ev;
-    if (from.resource === "" || this.#api.router.isLocal(from.domain) || to.local === "") return;
+    if (from.resource === "" || to.local === "") return;
+    if (this.#api.domainKind(from.domain) !== "remote") return;
+    // An occupant's presence from a room (XEP-0045) is not a contact's resource.
+    if (child(stanza, "x", NS.MUC_USER)) return;
     const full = from.full as string;
     const owner = to.bare;
     const type = stanza.attrs.type;

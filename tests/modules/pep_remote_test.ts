@@ -153,3 +153,22 @@ Deno.test("pep: a remote entity without a presence subscription gets no notifica
     await t.close();
   }
 });
+
+Deno.test("pep: an occupant's presence from a remote room is not taken for a contact's", async () => {
+  const { t, far } = await setup((v) => discoInfo(v));
+  try {
+    const ver = await capsVer(discoInfo(), "sha-1");
+    await t.server.router.route(
+      xml(
+        "presence",
+        { xmlns: NS.CLIENT, from: "room@conference.remote.example/Bob", to: "alice@localhost/pc" },
+        xml("c", { xmlns: NS.CAPS, hash: "sha-1", node: NODE, ver }),
+        xml("x", { xmlns: NS.MUC_USER }, xml("item", { affiliation: "none", role: "participant" })),
+      ),
+    );
+    await tick();
+    assert.equal(far.sent.filter((s) => s.name === "iq").length, 0);
+  } finally {
+    await t.close();
+  }
+});
