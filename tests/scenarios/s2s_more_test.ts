@@ -734,3 +734,99 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "federation(): a remote occupant meets a nick conflict, and his vCard is asked through the room",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    const clients: TestClient[] = [];
+    try {
+      const alice = await online(a.port, "alice", "a.localhost");
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(alice, bob);
+      // Bob has a vCard on b.localhost.
+      const stored = await iq(
+        bob,
+        "set",
+        xml("vCard", { xmlns: "vcard-temp" }, xml("FN", {}, "Bob of B")),
+      );
+      assert.equal(stored.attrs.type, "result");
+      await openRoomWithBob(alice, bob);
+      // The nick Alice holds: <conflict/> from the occupant JID, over s2s (XEP-0045 §7.2.9).
+      const other = await connect(b.port, "bob", "bob-pw", {
+        resource: "o",
+        domain: "b.localhost",
+      });
+      clients.push(other);
+      await other.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
+      const conflict = await other.next(
+        (s) => s.is("presence") && s.attrs.type === "error",
+        "the nick conflict",
+      );
+      assert.equal(conflict.attrs.from, `${ROOM}/Alice`);
+      assert.equal(condition(conflict), "conflict");
+
+      // XEP-0045 §17.3 (XEP-0054): a vCard request to an occupant JID goes to his bare JID,
+      // whose server answers; the answer comes back from the occupant JID.
+      const card = await iq(alice, "get", xml("vCard", { xmlns: "vcard-temp" }), `${ROOM}/Bob`);
+      assert.equal(card.attrs.type, "result", card.toString());
+      assert.equal(card.attrs.from, `${ROOM}/Bob`);
+      assert.equal(card.getChild("vCard", "vcard-temp")?.getChildText("FN"), "Bob of B");
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "federation(): a remote contact's message to an offline user is archived and delivered with its stanza-id",
+  ...opts,
+  async fn() {
+    const [a, b] = await pair();
+    const clients: TestClient[] = [];
+    try {
+      const bob = await online(b.port, "bob", "b.localhost");
+      clients.push(bob);
+      await bob.xmpp.send(
+        xml(
+          "message",
+          { to: "alice@a.localhost", type: "chat", id: "o1" },
+          xml("body", {}, "later"),
+        ),
+      );
+      // Wait until it is stored: a.localhost's archive has it.
+      const t0 = Date.now();
+      while (
+        (await a.server.storage.archive.query("alice@a.localhost" as BareJid, { max: 5 })).messages
+          .length === 0
+      ) {
+        if (Date.now() - t0 > 5000) throw new Error("not archived");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // XEP-0160: delivered at her login with <delay/> from the server, and the archive's id.
+      const alice = await connect(a.port, "alice", "alice-pw", {
+        resource: "r",
+        domain: "a.localhost",
+      });
+      clients.push(alice);
+      await alice.xmpp.send(xml("presence"));
+      const m = await alice.next((s) => s.attrs.id === "o1", "the offline message");
+      assert.equal(m.attrs.from, "bob@b.localhost/r");
+      assert.equal(m.getChild("delay", "urn:xmpp:delay")?.attrs.from, "a.localhost");
+      const sid = m.getChild("stanza-id", SID);
+      assert.equal(sid?.attrs.by, "alice@a.localhost");
+      const { results } = await mamPage(alice, "bob@b.localhost", { max: "5" });
+      assert.equal(results.length, 1);
+      assert.equal(results[0].getChild("result", MAM)!.attrs.id, sid?.attrs.id);
+    } finally {
+      for (const c of clients) await c.stop().catch(() => {});
+      await a.close();
+      await b.close();
+    }
+  },
+});
