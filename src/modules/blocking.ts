@@ -16,6 +16,11 @@ import { pushToInterested } from "./_push.ts";
 import { sessionRoster } from "./_session_roster.ts";
 
 const REQUESTED = "blocking:requested";
+/**
+ * Stanzas this module itself sends from a user to a blocked contact on another server (the
+ * §3.3 unavailable presence, the §3.4 errors): routed, they pass the block list.
+ */
+const ours = new WeakSet<Element>();
 const MAX_CACHED = 10_000;
 
 /**
@@ -165,19 +170,32 @@ class BlockLists {
   }
 }
 
-/** Sends presence of the owner's available resources straight to the contact's sessions. */
+/**
+ * Sends presence of the owner's available resources to a contact (XEP-0191 §3.3, §3.5): straight
+ * to a local contact's sessions, routed over s2s to a remote one.
+ */
 async function presenceTo(api: ModuleApi, owner: BareJid, contact: string, available: boolean) {
   const jid = tryParseJid(contact);
-  if (!jid?.local || !api.router.isLocal(jid.domain)) return;
+  if (!jid?.local) return;
   const item = await api.storage.roster.getItem(owner, jid.bare);
   if (!hasFrom(item?.subscription)) return;
-  const targets = (await api.router.sessions(jid.bare)).filter((s) =>
-    jid.resource === "" || s.jid === jid.full
-  );
+  // A local contact's sessions get it straight; a remote contact's server gets it routed.
+  const local = api.router.isLocal(jid.domain);
+  const targets: { jid: string; send(s: Element): Promise<void> }[] = local
+    ? (await api.router.sessions(jid.bare))
+      .filter((s) => jid.resource === "" || s.jid === jid.full)
+      .map((s) => ({ jid: s.jid, send: async (p) => await api.router.local(s)?.send(p) }))
+    : [{
+      jid: jid.full,
+      send: async (p) => {
+        ours.add(p);
+        await api.router.route(p);
+      },
+    }];
   for (const mine of await api.router.sessions(owner)) {
     if (!mine.presence) continue;
     for (const t of targets) {
-      await api.router.local(t)?.send(
+      await t.send(
         available
           ? { ...mine.presence, attrs: { ...mine.presence.attrs, from: mine.jid, to: t.jid } }
           : xml("presence", { xmlns: NS.CLIENT, type: "unavailable", from: mine.jid, to: t.jid }),
@@ -192,6 +210,7 @@ async function enforce(
   list: (owner: BareJid) => Promise<ReadonlySet<string>>,
 ) {
   const { stanza, from, to, origin } = ev;
+  if (ours.has(stanza)) return;
   const type = stanza.attrs.type;
   // The user's own JID and own server are never blocked.
   const inbound = to.local !== "" && api.router.isLocal(to.domain) &&
@@ -205,7 +224,13 @@ async function enforce(
   if (inbound && request && type !== "error") {
     // XEP-0191 §3.4: messages and iq requests get <service-unavailable/>; presence and iq
     // results are dropped without an answer.
-    await origin?.send(errorReply(stanza, new StanzaError("service-unavailable", "cancel")));
+    const error = errorReply(stanza, new StanzaError("service-unavailable", "cancel"));
+    if (origin) await origin.send(error);
+    else if (!api.router.isLocal(from.domain)) {
+      // From another server (RFC 6121 §8.5.1 behaviour over s2s): the error is routed back.
+      ours.add(error);
+      await api.router.route(error);
+    }
   }
   if (outbound && type !== "error" && (request || stanza.name === "presence")) {
     // XEP-0191 §3.5: the user's own stanzas to a blocked entity get <not-acceptable/> with

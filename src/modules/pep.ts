@@ -129,6 +129,13 @@ export function pep(options: PepOptions = {}): XmppModule {
           }
         }
         for (const bare of candidates) {
+          if (!api.router.isLocal(domainOf(bare))) {
+            // A remote contact: its resources whose presence (and caps) reached the owner.
+            for (const full of caps.remoteResources(bare, owner)) {
+              if (caps.features(full)?.has(want)) out.push(full);
+            }
+            continue;
+          }
           for (const s of await api.router.sessions(bare)) {
             if (s.presence && caps.features(s.jid)?.has(want)) out.push(s.jid);
           }
@@ -146,18 +153,34 @@ export function pep(options: PepOptions = {}): XmppModule {
         }
       }
 
+      /**
+       * The PEP services whose last items a resource of `user` gets: its own and those of the
+       * local accounts it is subscribed to; for a remote resource, those of `remoteOwners` (the
+       * local accounts its presence reached) it is subscribed to.
+       */
+      async function followed(user: BareJid, remoteOwners?: readonly BareJid[]) {
+        const owners: BareJid[] = [];
+        if (remoteOwners) {
+          for (const owner of remoteOwners) {
+            if (await subscribed(owner, user)) owners.push(owner);
+          }
+          return owners;
+        }
+        owners.push(user);
+        for (const item of (await api.storage.roster.get(user)).items) {
+          if (hasTo(item.subscription) && api.router.isLocal(domainOf(item.jid))) {
+            owners.push(item.jid);
+          }
+        }
+        return owners;
+      }
+
       /** XEP-0163 §4.3.2 (and §6.2): the last item of each node a new resource wants. */
-      async function sendLastItems(full: string) {
+      async function sendLastItems(full: string, remoteOwners?: readonly BareJid[]) {
         const features = caps.features(full);
         if (!features) return;
         const user = parseJid(full).bare;
-        const owners = [user];
-        for (const item of (await api.storage.roster.get(user)).items) {
-          if (
-            hasTo(item.subscription) &&
-            api.router.isLocal(domainOf(item.jid))
-          ) owners.push(item.jid);
-        }
+        const owners = await followed(user, remoteOwners);
         for (const owner of owners) {
           // Whether the owner's roster gives `user` a presence subscription: read once, if needed.
           let allowed: boolean | undefined;
@@ -335,6 +358,12 @@ export function pep(options: PepOptions = {}): XmppModule {
       api.hook("presence/server", async (ev) => {
         await caps.presence(ev);
       }, { priority: 50 });
+      // XEP-0115 caps of remote resources, from their presence to local accounts (s2s).
+      for (const hook of ["presence/bare", "presence/full"] as const) {
+        api.hook(hook, async (ev) => {
+          await caps.remotePresence(ev);
+        }, { priority: 50 });
+      }
       api.hook("iq/account-response", async (ev) => {
         if (await caps.response(ev)) return HANDLED;
       });

@@ -15,6 +15,36 @@ import type { Occupant } from "./occupants.ts";
 import type { Room } from "./room.ts";
 import type { RoomContext } from "./presence.ts";
 
+/**
+ * Error conditions that say a message the room sent could not reach an occupant's session: its
+ * server is gone or the session is (as Prosody and ejabberd treat "ghost" occupants).
+ */
+const UNREACHABLE = new Set([
+  "gone",
+  "item-not-found",
+  "recipient-unavailable",
+  "redirect",
+  "remote-server-not-found",
+  "remote-server-timeout",
+  "service-unavailable",
+]);
+
+/**
+ * A message of type error from an occupant's real JID: when it says the occupant cannot be
+ * reached (e.g. its server went away: `remote-server-not-found` over s2s), the room removes the
+ * occupant with status 333 (XEP-0045 status codes: removed because of an error in transmission).
+ *
+ * @param room The room.
+ * @param stanza The error message.
+ * @param from Its real sender.
+ */
+export function bouncedMessage(room: Room, stanza: Element, from: Jid): void {
+  const occ = room.bySession(from.full);
+  const error = child(stanza, "error");
+  const condition = error && elements(error).find((c) => c.xmlns === NS.STANZAS)?.name;
+  if (occ && condition && UNREACHABLE.has(condition)) room.expel(occ, { codes: [333] });
+}
+
 function payload(stanza: Element): Element[] {
   return elements(stanza).filter((c) => c.xmlns !== NS.OCCUPANT_ID);
 }

@@ -16,7 +16,7 @@ import { child, type Element, elements, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { DEFAULT_CONFIG, type RoomConfig } from "./config.ts";
 import { publicRooms } from "./disco.ts";
-import { privateMessage, roomMessage } from "./messages.ts";
+import { bouncedMessage, privateMessage, roomMessage } from "./messages.ts";
 import { Delivery } from "./delivery.ts";
 import { IqProxy } from "./iq_proxy.ts";
 import { roomIq, type RoomIqDeps, selfPing } from "./room_iq.ts";
@@ -248,6 +248,9 @@ export class MucService {
         ? this.#proxy.answer(stanza, from)
         : undefined;
       if (answer) room?.send(answer);
+      if (room && stanza.name === "message" && stanza.attrs.type === "error") {
+        bouncedMessage(room, stanza, from);
+      }
       return undefined;
     }
     if (!room || room.locked && room.affiliation(from.bare) !== "owner") {
