@@ -22,7 +22,7 @@ import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import { child, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { formTypeOf, formValues } from "./_data_form.ts";
+import { formTypeOf, submittedValues } from "./data_form.ts";
 import { gcraReserve } from "../util/gcra.ts";
 import { setBounded } from "../util/bounded_map.ts";
 
@@ -95,12 +95,13 @@ function relaySummary(ev: StanzaEvent): PushRelaySummary | undefined {
   const note = item && child(item, "notification", NS.PUSH);
   if (!publish?.attrs.node || !note) return undefined;
   const form = child(note, "x", NS.DATA_FORMS);
-  const summary = form && formTypeOf(form) === NS.PUSH_SUMMARY ? formValues(form) : {};
+  const summary = form && formTypeOf(form) === NS.PUSH_SUMMARY ? submittedValues(form) : {};
   const publishOptions = child(pubsub, "publish-options", NS.PUBSUB);
   const optionsForm = publishOptions && child(publishOptions, "x", NS.DATA_FORMS);
   const options: Record<string, string> = {};
-  const given = optionsForm ? formValues(optionsForm) : {};
-  for (const [k, v] of Object.entries(given)) options[k] = v[0] ?? "";
+  for (const [k, v] of Object.entries(submittedValues(optionsForm))) {
+    if (k !== "FORM_TYPE") options[k] = v[0] ?? "";
+  }
   const count = Number(summary["message-count"]?.[0]);
   return {
     account: ev.from.bare,
