@@ -32,7 +32,7 @@ import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { Archiver, stanzaIdBy } from "./_mam_archiving.ts";
 import { type MamDefault, PREFS_NS, PrefsCache, prefsElement, readPrefs } from "./_mam_prefs.ts";
-import { mamForm, type PageLimits, readMamQuery } from "./_mam_query.ts";
+import { mamForm, type PageLimits, readMamQuery } from "./_archive_query.ts";
 import { xep82DateTime } from "./time.ts";
 
 export type { MamDefault } from "./_mam_prefs.ts";

@@ -3,7 +3,7 @@
  * store under the room's JID with a XEP-0359 stanza id, and queries on the room's JID paged
  * with XEP-0059 result set management.
  *
- * Queries are read as the user archive reads them (the mam module's `_mam_query.ts`): form
+ * Queries are read as the user archive reads them (the shared `../_archive_query.ts`): form
  * filters with the `#extended` fields, RSM paging both ways, `<flip-page/>`.
  *
  * @module
@@ -14,7 +14,7 @@ import type { ArchivedMessage, ArchiveStore } from "../../storage/archive_store.
 import { loadXml, storeXml } from "../../storage/stored_xml.ts";
 import { child, type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
-import { mamForm, readMamQuery } from "../_mam_query.ts";
+import { mamForm, readMamQuery } from "../_archive_query.ts";
 import { formValues } from "./config.ts";
 import type { Room } from "./room.ts";
 

@@ -1,5 +1,6 @@
-// Private to the MAM module: a XEP-0313 query (its XEP-0004 form and XEP-0059 <set/>) read
-// into an archive query, and the form a client asks for (XEP-0313 §4.1.5).
+// Private to src/modules, shared by the archives that answer XEP-0313 queries: the user archive
+// (mam.ts) and the room archive (muc/archive.ts). A query (its XEP-0004 form and XEP-0059
+// <set/>) read into an archive query, and the form a client asks for (XEP-0313 §4.1.5).
 import { StanzaError } from "../base/stanza_error.ts";
 import { tryParseJid } from "../jid/jid.ts";
 import type { ArchiveQuery } from "../storage/archive_store.ts";
