@@ -178,3 +178,33 @@ export function mamForm(): Element {
     ),
   );
 }
+
+/**
+ * One archived message as a query's answer (XEP-0313 §4.2): a message with a `<result/>`
+ * that forwards the stanza as received (XEP-0297), with the time it was archived (XEP-0203).
+ *
+ * @param attrs The answer message's attributes (`from`, `to`, maybe `id`).
+ * @param result The `queryid` echoed, the archive id, and the stamp as the archive writes it.
+ * @param stanza The archived stanza (left out when it cannot be read back).
+ * @returns The message.
+ */
+export function resultMessage(
+  attrs: Readonly<Record<string, string | undefined>>,
+  result: { readonly queryId?: string; readonly id: string; readonly stamp: string },
+  stanza: Element | undefined,
+): Element {
+  return xml(
+    "message",
+    { xmlns: NS.CLIENT, ...attrs },
+    xml(
+      "result",
+      { xmlns: NS.MAM, queryid: result.queryId, id: result.id },
+      xml(
+        "forwarded",
+        { xmlns: NS.FORWARD },
+        xml("delay", { xmlns: NS.DELAY, stamp: result.stamp }),
+        stanza,
+      ),
+    ),
+  );
+}

@@ -14,7 +14,7 @@ import type { ArchivedMessage, ArchiveStore } from "../../storage/archive_store.
 import { loadXml, storeXml } from "../../storage/stored_xml.ts";
 import { child, type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
-import { mamForm, readMamQuery } from "../_archive_query.ts";
+import { mamForm, readMamQuery, resultMessage } from "../_archive_query.ts";
 import { formValues } from "./config.ts";
 import type { Room } from "./room.ts";
 
@@ -72,21 +72,11 @@ function mayRead(room: Room, from: Jid): void {
   }
 }
 
-function resultMessage(room: Room, to: string, queryId: string | undefined, m: ArchivedMessage) {
-  const stanza = loadXml(m.stanza);
-  return xml(
-    "message",
-    { xmlns: NS.CLIENT, from: room.jid, to },
-    xml(
-      "result",
-      { xmlns: NS.MAM, queryid: queryId, id: m.id },
-      xml(
-        "forwarded",
-        { xmlns: NS.FORWARD },
-        xml("delay", { xmlns: NS.DELAY, stamp: m.stamp.toISOString() }),
-        stanza,
-      ),
-    ),
+function archivedResult(room: Room, to: string, queryId: string | undefined, m: ArchivedMessage) {
+  return resultMessage(
+    { from: room.jid, to },
+    { queryId, id: m.id, stamp: m.stamp.toISOString() },
+    loadXml(m.stanza),
   );
 }
 
@@ -124,7 +114,7 @@ export async function queryArchive(
     }
   }
   const page = await store.query(owner, { ...request.query, with: occupantWith(query) });
-  const results = page.messages.map((m) => resultMessage(room, from.full, request.queryId, m));
+  const results = page.messages.map((m) => archivedResult(room, from.full, request.queryId, m));
   // XEP-0313 §4.3.4: a flipped page is sent newest first; its <set/> is unchanged.
   if (request.flip) results.reverse();
   for (const r of results) room.send(r);
