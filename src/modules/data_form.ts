@@ -83,7 +83,9 @@ export function submittedValues(form: Element | undefined): Record<string, strin
   for (const field of elements(form, "field", NS.DATA_FORMS)) {
     const name = field.attrs.var;
     if (!name) continue;
-    out[name] = elements(field, "value", NS.DATA_FORMS).map((v) => text(v));
+    const values = elements(field, "value", NS.DATA_FORMS).map((v) => text(v));
+    // An own property whatever the name: a field named "__proto__" is a field, not a prototype.
+    Object.defineProperty(out, name, { value: values, enumerable: true, writable: true });
   }
   return out;
 }

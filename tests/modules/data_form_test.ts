@@ -31,4 +31,7 @@ Deno.test("submittedValues() maps every field, FORM_TYPE included, to its values
   const form = dataForm("submit", "urn:example", [{ var: "a", values: ["1", "2"] }, { var: "b" }]);
   assert.deepEqual(submittedValues(form), { FORM_TYPE: ["urn:example"], a: ["1", "2"], b: [] });
   assert.deepEqual(submittedValues(undefined), {});
+  const odd = submittedValues(dataForm("submit", undefined, [{ var: "__proto__", values: ["x"] }]));
+  assert.deepEqual(Object.entries(odd), [["__proto__", ["x"]]]);
+  assert.equal(Object.getPrototypeOf(odd), Object.prototype);
 });

@@ -15,7 +15,7 @@ import { loadXml, storeXml } from "../../storage/stored_xml.ts";
 import { child, type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { mamForm, readMamQuery, resultMessage } from "../_archive_query.ts";
-import { formValues } from "./config.ts";
+import { submittedValues } from "../data_form.ts";
 import type { Room } from "./room.ts";
 
 /** Page sizes of room archive queries. */
@@ -60,8 +60,7 @@ export function withoutForgedIds(children: Element[], room: string): Element[] {
 // XEP-0313 §5.1.1: in a room's archive, `with` is an occupant JID, matched in full (the
 // user archive's reader keeps only the bare JID).
 function occupantWith(query: Element): string | undefined {
-  const form = child(query, "x", NS.DATA_FORMS);
-  const value = form && formValues(form).get("with")?.[0];
+  const value = submittedValues(child(query, "x", NS.DATA_FORMS)).with?.[0];
   return value === undefined ? undefined : tryParseJid(value)?.full;
 }
 

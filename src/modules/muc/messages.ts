@@ -9,7 +9,7 @@ import { StanzaError } from "../../base/stanza_error.ts";
 import { child, type Element, elements, text, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { archiveMessage, withoutForgedIds } from "./archive.ts";
-import { formValues } from "./config.ts";
+import { formTypeOf, submittedValues } from "../data_form.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupants.ts";
 import type { Room } from "./room.ts";
@@ -43,7 +43,7 @@ export function roomMessage(room: Room, stanza: Element, from: Jid, ctx: RoomCon
   if (user && child(user, "invite")) return invite(room, user, from);
   if (user && child(user, "decline")) return decline(room, user, from);
   const form = child(stanza, "x", NS.DATA_FORMS);
-  if (form && formValues(form).get("FORM_TYPE")?.[0] === NS.MUC_REQUEST) {
+  if (form && formTypeOf(form) === NS.MUC_REQUEST) {
     return voiceRequest(room, form, from);
   }
   throw new StanzaError("bad-request", "modify", "Send groupchat messages to the room");
@@ -176,8 +176,8 @@ function requestForm(occ: Occupant, jid: string): Element {
 
 function voiceRequest(room: Room, form: Element, from: Jid): void {
   const occ = occupantOf(room, from);
-  const values = formValues(form);
-  if (occ.role === "moderator" && values.has("muc#request_allow")) {
+  const values = submittedValues(form);
+  if (occ.role === "moderator" && values["muc#request_allow"] !== undefined) {
     return approveVoice(room, occ, values);
   }
   if (occ.role !== "visitor") return; // §7.13: only visitors ask for voice
@@ -194,10 +194,10 @@ function voiceRequest(room: Room, form: Element, from: Jid): void {
   }
 }
 
-function approveVoice(room: Room, actor: Occupant, values: Map<string, string[]>): void {
-  const allow = values.get("muc#request_allow")?.[0];
+function approveVoice(room: Room, actor: Occupant, values: Record<string, string[]>): void {
+  const allow = values["muc#request_allow"]?.[0];
   if (allow !== "1" && allow !== "true") return;
-  const target = room.occupants.get(values.get("muc#roomnick")?.[0] ?? "");
+  const target = room.occupants.get(values["muc#roomnick"]?.[0] ?? "");
   if (!target || target.role !== "visitor") return;
   // §8.3: granting voice is broadcast as the occupant's new presence.
   target.role = "participant";
