@@ -6,7 +6,7 @@
  */
 import { type Jid, tryParseJid } from "../../jid/jid.ts";
 import { StanzaError } from "../../base/stanza_error.ts";
-import { child, type Element, elements, text, xml } from "../../xml/element.ts";
+import { child, type Element, elements, text, xml, type XmlChild } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { archiveMessage, withoutForgedIds } from "./archive.ts";
 import { formTypeOf, submittedValues } from "../data_form.ts";
@@ -129,18 +129,23 @@ function invite(room: Room, user: Element, from: Jid): void {
     if (room.config.membersOnly && room.affiliation(to.bare) === "none") {
       room.setAffiliation(to.bare, "member"); // §7.8.2: the invitee becomes a member
     }
-    room.send(xml(
-      "message",
-      { xmlns: NS.CLIENT, from: room.jid, to: to.full },
-      xml(
-        "x",
-        { xmlns: NS.MUC_USER },
-        // §7.8.2: the invitee learns the inviter's real JID.
-        xml("invite", { from: from.full }, reason),
-        room.config.password ? xml("password", null, room.config.password) : undefined,
-      ),
+    room.send(fromRoom(
+      room,
+      to.full,
+      // §7.8.2: the invitee learns the inviter's real JID.
+      xml("invite", { from: from.full }, reason),
+      room.config.password ? xml("password", null, room.config.password) : undefined,
     ));
   }
+}
+
+/** A message from the room itself with a muc#user payload (§7.8: invitations, declines). */
+function fromRoom(room: Room, to: string, ...user: XmlChild[]): Element {
+  return xml(
+    "message",
+    { xmlns: NS.CLIENT, from: room.jid, to },
+    xml("x", { xmlns: NS.MUC_USER }, user),
+  );
 }
 
 function decline(room: Room, user: Element, from: Jid): void {
@@ -148,15 +153,7 @@ function decline(room: Room, user: Element, from: Jid): void {
   const to = tryParseJid(el.attrs.to ?? "");
   if (!to) throw new StanzaError("jid-malformed", "modify", "Cannot decline: bad JID");
   // §7.8.2: the room passes the decline on to the inviter, from the room.
-  room.send(xml(
-    "message",
-    { xmlns: NS.CLIENT, from: room.jid, to: to.full },
-    xml(
-      "x",
-      { xmlns: NS.MUC_USER },
-      xml("decline", { from: from.bare }, child(el, "reason")),
-    ),
-  ));
+  room.send(fromRoom(room, to.full, xml("decline", { from: from.bare }, child(el, "reason"))));
 }
 
 function requestForm(occ: Occupant, jid: string): Element {
