@@ -11,6 +11,7 @@ import { type BareJid, parseJid } from "../../src/jid/jid.ts";
 import { deriveCredentials } from "../../src/sasl/credentials.ts";
 import type { Credentials, ScramCredential } from "../../src/storage/account_store.ts";
 import { rosterItemElement, rosterItemFromElement } from "../../src/modules/roster_item_xml.ts";
+import { dataForm } from "../../src/modules/data_form.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 import { child, type Element, elements, text, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xml/ns.ts";
@@ -146,13 +147,10 @@ async function userElement(storage: Storage, jid: BareJid, domain: string): Prom
         xml(
           "configure",
           { node },
-          xml(
-            "x",
-            { xmlns: XDATA, type: "submit" },
-            xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, NODE_CONFIG)),
-            Object.entries(configs[i] ?? {}).map(([k, v]) =>
-              xml("field", { var: k }, xml("value", null, v))
-            ),
+          dataForm(
+            "submit",
+            NODE_CONFIG,
+            Object.entries(configs[i] ?? {}).map(([k, v]) => ({ var: k, values: [v] })),
           ),
         )
       ),

@@ -21,6 +21,13 @@ import { subscriptionElement } from "./_pubsub_subscribe.ts";
 const mine = (jid: Jid) => (s: Subscription) =>
   s.jid === jid.bare || s.jid.startsWith(`${jid.bare}/`);
 
+/** The nodes a request names: its `node`, or every node (XEP-0060 §5.6, §5.7). */
+async function* requested(meta: DocumentCollection<NodeMeta>, request: Element) {
+  for await (const doc of meta.all()) {
+    if (!request.attrs.node || doc.key === request.attrs.node) yield doc;
+  }
+}
+
 /** XEP-0060 §5.6: the requester's subscriptions, on one node or all. */
 export async function ownSubscriptions(
   meta: DocumentCollection<NodeMeta>,
@@ -28,8 +35,7 @@ export async function ownSubscriptions(
   request: Element,
 ): Promise<Element> {
   const out: Element[] = [];
-  for await (const doc of meta.all()) {
-    if (request.attrs.node && doc.key !== request.attrs.node) continue;
+  for await (const doc of requested(meta, request)) {
     for (const s of doc.value.subscriptions.filter(mine(from))) {
       out.push(subscriptionElement(doc.key, s));
     }
@@ -44,8 +50,7 @@ export async function ownAffiliations(
   request: Element,
 ): Promise<Element> {
   const out: Element[] = [];
-  for await (const doc of meta.all()) {
-    if (request.attrs.node && doc.key !== request.attrs.node) continue;
+  for await (const doc of requested(meta, request)) {
     const affiliation = doc.value.affiliations[from.bare];
     if (affiliation) out.push(xml("affiliation", { node: doc.key, affiliation }));
   }

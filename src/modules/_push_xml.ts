@@ -10,7 +10,7 @@ import { messageType } from "../router/delivery.ts";
 import { loadXml, storedXmlBytes, storeXml } from "../storage/stored_xml.ts";
 import { child, type Element, elements, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { dataForm, type FormField, formTypeOf } from "./_data_form.ts";
+import { dataForm, type FormField, formTypeOf } from "./data_form.ts";
 
 /**
  * The message worth waking a device for, or `undefined`: chat or normal with a body, or the

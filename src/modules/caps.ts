@@ -7,6 +7,7 @@
 import { toBase64 } from "../util/base64.ts";
 import { type Element, elements, is, text } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
+import { formTypeOf } from "./data_form.ts";
 
 /** The `<c/>` element of a presence (XEP-0115 §4). */
 export interface CapsInfo {
@@ -51,11 +52,6 @@ function octet(a: string, b: string): number {
   return x.length - y.length;
 }
 
-function formType(form: Element): string | undefined {
-  const field = elements(form, "field", NS.DATA_FORMS).find((f) => f.attrs.var === "FORM_TYPE");
-  return field ? text(elements(field, "value", NS.DATA_FORMS)[0]) : undefined;
-}
-
 /**
  * The string S of XEP-0115 §5.1 that is hashed into the verification string.
  *
@@ -81,7 +77,7 @@ export function capsString(query: Element): string {
   for (const f of features) s += `${f}<`;
   // §5.1 step 5: extended forms with a FORM_TYPE, sorted by it; forms without one are ignored.
   const forms = elements(query, "x", NS.DATA_FORMS)
-    .map((x) => ({ x, type: formType(x) }))
+    .map((x) => ({ x, type: formTypeOf(x) }))
     .filter((f): f is { x: Element; type: string } => f.type !== undefined)
     .sort((a, b) => octet(a.type, b.type));
   if (new Set(forms.map((f) => f.type)).size !== forms.length) {

@@ -7,7 +7,7 @@
  */
 import type { XmppModule } from "../module/module_api.ts";
 import { NS } from "../xml/ns.ts";
-import { dataForm, type FormField } from "./_data_form.ts";
+import { dataForm, type FormField } from "./data_form.ts";
 
 /**
  * The addresses, by kind (XEP-0157 §2: each a list of URIs such as `mailto:` or `xmpp:`); a
@@ -49,7 +49,7 @@ function fields(info: ContactInfo): FormField[] {
     if (!Array.isArray(list) || list.some((a) => typeof a !== "string" || a === "")) {
       throw new TypeError(`Cannot use contactInfo.${kind}: expected a list of URI strings`);
     }
-    out.push([`${kind}-addresses`, list]);
+    out.push({ var: `${kind}-addresses`, values: list });
   }
   return out;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Element, elements, text, xml } from "../xml/element.ts";
+import { child, type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 
 /** One field of a form to send (XEP-0004 §3.2). */
@@ -83,7 +83,25 @@ export function submittedValues(form: Element | undefined): Record<string, strin
   for (const field of elements(form, "field", NS.DATA_FORMS)) {
     const name = field.attrs.var;
     if (!name) continue;
-    out[name] = elements(field, "value", NS.DATA_FORMS).map((v) => text(v));
+    const values = elements(field, "value", NS.DATA_FORMS).map((v) => text(v));
+    // An own property whatever the name: a field named "__proto__" is a field, not a prototype.
+    Object.defineProperty(out, name, { value: values, enumerable: true, writable: true });
   }
   return out;
+}
+
+/**
+ * The FORM_TYPE of a form (XEP-0068 §3), or `undefined` when it has none.
+ *
+ * @param form The `<x/>` element.
+ * @returns The value of its FORM_TYPE field.
+ * @example
+ * ```ts
+ * import { dataForm, formTypeOf } from "./data_form.ts";
+ * if (formTypeOf(dataForm("submit", "urn:example", [])) !== "urn:example") throw new Error();
+ * ```
+ */
+export function formTypeOf(form: Element): string | undefined {
+  const field = elements(form, "field", NS.DATA_FORMS).find((f) => f.attrs.var === "FORM_TYPE");
+  return field ? text(child(field, "value", NS.DATA_FORMS)) : undefined;
 }

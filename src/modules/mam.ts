@@ -32,7 +32,7 @@ import { type Element, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { Archiver, stanzaIdBy } from "./_mam_archiving.ts";
 import { type MamDefault, PREFS_NS, PrefsCache, prefsElement, readPrefs } from "./_mam_prefs.ts";
-import { mamForm, type PageLimits, readMamQuery } from "./_mam_query.ts";
+import { mamForm, type PageLimits, readMamQuery, resultMessage } from "./_archive_query.ts";
 import { xep82DateTime } from "./time.ts";
 
 export type { MamDefault } from "./_mam_prefs.ts";
@@ -110,7 +110,7 @@ function ownerOf(ev: IqEvent): { owner: BareJid; session: Session } {
   return { owner: from.bare, session: origin };
 }
 
-function resultMessage(
+function archivedResult(
   api: ModuleApi,
   session: Session,
   queryId: string | undefined,
@@ -127,20 +127,10 @@ function resultMessage(
     });
   }
   if (!inner) return undefined;
-  // XEP-0313 §4.2: the message as received, with the time it was archived (XEP-0203).
-  return xml(
-    "message",
-    { xmlns: NS.CLIENT, from: session.bare, to: session.jid, id: api.randomId() },
-    xml(
-      "result",
-      { xmlns: NS.MAM, queryid: queryId, id: m.id },
-      xml(
-        "forwarded",
-        { xmlns: NS.FORWARD },
-        xml("delay", { xmlns: NS.DELAY, stamp: xep82DateTime(m.stamp) }),
-        inner,
-      ),
-    ),
+  return resultMessage(
+    { from: session.bare, to: session.jid, id: api.randomId() },
+    { queryId, id: m.id, stamp: xep82DateTime(m.stamp) },
+    inner,
   );
 }
 
@@ -182,7 +172,7 @@ async function query(
   }
   const page = await api.storage.archive.query(owner, request.query);
   noteSent(session, page.messages.map((m) => m.id));
-  const results = page.messages.map((m) => resultMessage(api, session, request.queryId, m));
+  const results = page.messages.map((m) => archivedResult(api, session, request.queryId, m));
   // XEP-0313 §4.3.4: a flipped page is sent newest first; its <set/> is unchanged.
   if (request.flip) results.reverse();
   for (const r of results) if (r) await session.send(r);

@@ -7,27 +7,12 @@
  * @module
  */
 import { HANDLED } from "../hooks/hook_registry.ts";
-import type { DiscoItem, XmppModule } from "../module/module_api.ts";
-import type { IqEvent } from "../hooks/iq_registry.ts";
-import type { BareJid } from "../jid/jid.ts";
-import { parseJid } from "../jid/jid.ts";
+import type { XmppModule } from "../module/module_api.ts";
 import { StanzaError } from "../base/stanza_error.ts";
-import type { NodeConfig } from "../storage/pubsub_store.ts";
-import { child, type Element, elements, xml } from "../xml/element.ts";
+import { elements } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { hasFrom, hasTo } from "./subscription_states.ts";
-import { CapsTracker } from "./_pep_caps.ts";
-import {
-  checkPreconditions,
-  configForm,
-  configure,
-  DEFAULT_CONFIG,
-  formFields,
-  maxItems,
-  pubsubError,
-} from "./_pep_config.ts";
-import { itemElement, nodeOf, publishedItem, requestedItems } from "./_pubsub_items.ts";
-import { ownAccount, targetAccount } from "./_account_target.ts";
+import { pubsubError } from "./_pep_config.ts";
+import { PepService } from "./_pep_service.ts";
 
 /** Options of {@linkcode pep}. */
 export interface PepOptions {
@@ -55,16 +40,6 @@ export const PEP_FEATURES: readonly string[] = [
   "retrieve-items",
 ].map((f) => `${NS.PUBSUB}#${f}`);
 
-/** The node's access model (XEP-0060 §4.5). */
-function accessModel(config: NodeConfig): string {
-  return config["pubsub#access_model"] ?? DEFAULT_CONFIG["pubsub#access_model"];
-}
-
-/** The domain of a prepared bare JID (a localpart never holds "@", RFC 7622 §3.3.1). */
-function domainOf(jid: BareJid): string {
-  return jid.slice(jid.indexOf("@") + 1);
-}
-
 /**
  * The PEP module.
  *
@@ -91,195 +66,7 @@ export function pep(options: PepOptions = {}): XmppModule {
     name: "pep",
     specs: ["XEP-0163", "XEP-0060", "XEP-0115"],
     setup(api) {
-      const store_ = api.storage.pubsub;
-
-      async function subscribed(owner: BareJid, contact: BareJid): Promise<boolean> {
-        const item = await api.storage.roster.getItem(owner, contact);
-        return hasFrom(item?.subscription);
-      }
-
-      /** XEP-0060 §6.5.9: whether `who` may see the node's items. */
-      async function canAccess(owner: BareJid, config: NodeConfig, who: BareJid) {
-        if (who === owner) return true;
-        const model = accessModel(config);
-        if (model === "open") return true;
-        if (model === "presence") return await subscribed(owner, who);
-        return false;
-      }
-
-      function accessError(config: NodeConfig): StanzaError {
-        return config["pubsub#access_model"] === "presence"
-          ? pubsubError("not-authorized", "auth", "presence-subscription-required")
-          : pubsubError("not-allowed", "cancel", "closed-node");
-      }
-
-      /** Full JIDs that get notifications of a node: +notify and allowed (XEP-0163 §4.3.1). */
-      async function recipients(owner: BareJid, node: string, config: NodeConfig) {
-        const out: string[] = [];
-        const want = `${node}+notify`;
-        const candidates = [owner];
-        const model = accessModel(config);
-        // open and presence: the owner and the contacts subscribed to the owner's presence
-        // (canAccess() holds for each of them); whitelist: the owner only.
-        if (model === "open" || model === "presence") {
-          for (const item of (await api.storage.roster.get(owner)).items) {
-            if (hasFrom(item.subscription)) {
-              candidates.push(item.jid);
-            }
-          }
-        }
-        for (const bare of candidates) {
-          if (!api.router.isLocal(domainOf(bare))) {
-            // A remote contact: its resources whose presence (and caps) reached the owner.
-            for (const full of caps.remoteResources(bare, owner)) {
-              if (caps.features(full)?.has(want)) out.push(full);
-            }
-            continue;
-          }
-          for (const s of await api.router.sessions(bare)) {
-            if (s.presence && caps.features(s.jid)?.has(want)) out.push(s.jid);
-          }
-        }
-        return out;
-      }
-
-      async function notify(owner: BareJid, to: readonly string[], event: Element) {
-        for (const jid of to) {
-          await api.router.route(xml(
-            "message",
-            { xmlns: NS.CLIENT, type: "headline", from: owner, to: jid, id: api.randomId() },
-            xml("event", { xmlns: NS.PUBSUB_EVENT }, event),
-          ));
-        }
-      }
-
-      /**
-       * The PEP services whose last items a resource of `user` gets: its own and those of the
-       * local accounts it is subscribed to; for a remote resource, those of `remoteOwners` (the
-       * local accounts its presence reached) it is subscribed to.
-       */
-      async function followed(user: BareJid, remoteOwners?: readonly BareJid[]) {
-        const owners: BareJid[] = [];
-        if (remoteOwners) {
-          for (const owner of remoteOwners) {
-            if (await subscribed(owner, user)) owners.push(owner);
-          }
-          return owners;
-        }
-        owners.push(user);
-        for (const item of (await api.storage.roster.get(user)).items) {
-          if (hasTo(item.subscription) && api.router.isLocal(domainOf(item.jid))) {
-            owners.push(item.jid);
-          }
-        }
-        return owners;
-      }
-
-      /** XEP-0163 §4.3.2 (and §6.2): the last item of each node a new resource wants. */
-      async function sendLastItems(full: string, remoteOwners?: readonly BareJid[]) {
-        const features = caps.features(full);
-        if (!features) return;
-        const user = parseJid(full).bare;
-        const owners = await followed(user, remoteOwners);
-        for (const owner of owners) {
-          // Whether the owner's roster gives `user` a presence subscription: read once, if needed.
-          let allowed: boolean | undefined;
-          for (const node of await store_.listNodes(owner)) {
-            if (!features.has(`${node}+notify`)) continue;
-            const config = await store_.getNode(owner, node);
-            if (!config || config["pubsub#send_last_published_item"] === "never") continue;
-            const model = accessModel(config);
-            if (owner !== user && model !== "open") {
-              if (model !== "presence") continue;
-              allowed ??= await subscribed(owner, user);
-              if (!allowed) continue;
-            }
-            const [last] = await store_.getItems(owner, node, { max: 1 });
-            if (last) await notify(owner, [full], xml("items", { node }, itemElement(last)));
-          }
-        }
-      }
-
-      const caps = new CapsTracker(api, sendLastItems);
-
-      function owned(ev: IqEvent): BareJid {
-        // XEP-0060 §7.1.3.1: only the owner publishes to, or manages, a PEP service.
-        return ownAccount(ev, "auth");
-      }
-
-      async function publish(ev: IqEvent, request: Element): Promise<Element> {
-        const owner = owned(ev);
-        const node = nodeOf(request);
-        // XEP-0060 §7.1.3.4-6: one item, one payload, not too big; nothing stored otherwise.
-        const item = publishedItem(request, {
-          publisher: ev.from.full,
-          stamp: api.now(),
-          newId: () => api.randomId(),
-          maxItemBytes,
-        });
-        const options = formFields(
-          child(child(ev.payload, "publish-options", NS.PUBSUB) ?? request, "x", NS.DATA_FORMS),
-        );
-        let config = await store_.getNode(owner, node);
-        if (config) {
-          checkPreconditions(config, options);
-        } else {
-          // XEP-0163 §3 auto-create, configured by publish-options (XEP-0060 §7.1.5).
-          try {
-            config = configure(DEFAULT_CONFIG, options);
-          } catch {
-            throw pubsubError("conflict", "cancel", "precondition-not-met");
-          }
-          await store_.setNode(owner, node, config);
-        }
-        await store_.publish(owner, node, item, maxItems(config));
-        await notify(
-          owner,
-          await recipients(owner, node, config),
-          xml("items", { node }, itemElement(item)),
-        );
-        return xml(
-          "pubsub",
-          { xmlns: NS.PUBSUB },
-          xml("publish", { node }, xml("item", { id: item.id })),
-        );
-      }
-
-      async function retract(ev: IqEvent, request: Element): Promise<void> {
-        const owner = owned(ev);
-        const node = nodeOf(request);
-        const config = await store_.getNode(owner, node);
-        if (!config) throw new StanzaError("item-not-found", "cancel");
-        const ids = elements(request, "item", NS.PUBSUB).map((i) => i.attrs.id ?? "");
-        if (ids.length !== 1 || !ids[0]) {
-          throw pubsubError("bad-request", "modify", "item-required");
-        }
-        if (!await store_.retract(owner, node, ids[0])) {
-          throw new StanzaError("item-not-found", "cancel");
-        }
-        // XEP-0060 §7.2.2.1: notify only when asked to.
-        const flag = request.attrs.notify;
-        if (flag === "true" || flag === "1") {
-          await notify(
-            owner,
-            await recipients(owner, node, config),
-            xml("items", { node }, xml("retract", { id: ids[0] })),
-          );
-        }
-      }
-
-      async function create(ev: IqEvent, request: Element): Promise<void> {
-        const owner = owned(ev);
-        const node = nodeOf(request);
-        if (await store_.getNode(owner, node)) throw new StanzaError("conflict", "cancel");
-        const form = child(
-          child(ev.payload, "configure", NS.PUBSUB) ?? request,
-          "x",
-          NS.DATA_FORMS,
-        );
-        await store_.setNode(owner, node, configure(DEFAULT_CONFIG, formFields(form)));
-      }
-
+      const pep = new PepService(api, maxItemBytes);
       api.identity({ category: "pubsub", type: "pep" }, { target: "account" });
       for (const f of [NS.PUBSUB, ...PEP_FEATURES]) api.feature(f, { target: "account" });
 
@@ -287,11 +74,11 @@ export function pep(options: PepOptions = {}): XmppModule {
         const [request] = elements(ev.payload).filter((e) => e.name !== "publish-options");
         switch (request?.name) {
           case "publish":
-            return await publish(ev, request);
+            return await pep.publish(ev, request);
           case "retract":
-            return await retract(ev, request);
+            return await pep.retract(ev, request);
           case "create":
-            return await create(ev, request);
+            return await pep.create(ev, request);
           case "subscribe":
           case "unsubscribe":
             // XEP-0163 §4.3: PEP subscriptions are implicit, by presence and +notify.
@@ -300,86 +87,28 @@ export function pep(options: PepOptions = {}): XmppModule {
             throw new StanzaError("bad-request", "modify");
         }
       }, { target: "account" });
-
-      api.iq("get", NS.PUBSUB, "pubsub", async (ev) => {
-        const request = child(ev.payload, "items", NS.PUBSUB);
-        if (!request) throw pubsubError("feature-not-implemented", "cancel");
-        const owner = targetAccount(ev);
-        const node = nodeOf(request);
-        const config = await store_.getNode(owner, node);
-        if (!config) throw new StanzaError("item-not-found", "cancel");
-        if (!await canAccess(owner, config, ev.from.bare)) throw accessError(config);
-        const items = await store_.getItems(owner, node, requestedItems(request));
-        return xml(
-          "pubsub",
-          { xmlns: NS.PUBSUB },
-          xml("items", { node }, items.map((i) => itemElement(i))),
-        );
-      }, { target: "account" });
-
-      api.iq("get", NS.PUBSUB_OWNER, "pubsub", async (ev) => {
-        const owner = owned(ev);
-        const request = child(ev.payload, "configure", NS.PUBSUB_OWNER);
-        if (!request) throw pubsubError("feature-not-implemented", "cancel");
-        const node = nodeOf(request);
-        const config = await store_.getNode(owner, node);
-        if (!config) throw new StanzaError("item-not-found", "cancel");
-        return xml(
-          "pubsub",
-          { xmlns: NS.PUBSUB_OWNER },
-          xml("configure", { node }, configForm(config)),
-        );
-      }, { target: "account" });
-
-      api.iq("set", NS.PUBSUB_OWNER, "pubsub", async (ev) => {
-        const owner = owned(ev);
-        const [request] = elements(ev.payload);
-        const node = request ? nodeOf(request) : "";
-        const config = await store_.getNode(owner, node);
-        if (!config) throw new StanzaError("item-not-found", "cancel");
-        if (request.name === "configure") {
-          const form = child(request, "x", NS.DATA_FORMS);
-          if (!form) throw new StanzaError("bad-request", "modify");
-          if (form.attrs.type === "cancel") return;
-          await store_.setNode(owner, node, configure(config, formFields(form)));
-          return;
-        }
-        if (request.name === "delete") {
-          // XEP-0060 §8.4.2: subscribers hear of the deletion.
-          const to = await recipients(owner, node, config);
-          await store_.deleteNode(owner, node);
-          await notify(owner, to, xml("delete", { node }));
-          return;
-        }
-        throw pubsubError("feature-not-implemented", "cancel");
-      }, { target: "account" });
+      api.iq("get", NS.PUBSUB, "pubsub", (ev) => pep.items(ev), { target: "account" });
+      api.iq("get", NS.PUBSUB_OWNER, "pubsub", (ev) => pep.configuration(ev), {
+        target: "account",
+      });
+      api.iq("set", NS.PUBSUB_OWNER, "pubsub", (ev) => pep.manage(ev), { target: "account" });
 
       // XEP-0115 caps of local resources: never stops the chain (the presence module runs on).
       api.hook("presence/server", async (ev) => {
-        await caps.presence(ev);
+        await pep.caps.presence(ev);
       }, { priority: 50 });
       // XEP-0115 caps of remote resources, from their presence to local accounts (s2s).
       for (const hook of ["presence/bare", "presence/full"] as const) {
         api.hook(hook, async (ev) => {
-          await caps.remotePresence(ev);
+          await pep.caps.remotePresence(ev);
         }, { priority: 50 });
       }
       api.hook("iq/account-response", async (ev) => {
-        if (await caps.response(ev)) return HANDLED;
+        if (await pep.caps.response(ev)) return HANDLED;
       });
-      api.hook("session/closed", ({ session }) => caps.forget(session.jid));
-
+      api.hook("session/closed", ({ session }) => pep.caps.forget(session.jid));
       // XEP-0030 disco#items on an account lists the PEP nodes the requester may see.
-      api.accountItems(async (owner, requester) => {
-        const visible: DiscoItem[] = [];
-        for (const node of await store_.listNodes(owner)) {
-          const config = await store_.getNode(owner, node);
-          if (config && await canAccess(owner, config, requester)) {
-            visible.push({ jid: owner, node });
-          }
-        }
-        return visible;
-      });
+      api.accountItems((owner, requester) => pep.visibleNodes(owner, requester));
     },
   };
 }

@@ -14,7 +14,7 @@ import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
 import { type Jid, parseJid } from "../jid/jid.ts";
 import { StanzaError } from "../base/stanza_error.ts";
-import { child, type Element, elements, xml } from "../xml/element.ts";
+import { child, type Element, elements } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
 import { NODE_CONFIG_OPTIONS } from "./_node_config_fields.ts";
 import { type NodePolicy, pubsubError } from "./_pep_config.ts";
@@ -24,6 +24,7 @@ import { PubsubSubscriptions } from "./_pubsub_subscribe.ts";
 import { nodeList, ownAffiliations, ownSubscriptions, setNodeList } from "./_pubsub_lists.ts";
 import { disco } from "./_pubsub_disco.ts";
 import type { DocumentCollection } from "../storage/document_collection.ts";
+import { iqResult } from "./_iq_result.ts";
 
 /** Options of {@linkcode pubsub}. */
 export interface PubsubOptions {
@@ -276,13 +277,7 @@ export function pubsub(options: PubsubOptions = {}): XmppModule {
             return HANDLED;
           }
           if (!outcome) return; // disco#info of the service itself: the component's default.
-          await api.router.route(xml("iq", {
-            xmlns: NS.CLIENT,
-            type: "result",
-            id: stanza.attrs.id,
-            from: stanza.attrs.to,
-            to: stanza.attrs.from,
-          }, outcome.payload ?? []));
+          await api.router.route(iqResult(stanza, outcome.payload));
           // The result is sent: a failed notification is logged, not answered.
           await outcome.after?.().catch((e) =>
             api.logger.error("Pubsub notification failed", { error: String(e), domain })

@@ -33,7 +33,7 @@ import { documentCollection } from "../storage/document_collection.ts";
 import { setBounded } from "../util/bounded_map.ts";
 import { child, type Element, text } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import type { FormField } from "./_data_form.ts";
+import type { FormField } from "./data_form.ts";
 import { appServer, notifiable, notification, owner, publishOptions } from "./_push_xml.ts";
 
 /** Options of the push module. */
@@ -141,12 +141,12 @@ export function push(options: PushOptions = {}): XmppModule {
     for (const reg of regs) {
       const count = (perReg.get(regKey(reg)) ?? 0) + 1;
       perReg.set(regKey(reg), count);
-      const summary: FormField[] = [["message-count", String(count)]];
+      const summary: FormField[] = [{ var: "message-count", values: [String(count)] }];
       if (includeSender && message.attrs.from) {
-        summary.push(["last-message-sender", message.attrs.from]);
+        summary.push({ var: "last-message-sender", values: [message.attrs.from] });
       }
       const body = child(message, "body");
-      if (includeBody && body) summary.push(["last-message-body", text(body)]);
+      if (includeBody && body) summary.push({ var: "last-message-body", values: [text(body)] });
       const id = `push-${api.randomId()}`;
       const timer = setTimeout(() => pending.delete(id), timeoutMs);
       setBounded(pending, id, { account, reg, timer }, MAX_PENDING);

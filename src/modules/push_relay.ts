@@ -20,11 +20,12 @@ import { StanzaError } from "../base/stanza_error.ts";
 import { HANDLED } from "../hooks/hook_registry.ts";
 import type { StanzaEvent } from "../hooks/server_hooks.ts";
 import type { ModuleApi, XmppModule } from "../module/module_api.ts";
-import { child, xml } from "../xml/element.ts";
+import { child } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { formTypeOf, formValues } from "./_data_form.ts";
+import { formTypeOf, submittedValues } from "./data_form.ts";
 import { gcraReserve } from "../util/gcra.ts";
 import { setBounded } from "../util/bounded_map.ts";
+import { iqResult } from "./_iq_result.ts";
 
 /** Options of the push relay. */
 export interface PushRelayOptions {
@@ -95,12 +96,13 @@ function relaySummary(ev: StanzaEvent): PushRelaySummary | undefined {
   const note = item && child(item, "notification", NS.PUSH);
   if (!publish?.attrs.node || !note) return undefined;
   const form = child(note, "x", NS.DATA_FORMS);
-  const summary = form && formTypeOf(form) === NS.PUSH_SUMMARY ? formValues(form) : {};
+  const summary = form && formTypeOf(form) === NS.PUSH_SUMMARY ? submittedValues(form) : {};
   const publishOptions = child(pubsub, "publish-options", NS.PUBSUB);
   const optionsForm = publishOptions && child(publishOptions, "x", NS.DATA_FORMS);
   const options: Record<string, string> = {};
-  const given = optionsForm ? formValues(optionsForm) : {};
-  for (const [k, v] of Object.entries(given)) options[k] = v[0] ?? "";
+  for (const [k, v] of Object.entries(submittedValues(optionsForm))) {
+    if (k !== "FORM_TYPE") options[k] = v[0] ?? "";
+  }
   const count = Number(summary["message-count"]?.[0]);
   return {
     account: ev.from.bare,
@@ -206,13 +208,7 @@ export function pushRelay(options: PushRelayOptions): XmppModule {
     const error = await forward(summary);
     if (unloading.signal.aborted) return;
     if (error) return await api.router.bounce(stanza, error);
-    await api.router.route(xml("iq", {
-      xmlns: NS.CLIENT,
-      type: "result",
-      id: stanza.attrs.id,
-      from: stanza.attrs.to,
-      to: stanza.attrs.from,
-    }));
+    await api.router.route(iqResult(stanza));
   }
 
   return {

@@ -536,6 +536,11 @@ Deno.test("pubsub owner lists: subscriptions and affiliations, publishers, outca
       ) => [a.attrs.node, a.attrs.affiliation]),
       [["n", "publisher"]],
     );
+    // With a node, the lists hold that node only (here: another node, so nothing).
+    for (const name of ["subscriptions", "affiliations"]) {
+      const none = ok(await ask(bob, "get", ps(xml(name, { node: "other" }))));
+      assert.deepEqual(child(child(none, "pubsub")!, name)!.children, []);
+    }
     // An outcast loses its subscription and may not subscribe again.
     ok(
       await ask(

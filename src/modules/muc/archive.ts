@@ -3,7 +3,7 @@
  * store under the room's JID with a XEP-0359 stanza id, and queries on the room's JID paged
  * with XEP-0059 result set management.
  *
- * Queries are read as the user archive reads them (the mam module's `_mam_query.ts`): form
+ * Queries are read as the user archive reads them (the shared `../_archive_query.ts`): form
  * filters with the `#extended` fields, RSM paging both ways, `<flip-page/>`.
  *
  * @module
@@ -14,8 +14,8 @@ import type { ArchivedMessage, ArchiveStore } from "../../storage/archive_store.
 import { loadXml, storeXml } from "../../storage/stored_xml.ts";
 import { child, type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
-import { mamForm, readMamQuery } from "../_mam_query.ts";
-import { formValues } from "./config.ts";
+import { mamForm, readMamQuery, resultMessage } from "../_archive_query.ts";
+import { submittedValues } from "../data_form.ts";
 import type { Room } from "./room.ts";
 
 /** Page sizes of room archive queries. */
@@ -60,8 +60,7 @@ export function withoutForgedIds(children: Element[], room: string): Element[] {
 // XEP-0313 §5.1.1: in a room's archive, `with` is an occupant JID, matched in full (the
 // user archive's reader keeps only the bare JID).
 function occupantWith(query: Element): string | undefined {
-  const form = child(query, "x", NS.DATA_FORMS);
-  const value = form && formValues(form).get("with")?.[0];
+  const value = submittedValues(child(query, "x", NS.DATA_FORMS)).with?.[0];
   return value === undefined ? undefined : tryParseJid(value)?.full;
 }
 
@@ -72,21 +71,11 @@ function mayRead(room: Room, from: Jid): void {
   }
 }
 
-function resultMessage(room: Room, to: string, queryId: string | undefined, m: ArchivedMessage) {
-  const stanza = loadXml(m.stanza);
-  return xml(
-    "message",
-    { xmlns: NS.CLIENT, from: room.jid, to },
-    xml(
-      "result",
-      { xmlns: NS.MAM, queryid: queryId, id: m.id },
-      xml(
-        "forwarded",
-        { xmlns: NS.FORWARD },
-        xml("delay", { xmlns: NS.DELAY, stamp: m.stamp.toISOString() }),
-        stanza,
-      ),
-    ),
+function archivedResult(room: Room, to: string, queryId: string | undefined, m: ArchivedMessage) {
+  return resultMessage(
+    { from: room.jid, to },
+    { queryId, id: m.id, stamp: m.stamp.toISOString() },
+    loadXml(m.stanza),
   );
 }
 
@@ -124,7 +113,7 @@ export async function queryArchive(
     }
   }
   const page = await store.query(owner, { ...request.query, with: occupantWith(query) });
-  const results = page.messages.map((m) => resultMessage(room, from.full, request.queryId, m));
+  const results = page.messages.map((m) => archivedResult(room, from.full, request.queryId, m));
   // XEP-0313 §4.3.4: a flipped page is sent newest first; its <set/> is unchanged.
   if (request.flip) results.reverse();
   for (const r of results) room.send(r);

@@ -5,8 +5,9 @@
  * @module
  */
 import { StanzaError } from "../../base/stanza_error.ts";
-import { type Element, elements, text, xml } from "../../xml/element.ts";
+import { type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
+import { submittedValues } from "../data_form.ts";
 
 /** Who may send private messages in a room (`muc#roomconfig_allowpm`). */
 export type AllowPm = "anyone" | "participants" | "moderators" | "none";
@@ -164,20 +165,6 @@ export function configForm(config: RoomConfig, limits: ConfigLimits): Element {
   );
 }
 
-/**
- * The fields of a data form, by name.
- *
- * @param form An `<x xmlns='jabber:x:data'/>` element.
- * @returns Each field's values.
- */
-export function formValues(form: Element): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const f of elements(form, "field")) {
-    if (f.attrs.var) out.set(f.attrs.var, elements(f, "value").map((v) => text(v)));
-  }
-  return out;
-}
-
 function bad(name: string, why: string): StanzaError {
   return new StanzaError("bad-request", "modify", `Cannot apply field "${name}": ${why}`);
 }
@@ -219,13 +206,11 @@ function parseOne(name: string, spec: FieldSpec, values: string[], limits: Confi
  * @throws {StanzaError} `bad-request` for a wrong FORM_TYPE, an unknown field or a bad value.
  */
 export function applyForm(config: RoomConfig, form: Element, limits: ConfigLimits): RoomConfig {
-  const values = formValues(form);
-  const formType = values.get("FORM_TYPE");
+  const { FORM_TYPE: formType, ...values } = submittedValues(form);
   if (formType && formType[0] !== NS.MUC_ROOMCONFIG) throw bad("FORM_TYPE", "wrong form type");
-  values.delete("FORM_TYPE");
   const next: Record<string, unknown> = { ...config };
   let protect: boolean | undefined;
-  for (const [name, v] of values) {
+  for (const [name, v] of Object.entries(values)) {
     const spec = FIELDS[name];
     if (!spec) throw bad(name, "unknown field");
     const value = parseOne(name, spec, v, limits);

@@ -6,10 +6,10 @@
  */
 import { type Jid, tryParseJid } from "../../jid/jid.ts";
 import { StanzaError } from "../../base/stanza_error.ts";
-import { child, type Element, elements, text, xml } from "../../xml/element.ts";
+import { child, type Element, elements, text, xml, type XmlChild } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
 import { archiveMessage, withoutForgedIds } from "./archive.ts";
-import { formValues } from "./config.ts";
+import { formTypeOf, submittedValues } from "../data_form.ts";
 import { prepareNick } from "./nick.ts";
 import type { Occupant } from "./occupants.ts";
 import type { Room } from "./room.ts";
@@ -73,7 +73,7 @@ export function roomMessage(room: Room, stanza: Element, from: Jid, ctx: RoomCon
   if (user && child(user, "invite")) return invite(room, user, from);
   if (user && child(user, "decline")) return decline(room, user, from);
   const form = child(stanza, "x", NS.DATA_FORMS);
-  if (form && formValues(form).get("FORM_TYPE")?.[0] === NS.MUC_REQUEST) {
+  if (form && formTypeOf(form) === NS.MUC_REQUEST) {
     return voiceRequest(room, form, from);
   }
   throw new StanzaError("bad-request", "modify", "Send groupchat messages to the room");
@@ -159,18 +159,23 @@ function invite(room: Room, user: Element, from: Jid): void {
     if (room.config.membersOnly && room.affiliation(to.bare) === "none") {
       room.setAffiliation(to.bare, "member"); // §7.8.2: the invitee becomes a member
     }
-    room.send(xml(
-      "message",
-      { xmlns: NS.CLIENT, from: room.jid, to: to.full },
-      xml(
-        "x",
-        { xmlns: NS.MUC_USER },
-        // §7.8.2: the invitee learns the inviter's real JID.
-        xml("invite", { from: from.full }, reason),
-        room.config.password ? xml("password", null, room.config.password) : undefined,
-      ),
+    room.send(fromRoom(
+      room,
+      to.full,
+      // §7.8.2: the invitee learns the inviter's real JID.
+      xml("invite", { from: from.full }, reason),
+      room.config.password ? xml("password", null, room.config.password) : undefined,
     ));
   }
+}
+
+/** A message from the room itself with a muc#user payload (§7.8: invitations, declines). */
+function fromRoom(room: Room, to: string, ...user: XmlChild[]): Element {
+  return xml(
+    "message",
+    { xmlns: NS.CLIENT, from: room.jid, to },
+    xml("x", { xmlns: NS.MUC_USER }, user),
+  );
 }
 
 function decline(room: Room, user: Element, from: Jid): void {
@@ -178,15 +183,7 @@ function decline(room: Room, user: Element, from: Jid): void {
   const to = tryParseJid(el.attrs.to ?? "");
   if (!to) throw new StanzaError("jid-malformed", "modify", "Cannot decline: bad JID");
   // §7.8.2: the room passes the decline on to the inviter, from the room.
-  room.send(xml(
-    "message",
-    { xmlns: NS.CLIENT, from: room.jid, to: to.full },
-    xml(
-      "x",
-      { xmlns: NS.MUC_USER },
-      xml("decline", { from: from.bare }, child(el, "reason")),
-    ),
-  ));
+  room.send(fromRoom(room, to.full, xml("decline", { from: from.bare }, child(el, "reason"))));
 }
 
 function requestForm(occ: Occupant, jid: string): Element {
@@ -206,8 +203,8 @@ function requestForm(occ: Occupant, jid: string): Element {
 
 function voiceRequest(room: Room, form: Element, from: Jid): void {
   const occ = occupantOf(room, from);
-  const values = formValues(form);
-  if (occ.role === "moderator" && values.has("muc#request_allow")) {
+  const values = submittedValues(form);
+  if (occ.role === "moderator" && values["muc#request_allow"] !== undefined) {
     return approveVoice(room, occ, values);
   }
   if (occ.role !== "visitor") return; // §7.13: only visitors ask for voice
@@ -224,10 +221,10 @@ function voiceRequest(room: Room, form: Element, from: Jid): void {
   }
 }
 
-function approveVoice(room: Room, actor: Occupant, values: Map<string, string[]>): void {
-  const allow = values.get("muc#request_allow")?.[0];
+function approveVoice(room: Room, actor: Occupant, values: Record<string, string[]>): void {
+  const allow = values["muc#request_allow"]?.[0];
   if (allow !== "1" && allow !== "true") return;
-  const target = room.occupants.get(values.get("muc#roomnick")?.[0] ?? "");
+  const target = room.occupants.get(values["muc#roomnick"]?.[0] ?? "");
   if (!target || target.role !== "visitor") return;
   // §8.3: granting voice is broadcast as the occupant's new presence.
   target.role = "participant";

@@ -8,7 +8,7 @@ import { StanzaError } from "../../base/stanza_error.ts";
 import type { Jid } from "../../jid/jid.ts";
 import { child, type Element, xml } from "../../xml/element.ts";
 import { NS } from "../../xml/ns.ts";
-import { formValues } from "./config.ts";
+import { submittedValues } from "../data_form.ts";
 import { prepareNick } from "./nick.ts";
 import type { Room } from "./room.ts";
 
@@ -70,8 +70,7 @@ export function register(room: Room, query: Element, from: Jid, maxNickLength: n
     room.changed = true;
     return;
   }
-  const form = child(query, "x", NS.DATA_FORMS);
-  const raw = form ? formValues(form).get("muc#register_roomnick")?.[0] : undefined;
+  const raw = submittedValues(child(query, "x", NS.DATA_FORMS))["muc#register_roomnick"]?.[0];
   if (raw === undefined) throw new StanzaError("bad-request", "modify", "No nickname");
   const nick = prepareNick(raw, maxNickLength);
   const owner = room.nickOwner(nick);

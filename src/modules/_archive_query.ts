@@ -1,5 +1,6 @@
-// Private to the MAM module: a XEP-0313 query (its XEP-0004 form and XEP-0059 <set/>) read
-// into an archive query, and the form a client asks for (XEP-0313 §4.1.5).
+// Private to src/modules, shared by the archives that answer XEP-0313 queries: the user archive
+// (mam.ts) and the room archive (muc/archive.ts). A query (its XEP-0004 form and XEP-0059
+// <set/>) read into an archive query, and the form a client asks for (XEP-0313 §4.1.5).
 import { StanzaError } from "../base/stanza_error.ts";
 import { tryParseJid } from "../jid/jid.ts";
 import type { ArchiveQuery } from "../storage/archive_store.ts";
@@ -173,6 +174,36 @@ export function mamForm(): Element {
           { xmlns: NS.XDATA_VALIDATE, datatype: "xs:string" },
           xml("open", null),
         ),
+      ),
+    ),
+  );
+}
+
+/**
+ * One archived message as a query's answer (XEP-0313 §4.2): a message with a `<result/>`
+ * that forwards the stanza as received (XEP-0297), with the time it was archived (XEP-0203).
+ *
+ * @param attrs The answer message's attributes (`from`, `to`, maybe `id`).
+ * @param result The `queryid` echoed, the archive id, and the stamp as the archive writes it.
+ * @param stanza The archived stanza (left out when it cannot be read back).
+ * @returns The message.
+ */
+export function resultMessage(
+  attrs: Readonly<Record<string, string | undefined>>,
+  result: { readonly queryId?: string; readonly id: string; readonly stamp: string },
+  stanza: Element | undefined,
+): Element {
+  return xml(
+    "message",
+    { xmlns: NS.CLIENT, ...attrs },
+    xml(
+      "result",
+      { xmlns: NS.MAM, queryid: result.queryId, id: result.id },
+      xml(
+        "forwarded",
+        { xmlns: NS.FORWARD },
+        xml("delay", { xmlns: NS.DELAY, stamp: result.stamp }),
+        stanza,
       ),
     ),
   );
