@@ -67,21 +67,20 @@ export class PgArchiveStore implements ArchiveStore {
       });
       return [undefined];
     }
-    // One parameter, one statement: the rows as a JSON array, inserted in order (so `seq`
-    // follows the order of arrival).
-    const rows = JSON.stringify(items.map(({ owner, message: m }) => ({
-      owner,
-      id: m.id,
-      stamp: m.stamp.toISOString(),
-      with: m.with,
-      direction: m.direction,
-      stanza: m.stanza,
-    })));
+    // One statement, one parameter per column: each column a JSON array of strings (cheaper
+    // for the server than an object per row, whose fields it would parse again for each `->>`),
+    // zipped by unnest and inserted in order (so `seq` follows the order of arrival).
+    const column = (f: (m: ArchivedMessage, owner: BareJid) => string) =>
+      JSON.stringify(items.map(({ owner, message }) => f(message, owner)));
+    const texts = (json: string) => sql`array(select json_array_elements_text(${json}::json))`;
     await this.#db.execute(sql`
       insert into ${archive} (owner, id, stamp, with_jid, direction, stanza)
-      select r->>'owner', r->>'id', (r->>'stamp')::timestamptz, r->>'with', r->>'direction',
-        r->>'stanza'
-      from json_array_elements(${rows}::json) with ordinality as t(r, n) order by n`);
+      select owner, id, stamp::timestamptz, with_jid, direction, stanza
+      from unnest(${texts(column((_, o) => o))}, ${texts(column((m) => m.id))},
+        ${texts(column((m) => m.stamp.toISOString()))}, ${texts(column((m) => m.with))},
+        ${texts(column((m) => m.direction))}, ${texts(column((m) => m.stanza))})
+        with ordinality as t(owner, id, stamp, with_jid, direction, stanza, n)
+      order by n`);
     return items.map(() => undefined);
   }
 
