@@ -14,6 +14,7 @@ import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 import type { AuthProvider } from "./auth_provider.ts";
+import type { RosterProvider } from "../storage/provided_roster.ts";
 
 /** Limits and timeouts; every field is optional and has a safe default. */
 export interface ServerLimits extends BuiltinLimits {
@@ -146,6 +147,11 @@ export interface ServerConfig {
    * itself, and users that exist without having logged in. Stacks on the account store.
    */
   readonly auth?: AuthProvider;
+  /**
+   * The host application's contact lists (#15): read-only items with subscription `both`
+   * merged into rosters; call `XmppServer.rosterChanged(jid)` when a list changes.
+   */
+  readonly rosterProvider?: RosterProvider;
   /**
    * Guests (SASL ANONYMOUS, RFC 4505) on their own domain, e.g. "guest.example.com", for web
    * chat widgets: a stream to it offers ANONYMOUS only, no registration and no FAST tokens;
@@ -427,6 +433,11 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     );
   }
   checkType(config.sasl2, "boolean", "sasl2");
+  if (
+    config.rosterProvider !== undefined && typeof config.rosterProvider?.contacts !== "function"
+  ) {
+    throw new TypeError("Cannot use rosterProvider: expected a contacts() function");
+  }
   if (config.auth !== undefined && typeof config.auth?.exists !== "function") {
     throw new TypeError("Cannot use auth: expected a provider with an exists() function");
   }

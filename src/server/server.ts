@@ -22,6 +22,7 @@ import { deriveCredentials } from "../sasl/credentials.ts";
 import { removeAccount } from "../storage/remove_account.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
+import { ProvidedRosterStore, withRosterProvider } from "../storage/provided_roster.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
 import { type ConnectionOptions, Connections, type ConnectionsDeps } from "./connections.ts";
 import { registrar } from "./registration.ts";
@@ -74,6 +75,11 @@ export interface XmppServer {
    * (`account/removed`); `false` when there is no such account.
    */
   removeUser(jid: string): Promise<boolean>;
+  /**
+   * The `rosterProvider`'s contacts of `jid` changed (#15): asks it again and pushes the
+   * changes to the user's interested resources. Does nothing without a provider.
+   */
+  rosterChanged(jid: string): Promise<void>;
   /**
    * Closes every stream with `<system-shutdown/>` and ends hibernated sessions (their modules
    * hand what they kept to offline storage), stops transports, modules and storage.
@@ -136,6 +142,9 @@ interface Parts {
   readonly hub: SessionHub;
   readonly modules: ModuleHost;
   readonly connections: Connections;
+  /** The roster store over the application's contacts, with a `rosterProvider`. */
+  readonly provided?: ProvidedRosterStore;
+  readonly hooks: HookRegistry<ServerHooks>;
   upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
   removeUser(jid: BareJid): Promise<boolean>;
 }
@@ -207,7 +216,11 @@ function connectionsOf(p: ConnectionParts): Connections {
 /** Builds the parts: storage, domains, directory, router, sessions, modules, connections. */
 function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Parts {
   const logger: Logger = config.logger ?? silentLogger;
-  const storage = config.storage ?? memoryStorage();
+  const stored = config.storage ?? memoryStorage();
+  const provided = config.rosterProvider
+    ? new ProvidedRosterStore(stored.roster, config.rosterProvider)
+    : undefined;
+  const storage = provided ? withRosterProvider(stored, provided) : stored;
   const node = config.node ?? randomId();
   const domainTable = new DomainTable(resolved.domains);
   const directory = config.directory ?? memoryDirectory();
@@ -281,6 +294,8 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     connections,
     upsertUser,
     removeUser,
+    provided,
+    hooks,
   };
 }
 
@@ -318,6 +333,14 @@ function serverOf(parts: Parts): XmppServer {
     listUsers: () => parts.identity.list(),
     setPassword: (jid, password) => upsertUser(jid, password, false),
     removeUser: (jid) => parts.removeUser(parseJid(jid).bare),
+    async rosterChanged(jid) {
+      if (!parts.provided) return;
+      const bare = parseJid(jid).bare;
+      const change = await parts.provided.refresh(bare);
+      if (change.changed.length === 0 && change.removed.length === 0) return;
+      const { version } = await storage.roster.get(bare);
+      await parts.hooks.run("roster/provided", { jid: bare, ...change, version });
+    },
     async close() {
       if (closing) return;
       closing = true;
