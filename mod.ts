@@ -114,6 +114,8 @@ export type {
   ProvidedRosterChange,
   RosterProvider,
 } from "./src/storage/provided_roster.ts";
+export { InviteTokens, inviteUri } from "./src/storage/invite_tokens.ts";
+export type { Invite, InviteOptions } from "./src/storage/invite_tokens.ts";
 export type { OfflineMessage, OfflineStore } from "./src/storage/offline_store.ts";
 export type { BlocklistStore, PrivateStore, VcardStore } from "./src/storage/xml_stores.ts";
 export type {

@@ -26,6 +26,7 @@ import { ProvidedRosterStore, withRosterProvider } from "../storage/provided_ros
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
 import { type ConnectionOptions, Connections, type ConnectionsDeps } from "./connections.ts";
 import { registrar } from "./registration.ts";
+import { InviteTokens } from "../storage/invite_tokens.ts";
 import { fastTokens } from "./fast_tokens.ts";
 import { type Identity, identity } from "./auth_provider.ts";
 import { SessionHub } from "./session_hub.ts";
@@ -180,6 +181,7 @@ interface ConnectionParts {
 /** The client connections, with the modules' SASL2 and Bind 2 inline features (#15). */
 function connectionsOf(p: ConnectionParts): Connections {
   const { resolved, modules, ids } = p;
+  const invites = new InviteTokens(p.storage);
   return new Connections({
     config: resolved,
     storage: p.storage,
@@ -198,7 +200,8 @@ function connectionsOf(p: ConnectionParts): Connections {
     fast: p.fast,
     identity: ids,
     randomId,
-    register: resolved.registration.enabled
+    preauth: resolved.registration.invites ? (token) => invites.valid(token) : undefined,
+    register: resolved.registration.enabled || resolved.registration.invites
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
         exists: (jid) => ids.exists(jid),
@@ -208,6 +211,7 @@ function connectionsOf(p: ConnectionParts): Connections {
           return created;
         },
         now: () => Date.now(),
+        redeem: resolved.registration.invites ? (token) => invites.redeem(token) : undefined,
       })
       : undefined,
   });
