@@ -120,6 +120,9 @@ async function loadModules(
       scramIterations: resolved.scramIterations,
       admins: resolved.admins,
       commands: config.commands,
+      invites: resolved.registration.invites
+        ? { inviteUrl: resolved.registration.inviteUrl }
+        : undefined,
       pubsub: config.pubsub,
       push: config.push,
       contactInfo: config.contactInfo,

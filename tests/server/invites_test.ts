@@ -1,7 +1,7 @@
 // #15 item 6: invitations (XEP-0401 / XEP-0445). One-time tokens in the document store, and a
 // `<preauth/>` token that opens in-band registration while open registration is off.
 import assert from "node:assert/strict";
-import { child, type Element, elements, memoryStorage } from "../../mod.ts";
+import { child, type Element, elements, memoryStorage, text, xml } from "../../mod.ts";
 import { InviteTokens } from "../../src/storage/invite_tokens.ts";
 import { CLIENT_HEADER, memoryPair, testServer } from "../../src/testing/mod.ts";
 
@@ -133,6 +133,45 @@ Deno.test("invites: off by default, a preauth is service-unavailable", async () 
     assert.ok(!elements(s.features).some((f) => f.xmlns === "urn:xmpp:invite"));
     const { token } = await new InviteTokens(t.server.storage).create({ domain: "localhost" });
     assert.equal(condition(await s.iq(preauth(token))), "service-unavailable");
+    await s.close();
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("invites: the XEP-0401 create-account command gives admins a working invitation", async () => {
+  const t = await testServer({
+    users: ["admin@localhost", "bob@localhost"],
+    admins: ["admin@localhost"],
+    registration: { invites: true, inviteUrl: "https://chat.example/invite/" },
+  });
+  try {
+    const command = xml("command", {
+      xmlns: "http://jabber.org/protocol/commands",
+      node: "urn:xmpp:invite#create-account",
+      action: "execute",
+    });
+    const bob = await t.connect("bob@localhost/r");
+    await assert.rejects(
+      bob.iq(xml("iq", { type: "set", to: "localhost" }, command)),
+      /forbidden/,
+    );
+    const admin = await t.connect("admin@localhost/r");
+    const done = await admin.iq(xml("iq", { type: "set", to: "localhost" }, command));
+    const cmd = child(done, "command", "http://jabber.org/protocol/commands")!;
+    assert.equal(cmd.attrs.status, "completed");
+    const form = child(cmd, "x", "jabber:x:data")!;
+    assert.equal(form.attrs.type, "result");
+    const value = (name: string) =>
+      text(child(elements(form, "field").find((f) => f.attrs.var === name)!, "value"));
+    const uri = value("uri");
+    const match = /^xmpp:localhost\?register;preauth=([A-Za-z0-9_-]+)$/.exec(uri);
+    assert.ok(match, uri);
+    assert.equal(value("landing-url"), `https://chat.example/invite/${match[1]}`);
+    assert.ok(Date.parse(value("expire")) > Date.now());
+    const s = await rawStream(t);
+    assert.equal((await s.iq(preauth(match[1]))).attrs.type, "result");
+    assert.equal((await s.iq(register("carol", "pw"))).attrs.type, "result");
     await s.close();
   } finally {
     await t.close();
