@@ -54,7 +54,16 @@ export async function handlePreauth(
     return reply(new StanzaError("internal-server-error", "wait"), [e]);
   }
   if (!valid) {
-    return reply(new StanzaError("forbidden", "auth", "The invitation is not valid"));
+    // A wrong token counts as wrong credentials: guessing ends the stream like SASL does
+    // (RFC 6120 §6.4.5, `maxAuthFailures`).
+    const next = { ...state, authFailures: state.authFailures + 1 };
+    const refusal = out(
+      errorReply(iq, new StanzaError("forbidden", "auth", "The invitation is not valid")),
+    );
+    if (next.authFailures >= state.config.maxAuthFailures) {
+      return streamErrorStep(next, env, "policy-violation", { before: [refusal] });
+    }
+    return step(next, [refusal]);
   }
   return step({ ...state, preauth: token }, [
     out(xml("iq", { xmlns: NS.CLIENT, type: "result", id: iq.attrs.id })),

@@ -177,3 +177,21 @@ Deno.test("invites: the XEP-0401 create-account command gives admins a working i
     await t.close();
   }
 });
+
+Deno.test("invites: guessing tokens ends the stream after maxAuthFailures wrong ones", async () => {
+  const t = await testServer({ registration: { invites: true }, limits: { maxAuthFailures: 2 } });
+  try {
+    const { stream, peer } = memoryPair();
+    t.server.handle(stream).catch(() => {});
+    await peer.write(CLIENT_HEADER);
+    for (const id of ["g1", "g2"]) {
+      await peer.write(`<iq type='set' id='${id}'>${preauth("B".repeat(24))}</iq>`);
+    }
+    await peer.closed;
+    const out = peer.output();
+    assert.equal(out.match(/<forbidden /g)?.length, 2, out);
+    assert.match(out, /<policy-violation xmlns=["']urn:ietf:params:xml:ns:xmpp-streams["']/);
+  } finally {
+    await t.close();
+  }
+});
