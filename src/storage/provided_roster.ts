@@ -202,7 +202,8 @@ export class ProvidedRosterStore implements RosterStore {
       const contact = op.op === "set" ? op.item.jid : op.op === "remove" ? op.contact : undefined;
       keep.push(contact === undefined || !(await this.provided(op.owner)).has(contact));
     }
-    const results = await this.#inner.apply(ops.filter((_, i) => keep[i]));
+    const kept = ops.filter((_, i) => keep[i]);
+    const results = kept.length > 0 ? await this.#inner.apply(kept) : [];
     let next = 0;
     const out: RosterOpResult[] = [];
     for (let i = 0; i < ops.length; i++) {

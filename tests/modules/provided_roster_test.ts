@@ -154,3 +154,44 @@ Deno.test("provided roster: rosterChanged pushes added and removed contacts and 
     await t.close();
   }
 });
+
+Deno.test("provided roster: a subscription request to a provided contact changes nothing stored", async () => {
+  const t = await testServer({
+    users: ["a@localhost", "b@localhost"],
+    rosterProvider: team(["a@localhost", "b@localhost"]),
+  });
+  try {
+    const a = await t.connect("a@localhost/r");
+    const b = await t.connect("b@localhost/r");
+    await a.iq(rosterGet());
+    await a.send(xml("presence", { to: "b@localhost", type: "subscribe" }));
+    // §3.1.3: answered as an existing subscription, on b's behalf; b is not asked.
+    await a.next((el) =>
+      el.name === "presence" && el.attrs.type === "subscribed" && el.attrs.from === "b@localhost"
+    );
+    await b.send(xml("presence", { to: "a@localhost", type: "unsubscribe" }));
+    await b.send(xml("presence", { to: "a@localhost", type: "unsubscribed" }));
+    // Still mutual: the app owns these subscriptions; no unavailable presence was sent.
+    await b.send(xml("presence", null, xml("status", null, "still here")));
+    const seen = await a.next((el) =>
+      el.name === "presence" && el.attrs.from === "b@localhost/r" &&
+      child(el, "status") !== undefined
+    );
+    assert.equal(text(child(seen, "status")), "still here");
+    assert.ok(
+      !a.peer.elements.some((el) =>
+        el.attrs.type === "unavailable" && el.attrs.from === "b@localhost/r"
+      ),
+      "b's resource was not made unavailable to a",
+    );
+    assert.ok(!b.peer.elements.some((el) => el.attrs.type === "subscribe"), "b is not asked");
+    const [item] = items(await a.iq(rosterGet()));
+    assert.equal(item.attrs.subscription, "both");
+    const stored = t.server.storage.roster;
+    assert.equal(await stored.count("a@localhost" as never), 0);
+    assert.equal(await stored.count("b@localhost" as never), 0);
+    assert.equal((await stored.listPending("b@localhost" as never)).length, 0);
+  } finally {
+    await t.close();
+  }
+});
