@@ -62,6 +62,7 @@ export type {
   NonzaEvent,
   OutboundEvent,
   PresenceEvent,
+  ProvidedRosterEvent,
   RouteEvent,
   ServerHooks,
   SessionClosedEvent,
@@ -108,6 +109,13 @@ export type {
   RosterStore,
   Subscription,
 } from "./src/storage/roster_store.ts";
+export type {
+  ProvidedContact,
+  ProvidedRosterChange,
+  RosterProvider,
+} from "./src/storage/provided_roster.ts";
+export { InviteTokens, inviteUri } from "./src/storage/invite_tokens.ts";
+export type { Invite, InviteOptions } from "./src/storage/invite_tokens.ts";
 export type { OfflineMessage, OfflineStore } from "./src/storage/offline_store.ts";
 export type { BlocklistStore, PrivateStore, VcardStore } from "./src/storage/xml_stores.ts";
 export type {

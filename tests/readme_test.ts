@@ -77,12 +77,12 @@ async function infoOf(client: { iq(e: Element): Promise<Element> }, to: string) 
   return elements(child(reply, "query", NS.DISCO_INFO)!);
 }
 
-/** What a server with every built-in module (upload and registration on) advertises. */
+/** What a server with every built-in module (upload, registration and invitations on) advertises. */
 async function served(): Promise<Served> {
   const t = await testServer({
     users: ["alice@localhost"],
     upload: UPLOAD,
-    registration: { enabled: true },
+    registration: { enabled: true, invites: true },
     ...OPTIONAL_SERVICES,
   });
   try {

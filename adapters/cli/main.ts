@@ -161,9 +161,16 @@ function mergeConfig(file: ServerConfig, cli: ReturnType<typeof parseCli>): Serv
     admins: [...(file.admins ?? []), ...(flags.admins ?? [])],
     listen: { ...file.listen, ...defined(flags.listen) },
     tls: flags.tls ?? file.tls,
-    registration: flags.registration
-      ? { ...file.registration, ...flags.registration }
-      : file.registration,
+    // #15: the standalone server takes the invitations of `deno task user invite`, with its
+    // landing page on the HTTP port.
+    registration: {
+      invites: true,
+      inviteUrl: `http://${flags.domain ?? file.domain ?? "localhost"}:${
+        flags.listen?.httpPort ?? file.listen?.httpPort ?? 5280
+      }/invite`,
+      ...file.registration,
+      ...flags.registration,
+    },
     logger: file.logger ?? consoleLogger(cli.logLevel),
     s2s: {
       ...file.s2s,

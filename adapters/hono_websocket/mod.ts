@@ -30,6 +30,8 @@ export type { BoshHandler, BoshOptions } from "./bosh.ts";
 export { hostMeta, hostMetaJson, hostMetaLinks } from "./host_meta.ts";
 export type { HostMetaOptions } from "./host_meta.ts";
 export { mountXmpp } from "./mount.ts";
+export { mountInvites } from "./invite_page.ts";
+export type { InvitePageOptions } from "./invite_page.ts";
 export type { MountOptions } from "./mount.ts";
 export { originAllowed, requestIsSecure } from "./http_policy.ts";
 export type { OriginPolicy } from "./http_policy.ts";

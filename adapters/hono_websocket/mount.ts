@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import type { XmppServer } from "../../src/server/server.ts";
 import { type BoshOptions, xmppBosh } from "./bosh.ts";
 import { hostMeta, hostMetaJson } from "./host_meta.ts";
+import { type InvitePageOptions, mountInvites } from "./invite_page.ts";
 import { mountUpload, type UploadHandlerOptions } from "./upload.ts";
 import { xmppWebSocket, type XmppWebSocketOptions } from "./websocket.ts";
 
@@ -24,6 +25,11 @@ export interface MountOptions {
   readonly bosh?: BoshOptions;
   /** XEP-0363 file upload routes (`/upload/…`), with the upload module's secret; default none. */
   readonly upload?: UploadHandlerOptions;
+  /**
+   * The invitation landing page (`/invite/:token`); default on when the server takes
+   * invitations (`registration.invites`).
+   */
+  readonly invites?: boolean | InvitePageOptions;
 }
 
 /**
@@ -69,5 +75,7 @@ export function mountXmpp<A extends Hono<any, any, any>>(
     app.get("/.well-known/host-meta.json", hostMetaJson(links));
   }
   if (options.upload) mountUpload(app, options.upload);
+  const invites = options.invites ?? server.config.registration.invites;
+  if (invites) mountInvites(app, server, invites === true ? {} : invites);
   return app;
 }

@@ -12,6 +12,7 @@ import type { BareJid, Jid } from "../jid/jid.ts";
 import type { Session, StreamHandle } from "../base/session.ts";
 import type { StreamError } from "../base/stream_error.ts";
 import type { Element } from "../xml/element.ts";
+import type { RosterItem } from "../storage/roster_store.ts";
 
 /** A stanza on its way through the router. */
 export interface StanzaEvent {
@@ -99,6 +100,16 @@ export interface AccountEvent {
   readonly jid: BareJid;
 }
 
+/** What changed in the application-provided part of a roster. */
+export interface ProvidedRosterEvent extends AccountEvent {
+  /** Items added or changed (subscription `both`). */
+  readonly changed: readonly RosterItem[];
+  /** Contacts no longer provided. */
+  readonly removed: readonly BareJid[];
+  /** The roster's new version. */
+  readonly version: string;
+}
+
 /** A non-stanza top-level element from a bound client (e.g. XEP-0198 `<r/>`). */
 export interface NonzaEvent extends SessionEvent {
   /** The element. */
@@ -179,6 +190,11 @@ export interface ServerHooks {
   "account/removed": AccountEvent;
   /** An account was created by in-band registration (XEP-0077 §3.1), e.g. for a welcome message. */
   "account/created": AccountEvent;
+  /**
+   * The host application's contacts of an account changed (`XmppServer.rosterChanged`, #15):
+   * the roster module pushes the changes.
+   */
+  "roster/provided": ProvidedRosterEvent;
   /** An element of a module's stream feature during negotiation. */
   "stream/delegate": DelegateEvent;
 }

@@ -12,6 +12,7 @@ import { parseJid } from "../jid/jid.ts";
 import { NS } from "../xml/ns.ts";
 import { type AdhocCommand, CommandRegistry } from "./command_registry.ts";
 import { adminCommands } from "./_admin_commands.ts";
+import { inviteCommand } from "./_invite_commands.ts";
 import { CommandRunner } from "./_adhoc_runner.ts";
 
 /** Options of {@linkcode adhoc}. */
@@ -24,6 +25,11 @@ export interface AdhocOptions {
   readonly scramIterations?: number;
   /** How long an idle session is kept, in ms; default 600,000 (10 minutes). */
   readonly sessionTimeoutMs?: number;
+  /**
+   * XEP-0401 invitations: the admins get the `urn:xmpp:invite#create-account` command, with
+   * landing pages under `inviteUrl` when given. Off when absent.
+   */
+  readonly invites?: { readonly inviteUrl?: string };
 }
 
 /** The node of XEP-0050's ping command (as Prosody names it). */
@@ -66,6 +72,9 @@ export function adhoc(options: AdhocOptions = {}): XmppModule {
       const commands = [
         pingCommand(),
         ...adminCommands(api, { admins, scramIterations: options.scramIterations }),
+        ...options.invites
+          ? [inviteCommand(api, { admins, inviteUrl: options.invites.inviteUrl })]
+          : [],
       ];
       for (const command of commands) api.onUnload(registry.registerCommand(command));
 

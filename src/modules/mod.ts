@@ -96,6 +96,8 @@ export interface BuiltinModuleOptions {
   readonly admins?: readonly string[];
   /** Where XEP-0050 ad-hoc commands are registered. */
   readonly commands?: CommandRegistry;
+  /** XEP-0401 invitations: the admins' `urn:xmpp:invite#create-account` command. */
+  readonly invites?: { readonly inviteUrl?: string };
   /** The XEP-0060 service on `pubsub.<domain>`; `false`: none. */
   readonly pubsub?: PubsubOptions | false;
   /** The XEP-0045 service on `conference.<domain>`: its options, or `false` for none. */
@@ -149,6 +151,7 @@ export function builtinModules(options: BuiltinModuleOptions = {}): XmppModule[]
       admins: options.admins,
       commands: options.commands,
       scramIterations: options.scramIterations,
+      invites: options.invites,
     }),
     ...(options.pubsub === false ? [] : [pubsub(options.pubsub)]),
     ...options.muc === false ? [] : [muc(options.muc)],

@@ -14,6 +14,7 @@ import { NS } from "../xml/ns.ts";
 import { hasFrom, hasTo } from "./subscription_states.ts";
 import { pushIq } from "./_push.ts";
 import { rosterItemElement } from "./roster_item_xml.ts";
+import { onProvidedRoster } from "./_provided_roster.ts";
 import { availableSessions, INTERESTED, pushItem, pushRosterItem } from "./_roster_common.ts";
 
 /** Options of the roster module. */
@@ -58,9 +59,15 @@ function parseSetItem(query: Element, maxName: number): Element {
   return item;
 }
 
+/** An item the host application provides (#15) is read-only for clients (RFC 6121 §2.3.3). */
+function notAllowed(): StanzaError {
+  return new StanzaError("not-allowed", "cancel", "The application manages this contact");
+}
+
 async function removeContact(api: ModuleApi, user: BareJid, contact: BareJid): Promise<void> {
   const { roster } = api.storage;
   const item = await roster.getItem(user, contact);
+  if (item?.locked) throw notAllowed();
   const hadPending = await roster.removePending(user, contact);
   // §2.5.3: removing an item that does not exist.
   if (!item) {
@@ -100,6 +107,7 @@ async function setItem(
   // §2.1.2.5: any other 'subscription' (and 'ask', 'approved') in a set is ignored.
   const { roster } = api.storage;
   const old = await roster.getItem(user, jid.bare);
+  if (old?.locked) throw notAllowed();
   if (!old && await roster.count(user) >= options.maxItems) {
     // §2.3.3: a roster set that would exceed the server's roster size limit is not allowed.
     throw new StanzaError("not-allowed", "cancel", "The roster is full");
@@ -177,6 +185,7 @@ export function roster(options: RosterOptions = {}): XmppModule {
     setup(api) {
       // §2.6.1: roster versioning is announced as a stream feature.
       api.streamFeature(xml("ver", { xmlns: NS.ROSTER_VER }));
+      api.hook("roster/provided", (ev) => onProvidedRoster(api, ev));
       api.iq("get", NS.ROSTER, "query", (ev) => getRoster(api, ev, owner(ev)), {
         target: "account",
       });

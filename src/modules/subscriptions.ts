@@ -181,6 +181,12 @@ async function handle(api: ModuleApi, ev: StanzaEvent): Promise<typeof HANDLED |
     return HANDLED;
   }
   const { item, state } = await load(api, user, contact);
+  if (item?.locked) {
+    // #15: the host application owns this mutual subscription (RosterProvider); a request is
+    // answered as an existing subscription is (RFC 6121 §3.1.3), a cancellation ignored.
+    if (event === "subscribe") await ev.origin.send(stanzaOf("subscribed", contact, user));
+    return HANDLED;
+  }
   const o = outbound(state, event);
   const stamped = stanzaOf(type, user, contact, ev.stanza);
   // Both rosters change in one transaction when the contact is local too.

@@ -14,6 +14,7 @@ import type { PubsubOptions } from "../modules/pubsub.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Logger } from "../base/logger.ts";
 import type { AuthProvider } from "./auth_provider.ts";
+import type { RosterProvider } from "../storage/provided_roster.ts";
 
 /** Limits and timeouts; every field is optional and has a safe default. */
 export interface ServerLimits extends BuiltinLimits {
@@ -147,6 +148,11 @@ export interface ServerConfig {
    */
   readonly auth?: AuthProvider;
   /**
+   * The host application's contact lists (#15): read-only items with subscription `both`
+   * merged into rosters; call `XmppServer.rosterChanged(jid)` when a list changes.
+   */
+  readonly rosterProvider?: RosterProvider;
+  /**
    * Guests (SASL ANONYMOUS, RFC 4505) on their own domain, e.g. "guest.example.com", for web
    * chat widgets: a stream to it offers ANONYMOUS only, no registration and no FAST tokens;
    * a guest's account and data go when its last session ends. Off by default.
@@ -247,6 +253,17 @@ export interface RegistrationConfig {
   readonly enabled?: boolean;
   /** Least time between two registrations from one IP address, in ms; default 60000. */
   readonly perIpIntervalMs?: number;
+  /**
+   * Take invitations (#15, XEP-0401 / XEP-0445): a one-time token from `deno task user invite`
+   * or the `urn:xmpp:invite#create-account` ad-hoc command lets one account register, also
+   * while `enabled` is off. Default `false`.
+   */
+  readonly invites?: boolean;
+  /**
+   * The base URL of the invitation landing page (`mountInvites`), e.g.
+   * "https://chat.example.com/invite"; an invitation's page is `<inviteUrl>/<token>`.
+   */
+  readonly inviteUrl?: string;
 }
 
 /** Ports and address of the standalone server. */
@@ -280,7 +297,9 @@ export interface ResolvedConfig {
   /** Name and version. */
   readonly software: ServerIdentity;
   /** In-band registration. */
-  readonly registration: Required<RegistrationConfig>;
+  readonly registration: Required<Omit<RegistrationConfig, "inviteUrl">> & {
+    readonly inviteUrl?: string;
+  };
   /** Whether SASL2 and Bind 2 are offered. */
   readonly sasl2: boolean;
   /** Whether Bind 2 resources get a suffix after the tag. */
@@ -420,6 +439,8 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
   checkType(config.scramIterations, "number", "scramIterations");
   checkType(config.registration?.enabled, "boolean", "registration.enabled");
   checkType(config.registration?.perIpIntervalMs, "number", "registration.perIpIntervalMs");
+  checkType(config.registration?.invites, "boolean", "registration.invites");
+  checkType(config.registration?.inviteUrl, "string", "registration.inviteUrl");
   const perIpIntervalMs = config.registration?.perIpIntervalMs ?? 60_000;
   if (!Number.isInteger(perIpIntervalMs) || perIpIntervalMs < 0 || perIpIntervalMs > 86_400_000) {
     throw new RangeError(
@@ -427,6 +448,11 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     );
   }
   checkType(config.sasl2, "boolean", "sasl2");
+  if (
+    config.rosterProvider !== undefined && typeof config.rosterProvider?.contacts !== "function"
+  ) {
+    throw new TypeError("Cannot use rosterProvider: expected a contacts() function");
+  }
   if (config.auth !== undefined && typeof config.auth?.exists !== "function") {
     throw new TypeError("Cannot use auth: expected a provider with an exists() function");
   }
@@ -484,7 +510,12 @@ export function resolveConfig(config: ServerConfig): ResolvedConfig {
     scramIterations: iterations,
     builtinModules: config.builtinModules ?? true,
     software: config.software ?? { name: "Parley", version: VERSION },
-    registration: { enabled: config.registration?.enabled ?? false, perIpIntervalMs },
+    registration: {
+      enabled: config.registration?.enabled ?? false,
+      perIpIntervalMs,
+      invites: config.registration?.invites ?? false,
+      ...(config.registration?.inviteUrl ? { inviteUrl: config.registration.inviteUrl } : {}),
+    },
     sasl2: config.sasl2 ?? true,
     bind2ResourceSuffix: config.bind2ResourceSuffix ?? true,
     downgradeProtection: config.downgradeProtection ?? true,

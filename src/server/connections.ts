@@ -53,6 +53,8 @@ export interface ConnectionsDeps {
   readonly postAuthFeatures: ConnectionHost["negotiation"]["postAuthFeatures"];
   /** In-band registration, when enabled. */
   readonly register?: NegotiationEnv["register"];
+  /** Checks invitation tokens (XEP-0445), when invitations are taken. */
+  readonly preauth?: NegotiationEnv["preauth"];
   /** XEP-0388 SASL2 and XEP-0386 Bind 2, with the modules' inline features; off without. */
   readonly sasl2?: {
     /** SASL2 inline features (live). */
@@ -121,6 +123,7 @@ export class Connections {
       randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
       randomId: () => deps.randomId(),
       register: deps.register,
+      preauth: deps.preauth,
       throttle,
       fast: deps.fast,
     };
@@ -193,6 +196,7 @@ export class Connections {
         postAuthFeatures: this.#deps.postAuthFeatures,
         fakeSaltKey: this.#fakeSaltKey,
         registration: config.registration.enabled,
+        invites: config.registration.invites,
         oauthBearer: this.#deps.identity?.verifyToken !== undefined,
         guestDomain: config.guestDomain,
         downgradeProtection: config.downgradeProtection,

@@ -55,6 +55,8 @@ export interface RegistrarDeps {
   readonly create: (jid: BareJid, password: string) => Promise<boolean>;
   /** The current time in ms. */
   readonly now: () => number;
+  /** Uses up an invitation token (XEP-0445); `false` when it is used, expired or unknown. */
+  readonly redeem?: (token: string) => Promise<boolean>;
 }
 
 /**
@@ -65,12 +67,21 @@ export interface RegistrarDeps {
  */
 export function registrar(
   deps: RegistrarDeps,
-): (jid: BareJid, password: string, info: TransportInfo) => Promise<void> {
+): (jid: BareJid, password: string, info: TransportInfo, token?: string) => Promise<void> {
   const limiter = new RegistrationLimiter(deps.perIpIntervalMs);
-  return async (jid, password, info) => {
+  return async (jid, password, info, token) => {
     const address = info.remoteAddress ?? "";
-    // XEP-0077 §3.1: the username is taken. Checked first, so it does not use up the slot.
+    // XEP-0077 §3.1: the username is taken. Checked first, so it does not use up the slot
+    // (nor the invitation).
     if (await deps.exists(jid)) throw new StanzaError("conflict", "cancel");
+    if (token !== undefined) {
+      // XEP-0445 §3: an invited registration (the inviter vouches: no per-address limit).
+      if (!deps.redeem || !await deps.redeem(token)) {
+        throw new StanzaError("forbidden", "auth", "The invitation is not valid");
+      }
+      if (!await deps.create(jid, password)) throw new StanzaError("conflict", "cancel");
+      return;
+    }
     if (!limiter.allows(address, deps.now())) {
       // RFC 6120 §8.3.3.18 (ejabberd answers the same): too many registrations from one address.
       throw new StanzaError(

@@ -22,9 +22,11 @@ import { deriveCredentials } from "../sasl/credentials.ts";
 import { removeAccount } from "../storage/remove_account.ts";
 import { memoryStorage } from "../storage/memory.ts";
 import type { Storage } from "../storage/storage.ts";
+import { ProvidedRosterStore, withRosterProvider } from "../storage/provided_roster.ts";
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from "./config.ts";
 import { type ConnectionOptions, Connections, type ConnectionsDeps } from "./connections.ts";
 import { registrar } from "./registration.ts";
+import { InviteTokens } from "../storage/invite_tokens.ts";
 import { fastTokens } from "./fast_tokens.ts";
 import { type Identity, identity } from "./auth_provider.ts";
 import { SessionHub } from "./session_hub.ts";
@@ -75,6 +77,11 @@ export interface XmppServer {
    */
   removeUser(jid: string): Promise<boolean>;
   /**
+   * The `rosterProvider`'s contacts of `jid` changed (#15): asks it again and pushes the
+   * changes to the user's interested resources. Does nothing without a provider.
+   */
+  rosterChanged(jid: string): Promise<void>;
+  /**
    * Closes every stream with `<system-shutdown/>` and ends hibernated sessions (their modules
    * hand what they kept to offline storage), stops transports, modules and storage.
    */
@@ -113,6 +120,9 @@ async function loadModules(
       scramIterations: resolved.scramIterations,
       admins: resolved.admins,
       commands: config.commands,
+      invites: resolved.registration.invites
+        ? { inviteUrl: resolved.registration.inviteUrl }
+        : undefined,
       pubsub: config.pubsub,
       push: config.push,
       contactInfo: config.contactInfo,
@@ -136,6 +146,9 @@ interface Parts {
   readonly hub: SessionHub;
   readonly modules: ModuleHost;
   readonly connections: Connections;
+  /** The roster store over the application's contacts, with a `rosterProvider`. */
+  readonly provided?: ProvidedRosterStore;
+  readonly hooks: HookRegistry<ServerHooks>;
   upsertUser(jid: string, password: string, create: boolean): Promise<boolean>;
   removeUser(jid: BareJid): Promise<boolean>;
 }
@@ -171,6 +184,7 @@ interface ConnectionParts {
 /** The client connections, with the modules' SASL2 and Bind 2 inline features (#15). */
 function connectionsOf(p: ConnectionParts): Connections {
   const { resolved, modules, ids } = p;
+  const invites = new InviteTokens(p.storage);
   return new Connections({
     config: resolved,
     storage: p.storage,
@@ -189,7 +203,8 @@ function connectionsOf(p: ConnectionParts): Connections {
     fast: p.fast,
     identity: ids,
     randomId,
-    register: resolved.registration.enabled
+    preauth: resolved.registration.invites ? (token) => invites.valid(token) : undefined,
+    register: resolved.registration.enabled || resolved.registration.invites
       ? registrar({
         perIpIntervalMs: resolved.registration.perIpIntervalMs,
         exists: (jid) => ids.exists(jid),
@@ -199,6 +214,7 @@ function connectionsOf(p: ConnectionParts): Connections {
           return created;
         },
         now: () => Date.now(),
+        redeem: resolved.registration.invites ? (token) => invites.redeem(token) : undefined,
       })
       : undefined,
   });
@@ -207,7 +223,11 @@ function connectionsOf(p: ConnectionParts): Connections {
 /** Builds the parts: storage, domains, directory, router, sessions, modules, connections. */
 function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Parts {
   const logger: Logger = config.logger ?? silentLogger;
-  const storage = config.storage ?? memoryStorage();
+  const stored = config.storage ?? memoryStorage();
+  const provided = config.rosterProvider
+    ? new ProvidedRosterStore(stored.roster, config.rosterProvider)
+    : undefined;
+  const storage = provided ? withRosterProvider(stored, provided) : stored;
   const node = config.node ?? randomId();
   const domainTable = new DomainTable(resolved.domains);
   const directory = config.directory ?? memoryDirectory();
@@ -281,6 +301,8 @@ function wire(config: ServerConfig & ServerParts, resolved: ResolvedConfig): Par
     connections,
     upsertUser,
     removeUser,
+    provided,
+    hooks,
   };
 }
 
@@ -318,6 +340,14 @@ function serverOf(parts: Parts): XmppServer {
     listUsers: () => parts.identity.list(),
     setPassword: (jid, password) => upsertUser(jid, password, false),
     removeUser: (jid) => parts.removeUser(parseJid(jid).bare),
+    async rosterChanged(jid) {
+      if (!parts.provided) return;
+      const bare = parseJid(jid).bare;
+      const change = await parts.provided.refresh(bare);
+      if (change.changed.length === 0 && change.removed.length === 0) return;
+      const { version } = await storage.roster.get(bare);
+      await parts.hooks.run("roster/provided", { jid: bare, ...change, version });
+    },
     async close() {
       if (closing) return;
       closing = true;

@@ -22,6 +22,11 @@ export interface RosterItem {
   readonly ask: boolean;
   /** The user pre-approved the contact's subscription (RFC 6121 §3.4). */
   readonly approved: boolean;
+  /**
+   * The item comes from the host application's `RosterProvider` (#15): clients cannot change or
+   * remove it. Stores never keep it.
+   */
+  readonly locked?: boolean;
 }
 
 /** A whole roster with its version (RFC 6121 §2.6). */

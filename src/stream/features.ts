@@ -18,6 +18,7 @@ export type FeatureConfig = Pick<
   | "allowPlainWithoutTls"
   | "postAuthFeatures"
   | "registration"
+  | "invites"
   | "sasl2"
   | "oauthBearer"
   | "guestDomain"
@@ -209,7 +210,12 @@ export function preAuthFeatures(
       )
       : undefined,
     // XEP-0077 §8: in-band registration is offered before authentication.
-    config.registration && !guest ? xml("register", { xmlns: NS.REGISTER_FEATURE }) : undefined,
+    (config.registration || config.invites) && !guest
+      ? xml("register", { xmlns: NS.REGISTER_FEATURE })
+      : undefined,
+    // XEP-0401 §5 / XEP-0445 §3: invitations (a `<preauth/>` token) are taken.
+    config.invites && !guest ? xml("register", { xmlns: NS.INVITE }) : undefined,
+    config.invites && !guest ? xml("register", { xmlns: NS.IBR_TOKEN }) : undefined,
   );
 }
 

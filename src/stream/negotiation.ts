@@ -42,6 +42,7 @@ import { step, streamErrorStep, withLog } from "./negotiation_common.ts";
 import { loggableMechanism } from "./negotiation_log.ts";
 import { handleOpen } from "./negotiation_header.ts";
 import { handleRegister, isRegisterIq } from "./negotiation_register.ts";
+import { handlePreauth, isPreauthIq } from "./negotiation_preauth.ts";
 import { handleSasl } from "./negotiation_sasl.ts";
 import { handleSasl2 } from "./negotiation_sasl2.ts";
 import { handleSecured, handleTls } from "./negotiation_tls.ts";
@@ -135,6 +136,9 @@ function element(
   // No registration on the guest domain.
   if (isRegisterIq(el) && state.domain !== state.config.guestDomain) {
     return handleRegister(state, el, env);
+  }
+  if (isPreauthIq(el) && state.domain !== state.config.guestDomain) {
+    return handlePreauth(state, el, env);
   }
   // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication.
   return Promise.resolve(streamErrorStep(state, env, "not-authorized"));

@@ -47,8 +47,10 @@ export async function handleRegister(
   }
   const reply = (error: StanzaError, errors?: unknown[]) =>
     step(state, [out(errorReply(iq, error))], { errors });
-  // XEP-0077 §3.1: a host that does not offer registration answers <service-unavailable/>.
-  if (!state.config.registration || !env.register) {
+  // XEP-0077 §3.1: a host that does not offer registration answers <service-unavailable/>;
+  // XEP-0445 §3: with a valid invitation token it does, even when open registration is off.
+  const open = state.config.registration || state.preauth !== undefined;
+  if (!open || !env.register) {
     return reply(new StanzaError("service-unavailable", "cancel"));
   }
   const query = elements(iq)[0];
@@ -88,10 +90,11 @@ export async function handleRegister(
     throw e;
   }
   try {
-    await env.register(bareJid(local, state.domain), password, state.info);
+    await env.register(bareJid(local, state.domain), password, state.info, state.preauth);
   } catch (e) {
     if (e instanceof StanzaError) return reply(e);
     return reply(new StanzaError("internal-server-error", "wait"), [e]);
   }
-  return step(state, [out(result(iq))]);
+  // The token is used up: one account per invitation.
+  return step({ ...state, preauth: undefined }, [out(result(iq))]);
 }

@@ -97,6 +97,11 @@ export interface NegotiationConfig {
    */
   readonly registration?: boolean;
   /**
+   * Take XEP-0401 / XEP-0445 invitations: a `<preauth/>` token (checked with
+   * `NegotiationEnv.preauth`) allows in-band registration even when `registration` is off.
+   */
+  readonly invites?: boolean;
+  /**
    * A hosted domain for guests (SASL ANONYMOUS, RFC 4505): a stream to it offers ANONYMOUS
    * only, no registration. Off when absent.
    */
@@ -130,7 +135,9 @@ export interface NegotiationEnv {
    * Creates an account by XEP-0077 in-band registration. Throws a `StanzaError` to refuse it
    * (`conflict` for an existing account, `resource-constraint` when rate limited).
    */
-  register?(jid: BareJid, password: string, info: TransportInfo): Promise<void>;
+  register?(jid: BareJid, password: string, info: TransportInfo, token?: string): Promise<void>;
+  /** Whether an invitation token is valid (XEP-0445 `<preauth/>`); it stays usable. */
+  preauth?(token: string): Promise<boolean>;
   /**
    * Throttles credential checks per remote address and account (see `auth_throttle.ts`):
    * consulted before each SASL step that checks credentials, which waits for it. Without it,
@@ -234,6 +241,8 @@ export interface NegotiationState {
   readonly mechanism?: SaslMechanismName;
   /** The bound full JID, once bound. */
   readonly fullJid?: FullJid;
+  /** A valid invitation token the peer presented (XEP-0445), used up by its registration. */
+  readonly preauth?: string;
 }
 
 /** The result of one {@linkcode negotiate} call. */

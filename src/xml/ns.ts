@@ -43,6 +43,12 @@ export const NS = {
   CAPS: "http://jabber.org/protocol/caps",
   REGISTER: "jabber:iq:register",
   REGISTER_FEATURE: "http://jabber.org/features/iq-register",
+  /** XEP-0401 / XEP-0445 pre-authenticated registration (the `<preauth/>` element). */
+  PARS: "urn:xmpp:pars:0",
+  /** XEP-0401: the stream feature of a server that takes invitations. */
+  INVITE: "urn:xmpp:invite",
+  /** XEP-0445: the stream feature of token-gated in-band registration. */
+  IBR_TOKEN: "urn:xmpp:ibr-token:0",
   // Phones and several devices (#12): XEP-0198, XEP-0280 with XEP-0297, XEP-0352, and the
   // payloads XEP-0352 tells apart.
   SM: "urn:xmpp:sm:3",

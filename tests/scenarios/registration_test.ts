@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, header, startServer, type TestClient, withTimeout } from "./_harness.ts";
 import { condition, iq } from "./_iq.ts";
+import { InviteTokens } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const REGISTER = "jabber:iq:register";
@@ -164,6 +165,48 @@ Deno.test({
       );
       assert.equal(await t.server.storage.accounts.exists("bob@localhost" as never), false);
       await assert.rejects(connect(t.port, "bob", "bob-pw"));
+    } finally {
+      raw.close();
+      for (const c of clients) await c.stop();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "registration: an invitation token (XEP-0445 preauth) registers one account over TCP",
+  ...opts,
+  async fn() {
+    const t = await startServer({ requireTls: false, registration: { invites: true } });
+    const { token } = await new InviteTokens(t.server.storage).create({ domain: "localhost" });
+    const raw = await rawClient(t.port);
+    const clients: TestClient[] = [];
+    try {
+      await raw.send(header());
+      const features = await raw.until(/<stream:features>[\s\S]*?<\/stream:features>/, "features");
+      assert.match(features, FEATURE);
+      assert.match(features, /<register xmlns=["']urn:xmpp:invite["']\/>/);
+      // Open registration is off: without the token, no account.
+      await raw.send(registration("r0", "frank", "frank-pw"));
+      assert.match(await raw.until(reply("r0"), "refusal"), /<service-unavailable xmlns/);
+      await raw.send(`<iq type='set' id='p0'><preauth xmlns='urn:xmpp:pars:0' token='nope'/></iq>`);
+      const bad = await raw.until(reply("p0"), "the refused token");
+      assert.match(bad, /type=["']error["']/);
+      assert.match(bad, /<forbidden xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/);
+      await raw.send(
+        `<iq type='set' id='p1'><preauth xmlns='urn:xmpp:pars:0' token='${token}'/></iq>`,
+      );
+      assert.match(await raw.until(reply("p1"), "the accepted token"), /type=["']result["']/);
+      await raw.send(registration("r1", "frank", "frank-pw"));
+      assert.match(await raw.until(reply("r1"), "the registration"), /type=["']result["']/);
+      // The new account logs in with a real client; the token is used up.
+      const frank = await connect(t.port, "frank", "frank-pw");
+      clients.push(frank);
+      assert.equal(frank.xmpp.jid?.bare().toString(), "frank@localhost");
+      await raw.send(
+        `<iq type='set' id='p2'><preauth xmlns='urn:xmpp:pars:0' token='${token}'/></iq>`,
+      );
+      assert.match(await raw.until(reply("p2"), "the used token"), /<forbidden xmlns/);
     } finally {
       raw.close();
       for (const c of clients) await c.stop();

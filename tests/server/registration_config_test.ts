@@ -4,11 +4,26 @@ import { resolveConfig } from "../../src/server/config.ts";
 import { parseCli } from "../../adapters/cli/args.ts";
 
 Deno.test("resolveConfig() turns registration off by default and checks its settings", () => {
-  assert.deepEqual(resolveConfig({}).registration, { enabled: false, perIpIntervalMs: 60_000 });
+  assert.deepEqual(resolveConfig({}).registration, {
+    enabled: false,
+    perIpIntervalMs: 60_000,
+    invites: false,
+  });
   assert.deepEqual(
     resolveConfig({ registration: { enabled: true, perIpIntervalMs: 0 } }).registration,
-    { enabled: true, perIpIntervalMs: 0 },
+    { enabled: true, perIpIntervalMs: 0, invites: false },
   );
+  assert.deepEqual(
+    resolveConfig({ registration: { invites: true, inviteUrl: "https://x.example/invite" } })
+      .registration,
+    {
+      enabled: false,
+      perIpIntervalMs: 60_000,
+      invites: true,
+      inviteUrl: "https://x.example/invite",
+    },
+  );
+  assert.throws(() => resolveConfig({ registration: { invites: 1 as never } }), TypeError);
   assert.throws(() => resolveConfig({ registration: { enabled: "yes" as never } }), TypeError);
   assert.throws(() => resolveConfig({ registration: { perIpIntervalMs: -1 } }), RangeError);
 });
