@@ -23,7 +23,7 @@ export interface PostgresStorageOptions {
    * transactions, one transaction each at a time (see `_tx_lanes.ts`).
    */
   readonly maxConnections?: number;
-  /** Seconds to wait for a connection; default 10. */
+  /** Seconds to wait for a connection; default the URL's `connect_timeout`, else 10. */
   readonly connectTimeout?: number;
 }
 
@@ -130,6 +130,12 @@ export async function postgresStorage(
   if (parsed?.searchParams.has("schema")) {
     parsed.searchParams.delete("schema");
     url = parsed.href;
+  }
+  // `?connect_timeout=SECONDS`, as libpq spells it (postgres.js ignores it once an explicit
+  // option is given), unless `options.connectTimeout` says otherwise.
+  const urlTimeout = Number(parsed?.searchParams.get("connect_timeout") ?? NaN);
+  if (options.connectTimeout === undefined && urlTimeout > 0) {
+    options = { ...options, connectTimeout: urlTimeout };
   }
   const max = Math.max(2, options.maxConnections ?? 10);
   const laneCount = Math.floor(max / 2);
