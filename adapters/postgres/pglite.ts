@@ -96,8 +96,19 @@ const PGLITE_DEFAULT_START_PARAMS: readonly string[] = [
  * held it resident (with the rest, about 300 MiB). 8 MB of buffers (1,024 pages) holds an XMPP
  * server's hot rows; the OS page cache keeps the rest. WAL and fsync settings are untouched,
  * so a commit is on disk (in the OS) before its query resolves, as before.
+ *
+ * `max_connections` sizes per-backend arrays in shared memory (process slots, statistics,
+ * locks), all zeroed at start like the buffers: PGlite runs one backend, and 100 (initdb's
+ * value) held 4 MiB more than 5 (shared_memory_size 15 MB → 12 MB). 5 keeps the check
+ * `superuser_reserved_connections` (3) < `max_connections` satisfied; the lock table still has
+ * room for about 2,000 locks (64 per backend slot, autovacuum and WAL sender slots included).
  */
-const MEMORY_START_PARAMS: readonly string[] = ["-c", "shared_buffers=8MB"];
+const MEMORY_START_PARAMS: readonly string[] = [
+  "-c",
+  "shared_buffers=8MB",
+  "-c",
+  "max_connections=5",
+];
 
 function startParams(): string[] {
   const exposed = (PGlite as unknown as { defaultStartParams?: readonly string[] })

@@ -27,6 +27,31 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "pgliteStorage() runs initdb again over a first start that stopped midway",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "parley-pglite-" });
+    try {
+      // What a crash leaves: initdb's scratch directory and entries already moved, no PG_VERSION.
+      await Deno.mkdir(`${dir}/.initdb/base`, { recursive: true });
+      await Deno.mkdir(`${dir}/global`);
+      await Deno.writeTextFile(`${dir}/global/stale`, "x");
+      const storage = await pgliteStorage({ dataDir: dir });
+      await storage.accounts.create("a@b" as BareJid, CREDENTIALS);
+      await storage.close();
+      await assert.rejects(Deno.stat(`${dir}/.initdb`), Deno.errors.NotFound);
+      await assert.rejects(Deno.stat(`${dir}/global/stale`), Deno.errors.NotFound);
+      const again = await pgliteStorage({ dataDir: dir });
+      assert.deepEqual(await again.accounts.list(), ["a@b"]);
+      await again.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 const SCRAM = { salt: "c2FsdA==", iterations: 4096, storedKey: "a2V5", serverKey: "a2V5" };
 const CREDENTIALS: Credentials = { sha1: SCRAM, sha256: SCRAM };
 
