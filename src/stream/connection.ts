@@ -25,6 +25,7 @@ import {
   type NegotiationState,
 } from "./negotiation.ts";
 import { OutputQueue } from "./output.ts";
+import { type HeldChannel, holdChannel } from "./_channel.ts";
 import { type Bucket, take } from "./rate_limit.ts";
 import { writeNegotiationLog } from "./negotiation_log.ts";
 import { receivedStreamError } from "../base/stream_error.ts";
@@ -191,8 +192,7 @@ export class Connection {
   #stream: ByteStream;
   readonly #host: ConnectionHost;
   readonly #framing: Framing;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #io: HeldChannel;
   #output: OutputQueue<Element>;
   #state: NegotiationState;
   #attached: Attachment | undefined;
@@ -220,8 +220,7 @@ export class Connection {
     this.#host = host;
     this.#framing = framing;
     this.id = host.env.randomId();
-    this.#reader = stream.readable.getReader();
-    this.#writer = stream.writable.getWriter();
+    this.#io = holdChannel(stream);
     this.#output = this.#newOutput();
     this.#state = initialState(host.negotiation, stream.info);
   }
@@ -364,17 +363,17 @@ export class Connection {
     await Promise.race([output, new Promise((r) => timer = setTimeout(r, FLUSH_GRACE_MS))]);
     clearTimeout(timer);
     try {
-      await this.#reader.cancel();
+      await this.#io.cancel();
     } catch { /* the transport is gone already */ }
     try {
-      this.#writer.releaseLock();
+      this.#io.releaseWriter();
     } catch { /* released already */ }
     await this.#stream.close().catch(() => {});
   }
 
   #newOutput(): OutputQueue<Element> {
     const output = new OutputQueue<Element>(
-      { write: (bytes) => this.#writer.write(bytes) },
+      { write: (bytes) => this.#io.write(bytes) },
       {
         maxBytes: this.#host.limits.maxOutputBytes,
         // A client that keeps more than half of its cap unread for as long as a pinged client
@@ -386,7 +385,7 @@ export class Connection {
     output.onFailure = () => {
       // The transport failed: what it did not take goes elsewhere, and reading stops.
       this.#attached?.unsent(this, output.takeBack());
-      this.#reader.cancel().catch(() => {});
+      this.#io.cancel().catch(() => {});
     };
     return output;
   }
@@ -412,9 +411,9 @@ export class Connection {
     let parser = this.#newParser();
     const fair = new FairShare();
     while (!this.#closing) {
-      let read: ReadableStreamReadResult<Uint8Array>;
+      let value: Uint8Array | undefined;
       try {
-        read = await this.#reader.read();
+        value = await this.#io.read();
       } catch (e) {
         // The transport failed (reset, aborted): the connection is lost, not in error.
         this.#host.logger.info("Connection lost", {
@@ -423,8 +422,7 @@ export class Connection {
         });
         return;
       }
-      const { value, done } = read;
-      if (done || this.#closing) return;
+      if (value === undefined || this.#closing) return;
       this.#lastRead = Date.now();
       this.#pingSent = 0;
       const rate = this.#host.limits.readBytesPerSecond;
@@ -591,8 +589,7 @@ export class Connection {
     if (!startTls) throw new StreamError("internal-server-error", "Transport cannot start TLS");
     this.#output.flush();
     await this.#output.lastWrite.catch(() => {});
-    this.#reader.releaseLock();
-    this.#writer.releaseLock();
+    this.#io.release();
     try {
       this.#stream = await startTls();
     } catch (e) {
@@ -605,8 +602,7 @@ export class Connection {
       clearTimeout(this.#timer);
       return "stop";
     }
-    this.#reader = this.#stream.readable.getReader();
-    this.#writer = this.#stream.writable.getWriter();
+    this.#io = holdChannel(this.#stream);
     this.#output = this.#newOutput();
     this.#headerSent = false;
     return await this.#negotiate({ kind: "secured", info: this.#stream.info });
