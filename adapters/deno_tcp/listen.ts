@@ -56,6 +56,12 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 /** How long `ByteStream.close()` waits for the peer to close before destroying the socket. */
 const CLOSE_GRACE_MS = 3_000;
 const KEEP_ALIVE_DELAY_MS = 60_000;
+/**
+ * What the plain streams of an upgraded connection fail with. One object for all: each
+ * upgraded connection keeps its plain streams, and an error of its own with its stack
+ * trace was half a KiB each (#16).
+ */
+const UPGRADED = new Error("The connection was upgraded to TLS");
 
 /**
  * Listens on TCP and hands every connection to `onConnection` as a {@linkcode ByteStream}.
@@ -213,7 +219,7 @@ export async function listenTcp(
         return Promise.reject(new Error("Cannot start TLS: the connection is closed"));
       }
       // RFC 6120 §5.4.3.3: from here on, the bytes on the socket are TLS.
-      const unread = streams.detach(new Error("The connection was upgraded to TLS"));
+      const unread = streams.detach(UPGRADED);
       upgrade = acceptTls(socket, {
         credentials,
         timeoutMs: handshakeTimeoutMs,
