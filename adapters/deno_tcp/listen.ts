@@ -83,6 +83,9 @@ const UPGRADED = new Error("The connection was upgraded to TLS");
  * Cancelling it only stops reading. A `writable` write resolves once the socket took the
  * chunk; closing the writable half-closes the socket. `close()` ends the socket and
  * destroys it if the peer has not closed within 3 s. TCP_NODELAY and keep-alive are on.
+ * Each stream also has a `channel` with the same reads and writes without web streams, which
+ * the core uses; `readable` and `writable` are then never built (a consumer uses one or the
+ * other).
  *
  * @param options Address, port and TLS settings.
  * @param onConnection Receives each connection.
