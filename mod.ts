@@ -82,7 +82,7 @@ export { errorReply, StanzaError } from "./src/base/stanza_error.ts";
 export type { StanzaErrorCondition, StanzaErrorType } from "./src/base/stanza_error.ts";
 export { StreamError, streamErrorElement } from "./src/base/stream_error.ts";
 export type { StreamErrorCondition } from "./src/base/stream_error.ts";
-export type { ByteStream, TransportInfo } from "./src/base/transport.ts";
+export type { ByteChannel, ByteStream, TransportInfo } from "./src/base/transport.ts";
 export { seeOtherUri, streamFraming, websocketFraming } from "./src/stream/framing.ts";
 export type { Framing } from "./src/stream/framing.ts";
 export type { StreamEvent, StreamHeader } from "./src/xml/stream_event.ts";

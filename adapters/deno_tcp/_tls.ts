@@ -48,8 +48,7 @@ export function acceptTls<T>(socket: net.Socket, options: AcceptTlsOptions<T>): 
     // The chain is checked by the caller against its own trust anchors.
     ...options.requestCert ? { requestCert: true, rejectUnauthorized: false } : {},
   });
-  // An error of the raw socket is the TLS socket's error.
-  socket.on("error", (error) => secure.destroy(error));
+  forwardErrors(socket, secure);
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer);
@@ -84,6 +83,15 @@ export function acceptTls<T>(socket: net.Socket, options: AcceptTlsOptions<T>): 
     secure.once("error", onFailure);
     secure.once("close", onClose);
   });
+}
+
+/**
+ * An error of the raw socket is the TLS socket's error. A function of its own, so that the
+ * listener, which lives as long as the connection, holds only the TLS socket and not what
+ * the handshake needed.
+ */
+function forwardErrors(socket: net.Socket, secure: tls.TLSSocket): void {
+  socket.on("error", (error) => secure.destroy(error));
 }
 
 /**

@@ -7,11 +7,11 @@
 
 import * as net from "node:net";
 import type * as tls from "node:tls";
-import type { ByteStream } from "../../src/base/transport.ts";
+import type { ByteChannel, ByteStream, TransportInfo } from "../../src/base/transport.ts";
 import { type Logger, silentLogger } from "../../src/base/logger.ts";
 import { FloodMeter } from "../../src/util/flood_meter.ts";
 import { type TlsCredentials, verifiedDomains } from "./certificate.ts";
-import { socketStreams } from "./_socket_streams.ts";
+import { type SocketStreams, socketStreams } from "./_socket_streams.ts";
 import { acceptTls, exporterInfo } from "./_tls.ts";
 
 /** Options of {@linkcode listenTcp}. */
@@ -56,6 +56,12 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 /** How long `ByteStream.close()` waits for the peer to close before destroying the socket. */
 const CLOSE_GRACE_MS = 3_000;
 const KEEP_ALIVE_DELAY_MS = 60_000;
+/**
+ * What the plain streams of an upgraded connection fail with. One object for all: each
+ * upgraded connection keeps its plain streams, and an error of its own with its stack
+ * trace was half a KiB each (#16).
+ */
+const UPGRADED = new Error("The connection was upgraded to TLS");
 
 /**
  * Listens on TCP and hands every connection to `onConnection` as a {@linkcode ByteStream}.
@@ -77,6 +83,9 @@ const KEEP_ALIVE_DELAY_MS = 60_000;
  * Cancelling it only stops reading. A `writable` write resolves once the socket took the
  * chunk; closing the writable half-closes the socket. `close()` ends the socket and
  * destroys it if the peer has not closed within 3 s. TCP_NODELAY and keep-alive are on.
+ * Each stream also has a `channel` with the same reads and writes without web streams, which
+ * the core uses; `readable` and `writable` are then never built (a consumer uses one or the
+ * other).
  *
  * @param options Address, port and TLS settings.
  * @param onConnection Receives each connection.
@@ -172,48 +181,39 @@ export async function listenTcp(
       void stream.close();
     }
   };
+  /** Takes over a TLS socket whose handshake is done. Synchronous: no event may be missed. */
   const secureStream = (
     secure: tls.TLSSocket,
     raw: net.Socket,
     kind: "tcp" | "tls",
     remoteAddress: string | undefined,
     tlsServerEndPoint: Uint8Array | undefined,
-  ): ByteStream => {
+  ): Promise<ByteStream> => {
     track(secure);
     // Flow control must reach the raw socket: pausing `secure` alone does not stop reading.
     const streams = socketStreams(secure, { under: raw });
-    const { readable, writable } = streams;
-    return {
-      readable,
-      writable,
-      info: { kind, secure: true, remoteAddress, tlsServerEndPoint, ...exporterInfo(secure) },
-      close: () => closeSocket(secure, streams.drain),
-    };
-  };
-  /** Adds the peer certificate's verified names, when client certificates are asked for. */
-  const withPeer = async (stream: ByteStream, secure: tls.TLSSocket): Promise<ByteStream> => {
-    if (!clientCertificates) return stream;
-    const raw = secure.getPeerCertificate()?.raw;
-    const peerDomains = raw ? await verifiedDomains(raw, clientCertificates.trust) : undefined;
-    return peerDomains ? { ...stream, info: { ...stream.info, peerDomains } } : stream;
+    const info = { kind, secure: true, remoteAddress, tlsServerEndPoint, ...exporterInfo(secure) };
+    const close = () => closeSocket(secure, () => streams.drain());
+    if (!clientCertificates) return Promise.resolve(new TcpStream(streams, info, close));
+    // The peer certificate's verified names, when client certificates are asked for.
+    const raw509 = secure.getPeerCertificate()?.raw;
+    return (raw509 ? verifiedDomains(raw509, clientCertificates.trust) : Promise.resolve(undefined))
+      .then((peerDomains) =>
+        new TcpStream(streams, peerDomains ? { ...info, peerDomains } : info, close)
+      );
   };
   const plainStream = (socket: net.Socket, remoteAddress: string | undefined): ByteStream => {
     const streams = socketStreams(socket);
-    const { readable, writable } = streams;
     let upgrade: Promise<ByteStream> | undefined;
-    const stream: ByteStream = {
-      readable,
-      writable,
-      info: { kind: "tcp", secure: false, remoteAddress },
-      close: () =>
-        upgrade
-          ? upgrade.then((upgraded) => upgraded.close(), () => {})
-          : closeSocket(socket, streams.drain),
-    };
-    if (!credentials) return stream;
+    const close = () =>
+      upgrade
+        ? upgrade.then((upgraded) => upgraded.close(), () => {})
+        : closeSocket(socket, () => streams.drain());
+    const info: TransportInfo = { kind: "tcp", secure: false, remoteAddress };
+    if (!credentials) return new TcpStream(streams, info, close);
     const startTls = (): Promise<ByteStream> => {
       if (upgrade) return Promise.reject(new Error("Cannot start TLS: already started"));
-      if (readable.locked || writable.locked) {
+      if (streams.locked) {
         return Promise.reject(
           new TypeError("Cannot start TLS: the readable or the writable is still locked"),
         );
@@ -222,22 +222,19 @@ export async function listenTcp(
         return Promise.reject(new Error("Cannot start TLS: the connection is closed"));
       }
       // RFC 6120 §5.4.3.3: from here on, the bytes on the socket are TLS.
-      const unread = streams.detach(new Error("The connection was upgraded to TLS"));
+      const unread = streams.detach(UPGRADED);
       upgrade = acceptTls(socket, {
         credentials,
         timeoutMs: handshakeTimeoutMs,
         unread,
         requestCert: clientCertificates !== undefined,
         onSecure: (secure) =>
-          withPeer(
-            secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
-            secure,
-          ),
+          secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
       }).then((stream) => stream);
       upgrade.catch((error) => tlsFailed(remoteAddress, error, false));
       return upgrade;
     };
-    return { ...stream, startTls };
+    return new TcpStream(streams, info, close, startTls);
   };
 
   const server = net.createServer({ allowHalfOpen: false }, (socket) => {
@@ -254,10 +251,7 @@ export async function listenTcp(
       timeoutMs: handshakeTimeoutMs,
       requestCert: clientCertificates !== undefined,
       onSecure: (secure) =>
-        withPeer(
-          secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
-          secure,
-        ),
+        secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
     }).then((stream) => stream).then(
       (stream) => deliver(stream, remoteAddress),
       (error) => tlsFailed(remoteAddress, error, true),
@@ -285,6 +279,41 @@ export async function listenTcp(
       return closing;
     },
   };
+}
+
+/**
+ * The ByteStream of a socket: `readable` and `writable` are built only when asked for (the
+ * core reads and writes through `channel`). A class: an idle connection holds one (#16).
+ */
+class TcpStream implements ByteStream {
+  readonly #streams: SocketStreams;
+  readonly info: TransportInfo;
+  readonly close: () => Promise<void>;
+  readonly startTls?: () => Promise<ByteStream>;
+
+  constructor(
+    streams: SocketStreams,
+    info: TransportInfo,
+    close: () => Promise<void>,
+    startTls?: () => Promise<ByteStream>,
+  ) {
+    this.#streams = streams;
+    this.info = info;
+    this.close = close;
+    if (startTls) this.startTls = startTls;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#streams.readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#streams.writable;
+  }
+
+  get channel(): ByteChannel {
+    return this.#streams.channel;
+  }
 }
 
 /** An error's message, with its cause's. */

@@ -83,6 +83,7 @@ export class Connections {
   readonly #fakeSaltKey = crypto.getRandomValues(new Uint8Array(32));
   readonly #perAddress: ConnectionLimiter;
   readonly #refusals = new FloodMeter();
+  readonly #hosts = new Map<number, ConnectionHost>();
   #closing = false;
 
   /**
@@ -140,7 +141,7 @@ export class Connections {
    * @param stream The transport.
    * @param options How to serve it.
    */
-  async handle(stream: ByteStream, options: ConnectionOptions = {}): Promise<void> {
+  handle(stream: ByteStream, options: ConnectionOptions = {}): Promise<void> {
     const { config, logger } = this.#deps;
     const framing = options.framing ?? streamFraming;
     // #10 item 6: at most maxConnectionsPerAddress at once from one address.
@@ -154,8 +155,20 @@ export class Connections {
       const error = new StreamError("policy-violation", "Too many connections from your address");
       return refuseConnection(stream, framing, config.domains[0], error);
     }
+    let conn: Connection;
     try {
-      const conn = new Connection(stream, this.#host(stream, options), framing);
+      conn = new Connection(stream, this.#host(stream, options), framing);
+    } catch (e) {
+      this.#perAddress.release(address);
+      return Promise.reject(e);
+    }
+    // Not async itself: while the connection runs, nothing here holds the stream it started
+    // with (after STARTTLS, the connection holds only the TLS one).
+    return this.#serve(conn, address);
+  }
+
+  async #serve(conn: Connection, address: string | undefined): Promise<void> {
+    try {
       if (this.#closing) {
         await conn.close(new StreamError("system-shutdown"));
         return;
@@ -179,7 +192,28 @@ export class Connections {
     );
   }
 
+  /**
+   * The host of a connection: one object per kind of connection (the options and whether
+   * the transport can start TLS), shared by all of them rather than built per connection.
+   */
   #host(stream: ByteStream, options: ConnectionOptions): ConnectionHost {
+    const requireTls = options.requireTls ?? this.#deps.config.requireTls;
+    const canStartTls = stream.startTls !== undefined;
+    const allowPlainWithoutTls = options.allowPlainWithoutTls ?? false;
+    const key = (requireTls ? 4 : 0) + (canStartTls ? 2 : 0) + (allowPlainWithoutTls ? 1 : 0);
+    let host = this.#hosts.get(key);
+    if (!host) {
+      host = this.#newHost(requireTls, canStartTls, allowPlainWithoutTls);
+      this.#hosts.set(key, host);
+    }
+    return host;
+  }
+
+  #newHost(
+    requireTls: boolean,
+    canStartTls: boolean,
+    allowPlainWithoutTls: boolean,
+  ): ConnectionHost {
     const { config, hub, logger } = this.#deps;
     return {
       domain: config.domains[0],
@@ -188,9 +222,9 @@ export class Connections {
       env: this.#env,
       negotiation: {
         domains: config.domains,
-        requireTls: options.requireTls ?? config.requireTls,
-        canStartTls: stream.startTls !== undefined,
-        allowPlainWithoutTls: options.allowPlainWithoutTls ?? false,
+        requireTls,
+        canStartTls,
+        allowPlainWithoutTls,
         maxAuthFailures: config.limits.maxAuthFailures,
         maxAuthErrors: config.limits.maxAuthErrors,
         postAuthFeatures: this.#deps.postAuthFeatures,

@@ -25,6 +25,7 @@ import {
   type NegotiationState,
 } from "./negotiation.ts";
 import { OutputQueue } from "./output.ts";
+import { type HeldChannel, holdChannel } from "./_channel.ts";
 import { type Bucket, take } from "./rate_limit.ts";
 import { writeNegotiationLog } from "./negotiation_log.ts";
 import { receivedStreamError } from "../base/stream_error.ts";
@@ -191,8 +192,7 @@ export class Connection {
   #stream: ByteStream;
   readonly #host: ConnectionHost;
   readonly #framing: Framing;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #io: HeldChannel;
   #output: OutputQueue<Element>;
   #state: NegotiationState;
   #attached: Attachment | undefined;
@@ -209,6 +209,8 @@ export class Connection {
   #lastRead = Date.now();
   #pingSent = 0;
   #bucket: Bucket = { tokens: READ_BURST_BYTES, at: Date.now() };
+  #parser: StreamParser;
+  readonly #fair = new FairShare();
 
   /**
    * @param stream The transport.
@@ -220,8 +222,8 @@ export class Connection {
     this.#host = host;
     this.#framing = framing;
     this.id = host.env.randomId();
-    this.#reader = stream.readable.getReader();
-    this.#writer = stream.writable.getWriter();
+    this.#io = holdChannel(stream);
+    this.#parser = this.#newParser();
     this.#output = this.#newOutput();
     this.#state = initialState(host.negotiation, stream.info);
   }
@@ -245,7 +247,8 @@ export class Connection {
   async run(): Promise<void> {
     this.#schedule();
     try {
-      await this.#loop();
+      // One chunk per #step(), so that an idle connection's frame holds nothing of the last.
+      while (!this.#closing && await this.#step());
     } catch (e) {
       const error = toStreamError(e);
       if (!error) {
@@ -364,17 +367,17 @@ export class Connection {
     await Promise.race([output, new Promise((r) => timer = setTimeout(r, FLUSH_GRACE_MS))]);
     clearTimeout(timer);
     try {
-      await this.#reader.cancel();
+      await this.#io.cancel();
     } catch { /* the transport is gone already */ }
     try {
-      this.#writer.releaseLock();
+      this.#io.releaseWriter();
     } catch { /* released already */ }
     await this.#stream.close().catch(() => {});
   }
 
   #newOutput(): OutputQueue<Element> {
     const output = new OutputQueue<Element>(
-      { write: (bytes) => this.#writer.write(bytes) },
+      { write: (bytes) => this.#io.write(bytes) },
       {
         maxBytes: this.#host.limits.maxOutputBytes,
         // A client that keeps more than half of its cap unread for as long as a pinged client
@@ -386,7 +389,7 @@ export class Connection {
     output.onFailure = () => {
       // The transport failed: what it did not take goes elsewhere, and reading stops.
       this.#attached?.unsent(this, output.takeBack());
-      this.#reader.cancel().catch(() => {});
+      this.#io.cancel().catch(() => {});
     };
     return output;
   }
@@ -407,75 +410,77 @@ export class Connection {
     return new StreamParser({ maxStanzaBytes, maxDepth, framed: this.#framing.framed });
   }
 
-  /** Reads, rate limited; yields to the other connections after a slice of work. */
-  async #loop(): Promise<void> {
-    let parser = this.#newParser();
-    const fair = new FairShare();
-    while (!this.#closing) {
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = await this.#reader.read();
-      } catch (e) {
-        // The transport failed (reset, aborted): the connection is lost, not in error.
-        this.#host.logger.info("Connection lost", {
-          connection: this.id,
-          error: e instanceof Error ? e.message : String(e),
-        });
-        return;
-      }
-      const { value, done } = read;
-      if (done || this.#closing) return;
-      this.#lastRead = Date.now();
-      this.#pingSent = 0;
-      const rate = this.#host.limits.readBytesPerSecond;
-      let delayMs = 0;
-      if (rate > 0) {
-        ({ bucket: this.#bucket, delayMs } = take(
-          this.#bucket,
-          value.length,
-          this.#lastRead,
-          rate,
-          READ_BURST_BYTES,
-        ));
-      }
-      let chunk: Uint8Array | undefined = value;
-      while (chunk !== undefined && chunk.length > 0) {
-        const input: Uint8Array = chunk;
-        chunk = undefined;
-        const events = this.#framing.oneElementPerChunk
-          ? oneElement(parser, input)
-          : parser.push(input);
-        for (const raw of events) {
-          // RFC 7395 §3.3.2, §3.6: framed <open/> and <close/> stand for the stream's ends.
-          const ev = raw.kind === "element" && this.#framing.decode
-            ? this.#framing.decode(raw.element)
-            : raw;
-          const action = await this.#event(ev);
-          if (action === "stop" || this.#closing) return;
-          if (action === "restart") {
-            // RFC 6120 §6.4.6: bytes after <success/> belong to the new stream.
-            chunk = parser.rest();
-            parser = this.#newParser();
-            break;
-          }
-          if (action === "starttls") {
-            // RFC 6120 §5.4.3.3: discard the parser; nothing the client sent in the clear
-            // after <starttls/> is parsed.
-            parser = this.#newParser();
-            if (await this.#upgrade() === "stop") return;
-            break;
-          }
-          // A client whose work never waits on I/O (an in-process store answers at once)
-          // must not keep the others from reading: give them a turn now and then.
-          if (fair.due()) {
-            await macrotask();
-            if (this.#closing) return;
-          }
+  /**
+   * Reads one chunk, rate limited, and handles what it holds, yielding to the other
+   * connections after a slice of work; `false` when the connection ends. A call of its
+   * own per chunk: a suspended async function keeps its whole frame, so while an idle
+   * connection waits here, nothing of the last chunk, its events or stanzas is kept (#16).
+   */
+  async #step(): Promise<boolean> {
+    let value: Uint8Array | undefined;
+    try {
+      value = await this.#io.read();
+    } catch (e) {
+      // The transport failed (reset, aborted): the connection is lost, not in error.
+      this.#host.logger.info("Connection lost", {
+        connection: this.id,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      return false;
+    }
+    if (value === undefined || this.#closing) return false;
+    this.#lastRead = Date.now();
+    this.#pingSent = 0;
+    const rate = this.#host.limits.readBytesPerSecond;
+    let delayMs = 0;
+    if (rate > 0) {
+      ({ bucket: this.#bucket, delayMs } = take(
+        this.#bucket,
+        value.length,
+        this.#lastRead,
+        rate,
+        READ_BURST_BYTES,
+      ));
+    }
+    let chunk: Uint8Array | undefined = value;
+    while (chunk !== undefined && chunk.length > 0) {
+      const input: Uint8Array = chunk;
+      chunk = undefined;
+      const parser = this.#parser;
+      const events = this.#framing.oneElementPerChunk
+        ? oneElement(parser, input)
+        : parser.push(input);
+      for (const raw of events) {
+        // RFC 7395 §3.3.2, §3.6: framed <open/> and <close/> stand for the stream's ends.
+        const ev = raw.kind === "element" && this.#framing.decode
+          ? this.#framing.decode(raw.element)
+          : raw;
+        const action = await this.#event(ev);
+        if (action === "stop" || this.#closing) return false;
+        if (action === "restart") {
+          // RFC 6120 §6.4.6: bytes after <success/> belong to the new stream.
+          chunk = parser.rest();
+          this.#parser = this.#newParser();
+          break;
+        }
+        if (action === "starttls") {
+          // RFC 6120 §5.4.3.3: discard the parser; nothing the client sent in the clear
+          // after <starttls/> is parsed.
+          this.#parser = this.#newParser();
+          if (await this.#upgrade() === "stop") return false;
+          break;
+        }
+        // A client whose work never waits on I/O (an in-process store answers at once)
+        // must not keep the others from reading: give them a turn now and then.
+        if (this.#fair.due()) {
+          await macrotask();
+          if (this.#closing) return false;
         }
       }
-      // Over its rate: read no more for a while, so TCP flow control slows the client down.
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
+    // Over its rate: read no more for a while, so TCP flow control slows the client down.
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return true;
   }
 
   async #event(ev: StreamEvent): Promise<Action> {
@@ -591,8 +596,7 @@ export class Connection {
     if (!startTls) throw new StreamError("internal-server-error", "Transport cannot start TLS");
     this.#output.flush();
     await this.#output.lastWrite.catch(() => {});
-    this.#reader.releaseLock();
-    this.#writer.releaseLock();
+    this.#io.release();
     try {
       this.#stream = await startTls();
     } catch (e) {
@@ -605,8 +609,7 @@ export class Connection {
       clearTimeout(this.#timer);
       return "stop";
     }
-    this.#reader = this.#stream.readable.getReader();
-    this.#writer = this.#stream.writable.getWriter();
+    this.#io = holdChannel(this.#stream);
     this.#output = this.#newOutput();
     this.#headerSent = false;
     return await this.#negotiate({ kind: "secured", info: this.#stream.info });

@@ -104,3 +104,44 @@ Deno.test("socketStreams() errors the readable on a connection reset", async () 
     await close();
   }
 });
+
+Deno.test("socketStreams() channel reads, writes, keeps read-ahead and ends like the streams", async () => {
+  const { client, socket, close } = await socketPair();
+  try {
+    const streams = socketStreams(socket);
+    const { channel } = streams;
+    // A pending read gets the next chunk.
+    const reading = channel.read();
+    client.write("ping");
+    assert.equal(new TextDecoder().decode(await withTimeout(reading, "read")), "ping");
+    // Unread bytes past the read-ahead pause the socket; reading resumes it.
+    const payload = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+    client.write(payload);
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const poll = () => socket.isPaused() ? resolve() : setTimeout(poll, 5);
+        poll();
+      }),
+      "pause",
+    );
+    const received: number[] = [];
+    while (received.length < payload.length) {
+      const chunk = await withTimeout(channel.read(), "chunk");
+      assert.ok(chunk);
+      received.push(...chunk);
+    }
+    assert.deepEqual(new Uint8Array(received), payload);
+    // Writes reach the peer.
+    const echoed = new Promise((resolve) => client.once("data", resolve));
+    await channel.write(new TextEncoder().encode("pong"));
+    assert.equal(String(await withTimeout(echoed, "write")), "pong");
+    // cancel() ends a pending read without closing the socket.
+    const pending = channel.read();
+    await channel.cancel();
+    assert.equal(await pending, undefined);
+    assert.equal(socket.destroyed, false);
+    assert.deepEqual(streams.detach(new Error("detached")), []);
+  } finally {
+    await close();
+  }
+});
