@@ -52,6 +52,8 @@ Options (defaults in brackets):
   --fanout-contacts N        fanout: contacts per user [20]
   --fanout-concurrency N     fanout: logins at a time [50]
   --fanout-timeout S         fanout: seconds to wait for presences [30]
+  --parley-archive           keep Parley's message archive (XEP-0313) on; off by default,
+                             as Prosody and ejabberd run without mod_mam here
   --out DIR                  where the JSON and Markdown results go [bench/results/]
   --label TEXT               appended to the result file names
   --help                     Show this help
@@ -83,6 +85,7 @@ const { values } = parseArgs({
     servers: { type: "string", default: "parley,prosody,ejabberd" },
     out: { type: "string", default: new URL("./results/", import.meta.url).pathname },
     label: { type: "string", default: "" },
+    "parley-archive": { type: "boolean", default: false },
   },
 });
 
@@ -309,7 +312,12 @@ try {
     directPort: base + 2000 + i, // c2s ports are base + 0, 1, 2
   });
   const makers: [string, () => Promise<PeerFactory | undefined>][] = [
-    ["parley", () => Promise.resolve(parleyFactory(base, accounts, [], tls(0)))],
+    // Equivalent settings: the peers run without an archive (no mod_mam), so Parley's
+    // built-in one is unloaded unless asked for.
+    ["parley", () =>
+      Promise.resolve(
+        parleyFactory(base, accounts, [], tls(0), values["parley-archive"] ? [] : ["--no-archive"]),
+      )],
     ["prosody", () => prosodyFactory(base + 1, accounts, tls(1))],
     ["ejabberd", () => ejabberdFactory(base + 2, accounts, tls(2))],
   ];
@@ -512,6 +520,9 @@ try {
           `untimed login per user), roster get then initial presence, ` +
           `timeout ${values["fanout-timeout"]} s, times from the first connect`
         : "",
+      values["parley-archive"]
+        ? "Parley archives every message (XEP-0313), the peers do not"
+        : "no server archives messages (Parley's XEP-0313 module unloaded, as the peers have no mod_mam)",
     ].filter(Boolean).join("; ") +
     ". Ratios are parley / peer.",
     "",

@@ -18,6 +18,7 @@ import {
  * @param extraArgs Deno flags, e.g. `--cpu-prof`.
  * @param tls The certificate and the direct TLS port; without it, a generated certificate
  * and no direct TLS.
+ * @param serverArgs Arguments of parley_server.ts, e.g. `--no-archive`.
  * @returns The factory.
  */
 export function parleyFactory(
@@ -25,6 +26,7 @@ export function parleyFactory(
   users: number,
   extraArgs: string[] = [],
   tls?: PeerTls,
+  serverArgs: string[] = [],
 ): PeerFactory {
   const script = new URL("../parley_server.ts", import.meta.url).pathname;
   return {
@@ -47,6 +49,7 @@ export function parleyFactory(
           ...(tls
             ? ["--cert", tls.certPath, "--key", tls.keyPath, "--tls-port", String(tls.directPort)]
             : []),
+          ...serverArgs,
         ],
         stdout: "null",
         stderr: "inherit",
