@@ -133,13 +133,13 @@ function element(
   if (el.xmlns === NS.TLS) return Promise.resolve(handleTls(state, el, env));
   if (el.xmlns === NS.SASL) return handleSasl(state, el, env);
   if (el.xmlns === NS.SASL2 && state.config.sasl2) return handleSasl2(state, el, env);
-  // No registration on the guest domain.
-  if (isRegisterIq(el) && state.domain !== state.config.guestDomain) {
-    return handleRegister(state, el, env);
-  }
-  if (isPreauthIq(el) && state.domain !== state.config.guestDomain) {
-    return handlePreauth(state, el, env);
-  }
+  // In-band registration (XEP-0077) and invitation tokens (XEP-0445): never on the guest
+  // domain, and where TLS is mandatory not before it (RFC 6120 §5.3.1: nothing but STARTTLS
+  // comes first); otherwise they end the stream as below.
+  const preAuthIqs = state.domain !== state.config.guestDomain &&
+    (state.info.secure || !state.config.requireTls);
+  if (preAuthIqs && isRegisterIq(el)) return handleRegister(state, el, env);
+  if (preAuthIqs && isPreauthIq(el)) return handlePreauth(state, el, env);
   // RFC 6120 §4.9.3.12: stanzas (or anything else) before authentication.
   return Promise.resolve(streamErrorStep(state, env, "not-authorized"));
 }

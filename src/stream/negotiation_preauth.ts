@@ -37,10 +37,6 @@ export async function handlePreauth(
   iq: Element,
   env: NegotiationEnv,
 ): Promise<NegotiationStep> {
-  // RFC 6120 §5.3.1: where TLS is mandatory, nothing but STARTTLS comes before it.
-  if (!state.info.secure && state.config.requireTls) {
-    return streamErrorStep(state, env, "not-authorized");
-  }
   const reply = (error: StanzaError, errors?: unknown[]) =>
     step(state, [out(errorReply(iq, error))], { errors });
   if (!state.config.invites || !env.preauth || !env.register) {

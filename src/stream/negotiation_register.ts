@@ -8,7 +8,7 @@ import { bareJid, JidError, prepLocal } from "../jid/jid.ts";
 import { errorReply, StanzaError } from "../base/stanza_error.ts";
 import { child, type Element, elements, text, xml } from "../xml/element.ts";
 import { NS } from "../xml/ns.ts";
-import { out, step, streamErrorStep } from "./negotiation_common.ts";
+import { out, step } from "./negotiation_common.ts";
 import type { NegotiationEnv, NegotiationState, NegotiationStep } from "./negotiation_types.ts";
 
 /**
@@ -41,10 +41,6 @@ export async function handleRegister(
   iq: Element,
   env: NegotiationEnv,
 ): Promise<NegotiationStep> {
-  // RFC 6120 §5.3.1: where TLS is mandatory, nothing but STARTTLS comes before it.
-  if (!state.info.secure && state.config.requireTls) {
-    return streamErrorStep(state, env, "not-authorized");
-  }
   const reply = (error: StanzaError, errors?: unknown[]) =>
     step(state, [out(errorReply(iq, error))], { errors });
   // XEP-0077 §3.1: a host that does not offer registration answers <service-unavailable/>;

@@ -125,6 +125,32 @@ Deno.test("negotiate() answers XEP-0077 registration requests before auth", asyn
   assert.equal(ok.step.state.jid, undefined);
 });
 
+Deno.test("negotiate() ends the stream with <not-authorized/> for registration or preauth before required TLS", async () => {
+  const plain: TransportInfo = { kind: "tcp", secure: false, remoteAddress: "192.0.2.1" };
+  const preauthIq = xml(
+    "iq",
+    { xmlns: NS.CLIENT, type: "set", id: "p" },
+    xml("preauth", { xmlns: NS.PARS, token: "t" }),
+  );
+  for (const iq of [registerIq("get", "r"), preauthIq]) {
+    const registered: string[] = [];
+    const state = (await opened({ ...config(true), invites: true }, env(registered), plain)).state;
+    const step = await negotiate(state, { kind: "element", element: iq }, env(registered));
+    // RFC 6120 §5.3.1 / §4.9.3.12: a stream error, no iq answer, the stream closed.
+    const error = step.outputs.find((o) => o.kind === "element" && o.element.name === "error");
+    assert.ok(error?.kind === "element", `stream error for <${elements(iq)[0].name}/>`);
+    assert.equal(error.element.xmlns, NS.STREAM);
+    assert.equal(elements(error.element)[0]?.name, "not-authorized");
+    assert.ok(!step.outputs.some((o) => o.kind === "element" && o.element.name === "iq"));
+    assert.equal(step.state.phase, "closed");
+  }
+  // Without required TLS the same request is answered.
+  const open = (await opened(config(true, false), env([]), plain)).state;
+  const answered = await send(open, env([]), registerIq("get", "r2"));
+  assert.equal(answered.reply.name, "iq");
+  assert.equal(answered.reply.attrs.type, "result");
+});
+
 Deno.test("negotiate() refuses registration with <service-unavailable/> when it is off", async () => {
   const registered: string[] = [];
   const e = env(registered);
