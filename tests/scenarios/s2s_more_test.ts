@@ -55,20 +55,7 @@ Deno.test({
       const alice = await online(a.port, "alice", "a.localhost");
       const bob = await online(b.port, "bob", "b.localhost");
       clients.push(alice, bob);
-      // Alice creates the room (instant room, XEP-0045 §10.1.2) and says something.
-      await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
-      await alice.next(
-        (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
-        "Alice's self-presence",
-      );
-      await alice.xmpp.iqCaller.set(
-        xml(
-          "query",
-          { xmlns: "http://jabber.org/protocol/muc#owner" },
-          xml("x", { xmlns: "jabber:x:data", type: "submit" }),
-        ),
-        ROOM,
-      );
+      await openRoom(alice);
       await alice.xmpp.send(
         xml("message", { to: ROOM, type: "groupchat", id: "h1" }, xml("body", {}, "before bob")),
       );
@@ -472,8 +459,8 @@ Deno.test({
   },
 });
 
-/** Alice opens an instant room and Bob joins it from b.localhost. */
-async function openRoomWithBob(alice: TestClient, bob: TestClient): Promise<void> {
+/** Alice creates the room as an instant room (XEP-0045 §10.1.2). */
+async function openRoom(alice: TestClient): Promise<void> {
   await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
   await alice.next(
     (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
@@ -487,6 +474,11 @@ async function openRoomWithBob(alice: TestClient, bob: TestClient): Promise<void
     ),
     ROOM,
   );
+}
+
+/** Alice opens an instant room and Bob joins it from b.localhost. */
+async function openRoomWithBob(alice: TestClient, bob: TestClient): Promise<void> {
+  await openRoom(alice);
   await bob.xmpp.send(xml("presence", { to: `${ROOM}/Bob` }, xml("x", { xmlns: MUC })));
   await bob.next(
     (s) => s.is("presence") && s.attrs.from === `${ROOM}/Bob` && codes(s).includes("110"),
@@ -662,19 +654,7 @@ Deno.test({
       const alice = await online(a.port, "alice", "a.localhost");
       const bob = await online(b.port, "bob", "b.localhost");
       clients.push(alice, bob);
-      await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
-      await alice.next(
-        (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
-        "Alice's self-presence",
-      );
-      await alice.xmpp.iqCaller.set(
-        xml(
-          "query",
-          { xmlns: "http://jabber.org/protocol/muc#owner" },
-          xml("x", { xmlns: "jabber:x:data", type: "submit" }),
-        ),
-        ROOM,
-      );
+      await openRoom(alice);
       // XEP-0045 §7.8.2: a mediated invitation, sent on by the room to b.localhost.
       await alice.xmpp.send(
         xml(
