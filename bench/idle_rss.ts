@@ -9,6 +9,9 @@
  *
  * `pglite` is measured on a restart (the data directory exists, as on every start but the
  * first) and `pglite-first` on a fresh data directory (the start that runs initdb).
+ * `--idle 5,30` reads VmRSS at each of those seconds after start-up (V8's memory reducer first
+ * runs about 8 s after the last activity); `--v8 ";--max-semi-space-size=1"` measures each storage
+ * once per V8 flag set (separated by `;`, the empty set being the default).
  *
  * @module
  */
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     idle: { type: "string", default: "5" },
     storage: { type: "string", default: "memory,pglite,pglite-first" },
+    v8: { type: "string", default: "" },
   },
 });
 
@@ -27,12 +31,20 @@ const root = new URL("../", import.meta.url).pathname;
 const main = `${root}adapters/cli/main.ts`;
 const config = `${root}deno.server.json`;
 
-/** Starts the server, waits for "Serving" and the idle time, returns VmRSS/VmHWM in KiB. */
-async function measure(storage: string, dataDir: string): Promise<{ rss: number; hwm: number }> {
+const checkpoints = values.idle!.split(",").map(Number);
+const variants = values.v8!.split(";").map((v) => v.trim());
+
+/** Starts the server, waits for "Serving" and each idle checkpoint, returns VmRSS/VmHWM in KiB. */
+async function measure(
+  storage: string,
+  dataDir: string,
+  v8: string,
+): Promise<{ rss: number; hwm: number }[]> {
   const kind = storage.startsWith("pglite") ? "pglite" : storage;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      ...(v8 ? [`--v8-flags=${v8.split(/\s+/).join(",")}`] : []),
       "--config",
       config,
       "--allow-net",
@@ -49,10 +61,16 @@ async function measure(storage: string, dataDir: string): Promise<{ rss: number;
   }).spawn();
   try {
     await waitForLine(child.stderr, "Serving");
-    await new Promise((r) => setTimeout(r, Number(values.idle) * 1000));
-    const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
-    const kib = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1]);
-    return { rss: kib("VmRSS"), hwm: kib("VmHWM") };
+    const started = performance.now();
+    const samples = [];
+    for (const seconds of checkpoints) {
+      const wait = seconds * 1000 - (performance.now() - started);
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      const kib = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1]);
+      samples.push({ rss: kib("VmRSS"), hwm: kib("VmHWM") });
+    }
+    return samples;
   } finally {
     child.kill("SIGTERM");
     await child.status;
@@ -80,31 +98,38 @@ function median(xs: number[]): number {
 }
 
 const kinds = values.storage!.split(",");
-const results = new Map<string, { rss: number; hwm: number }[]>(kinds.map((k) => [k, []]));
+const label = (kind: string, v8: string, seconds: number) =>
+  `${kind}${v8 ? ` [${v8}]` : ""} @${seconds}s`;
+const results = new Map<string, { rss: number; hwm: number }[]>();
 const restartDir = await Deno.makeTempDir({ prefix: "parley-idle-" });
 try {
-  if (kinds.includes("pglite")) await measure("pglite", restartDir); // creates the database
+  if (kinds.includes("pglite")) await measure("pglite", restartDir, ""); // creates the database
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const kind of kinds) {
-      const fresh = kind === "pglite" ? undefined : await Deno.makeTempDir({ prefix: "parley-" });
-      try {
-        const r = await measure(kind, fresh ?? restartDir);
-        results.get(kind)!.push(r);
-        console.log(
-          `round ${round} ${kind.padEnd(13)} VmRSS ${(r.rss / 1024).toFixed(1)} MiB ` +
-            `(peak ${(r.hwm / 1024).toFixed(1)} MiB)`,
-        );
-      } finally {
-        if (fresh) await Deno.remove(fresh, { recursive: true });
+      for (const v8 of variants) {
+        const fresh = kind === "pglite" ? undefined : await Deno.makeTempDir({ prefix: "parley-" });
+        try {
+          const samples = await measure(kind, fresh ?? restartDir, v8);
+          samples.forEach((r, i) => {
+            const key = label(kind, v8, checkpoints[i]);
+            results.set(key, [...(results.get(key) ?? []), r]);
+            console.log(
+              `round ${round} ${key.padEnd(24)} VmRSS ${(r.rss / 1024).toFixed(1)} MiB ` +
+                `(peak ${(r.hwm / 1024).toFixed(1)} MiB)`,
+            );
+          });
+        } finally {
+          if (fresh) await Deno.remove(fresh, { recursive: true });
+        }
       }
     }
   }
 } finally {
   await Deno.remove(restartDir, { recursive: true });
 }
-console.log(`\nIdle server, median of ${values.rounds} rounds after ${values.idle} s idle:`);
-for (const [kind, rs] of results) {
+console.log(`\nIdle server, median of ${values.rounds} rounds:`);
+for (const [key, rs] of results) {
   const rss = median(rs.map((r) => r.rss)) / 1024;
   const hwm = median(rs.map((r) => r.hwm)) / 1024;
-  console.log(`  ${kind.padEnd(13)} ${rss.toFixed(1)} MiB resident (peak ${hwm.toFixed(1)} MiB)`);
+  console.log(`  ${key.padEnd(24)} ${rss.toFixed(1)} MiB resident (peak ${hwm.toFixed(1)} MiB)`);
 }

@@ -9,8 +9,6 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { memoryStorage } from "../../src/storage/memory.ts";
 import type { Storage } from "../../src/storage/storage.ts";
-import { pgliteStorage } from "../postgres/pglite.ts";
-import { postgresStorage } from "../postgres/postgres_js.ts";
 
 /** The storage drivers. */
 export type StorageKind = "memory" | "pglite" | "postgres";
@@ -84,10 +82,13 @@ export function chooseStorage(sources: StorageSources): StorageChoice {
  * ```
  */
 export async function openStorage(choice: StorageChoice): Promise<Storage> {
+  // Each driver is imported when chosen: a loaded driver stays resident (postgres.js and its
+  // drizzle driver hold ~8 MiB that a PGlite server never uses, #16).
   switch (choice.kind) {
     case "memory":
       return memoryStorage();
-    case "pglite":
+    case "pglite": {
+      const { pgliteStorage } = await import("../postgres/pglite.ts");
       await Deno.mkdir(choice.pgliteDir!, { recursive: true });
       try {
         return await pgliteStorage({ dataDir: choice.pgliteDir });
@@ -96,8 +97,11 @@ export async function openStorage(choice: StorageChoice): Promise<Storage> {
         if (message.startsWith("Cannot open")) throw e;
         throw new Error(`Cannot open PGlite storage in "${choice.pgliteDir}": ${message}`);
       }
-    case "postgres":
+    }
+    case "postgres": {
+      const { postgresStorage } = await import("../postgres/postgres_js.ts");
       return await postgresStorage(choice.databaseUrl!);
+    }
   }
 }
 

@@ -5,10 +5,9 @@
  * @module
  */
 
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect
-// metadata API; this import must come before it.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import { X509Certificate } from "node:crypto";
+import type * as X509 from "@peculiar/x509";
+import { fromBase64 } from "../../src/util/base64.ts";
 
 /** A certificate chain and its private key, ready for `node:tls`. */
 export interface TlsCredentials {
@@ -29,6 +28,35 @@ const SELF_SIGNED_DAYS = 3650;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** md5WithRSAEncryption, which @peculiar/x509 does not map to a WebCrypto algorithm. */
 const MD5_WITH_RSA = "1.2.840.113549.1.1.4";
+/**
+ * The hash of each signature algorithm whose OID names it (RFC 3279, 4055, 5758, 8410), as
+ * RFC 5929 §4.1 uses it; `null` for those with no single hash. RSASSA-PSS carries its hash in
+ * parameters, and other OIDs are rare: those are read with @peculiar/x509.
+ */
+const SIGNATURE_HASHES: Readonly<Record<string, string | null>> = {
+  [MD5_WITH_RSA]: "MD5",
+  "1.2.840.113549.1.1.5": "SHA-1", // sha1WithRSAEncryption
+  "1.2.840.113549.1.1.11": "SHA-256",
+  "1.2.840.113549.1.1.12": "SHA-384",
+  "1.2.840.113549.1.1.13": "SHA-512",
+  "1.2.840.10045.4.1": "SHA-1", // ecdsa-with-SHA1
+  "1.2.840.10045.4.3.2": "SHA-256",
+  "1.2.840.10045.4.3.3": "SHA-384",
+  "1.2.840.10045.4.3.4": "SHA-512",
+  "1.3.101.112": null, // Ed25519
+  "1.3.101.113": null, // Ed448
+};
+
+/**
+ * @peculiar/x509, imported only to create a certificate or to read an unusual signature
+ * algorithm: once loaded, it and the tsyringe it needs stay resident (~20 MiB), and every
+ * start reads its certificate with `node:crypto` instead (#16).
+ */
+async function peculiar(): Promise<typeof X509> {
+  // tsyringe, under @peculiar/x509, needs the Reflect metadata API first.
+  await import("reflect-metadata");
+  return await import("@peculiar/x509");
+}
 
 /**
  * Loads a certificate chain and its private key from PEM files.
@@ -93,9 +121,14 @@ export async function certificateFingerprint(certPem: string): Promise<string> {
 
 /** The DER bytes of the first CERTIFICATE block of a PEM text, if any. */
 function firstCertificate(pem: string): Uint8Array<ArrayBuffer> | undefined {
-  const block = x509.PemConverter.decodeWithHeaders(pem)
-    .find((struct) => struct.type === x509.PemConverter.CertificateTag);
-  return block && new Uint8Array(block.rawData);
+  return pemCertificates(pem)[0];
+}
+
+/** The DER bytes of each CERTIFICATE block of a PEM text (RFC 7468 §5), in order. */
+function pemCertificates(pem: string): Uint8Array<ArrayBuffer>[] {
+  const blocks = pem.matchAll(/-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/g);
+  return Array.from(blocks, (m) => fromBase64(m[1].replace(/\s+/g, "")))
+    .filter((der) => der !== undefined);
 }
 
 /**
@@ -163,7 +196,7 @@ async function loadReusable(
   try {
     const existing = await loadCertificate(certPath, keyPath);
     const der = firstCertificate(existing.certPem)!;
-    const notAfter = new x509.X509Certificate(der).notAfter.getTime();
+    const notAfter = new X509Certificate(der).validToDate.getTime();
     return notAfter > Date.now() + DAY_MS ? existing : undefined;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
@@ -173,12 +206,13 @@ async function loadReusable(
 
 /** Creates a self-signed ECDSA P-256 certificate for `domain`, valid from `now`. */
 async function createSelfSigned(domain: string, now: Date): Promise<TlsCredentials> {
+  const x509 = await peculiar();
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
   const serial = crypto.getRandomValues(new Uint8Array(16));
   serial[0] &= 0x7f; // RFC 5280 §4.1.2.2: a positive integer
   const isIp = /^[\d.]+$/.test(domain) || domain.includes(":");
-  const names: x509.JsonGeneralNames = isIp
+  const names: X509.JsonGeneralNames = isIp
     ? [{ type: "ip", value: domain }]
     : [{ type: "dns", value: domain }, { type: "dns", value: `*.${domain}` }];
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -213,11 +247,11 @@ async function createSelfSigned(domain: string, now: Date): Promise<TlsCredentia
  * algorithm, SHA-256 in place of MD5 and SHA-1; undefined when there is no single hash.
  */
 async function tlsServerEndPoint(der: Uint8Array<ArrayBuffer>): Promise<Uint8Array | undefined> {
-  const algorithm = new x509.X509Certificate(der).signatureAlgorithm as {
-    name: string;
-    hash?: { name: string };
+  // (Node's types before 24 lack the property; Deno's X509Certificate has it.)
+  const { signatureAlgorithmOid: oid } = new X509Certificate(der) as X509Certificate & {
+    readonly signatureAlgorithmOid: string;
   };
-  const hash = algorithm.name === MD5_WITH_RSA ? "MD5" : algorithm.hash?.name.toUpperCase();
+  const hash = oid in SIGNATURE_HASHES ? SIGNATURE_HASHES[oid] : await hashFromParameters(der);
   const chosen = hash === "MD5" || hash === "SHA-1"
     ? "SHA-256"
     : hash === "SHA-256" || hash === "SHA-384" || hash === "SHA-512"
@@ -225,6 +259,16 @@ async function tlsServerEndPoint(der: Uint8Array<ArrayBuffer>): Promise<Uint8Arr
     : undefined;
   if (chosen === undefined) return undefined;
   return new Uint8Array(await crypto.subtle.digest(chosen, der));
+}
+
+/** The hash a signature algorithm names in its parameters (RSASSA-PSS), read with @peculiar/x509. */
+async function hashFromParameters(der: Uint8Array<ArrayBuffer>): Promise<string | undefined> {
+  const x509 = await peculiar();
+  const algorithm = new x509.X509Certificate(der).signatureAlgorithm as {
+    name: string;
+    hash?: { name: string };
+  };
+  return algorithm.hash?.name.toUpperCase();
 }
 
 /** Writes `path` through a temporary file in the same directory and a rename. */
@@ -249,25 +293,32 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
  * @param trust The trusted CA certificates (PEM).
  * @returns Its SAN dNSName values, or `undefined`.
  */
-export async function verifiedDomains(
+export function verifiedDomains(
   der: Uint8Array,
   trust: readonly string[],
-): Promise<string[] | undefined> {
-  let leaf: x509.X509Certificate;
+): string[] | undefined {
+  let leaf: X509Certificate;
   try {
-    leaf = new x509.X509Certificate(new Uint8Array(der));
+    leaf = new X509Certificate(der);
   } catch {
     return undefined;
   }
+  const now = Date.now();
+  if (leaf.validFromDate.getTime() > now || leaf.validToDate.getTime() < now) return undefined;
   for (const pem of trust) {
-    for (const caDer of x509.PemConverter.decode(pem)) {
-      const ca = new x509.X509Certificate(caDer);
+    for (const caDer of pemCertificates(pem)) {
+      const ca = new X509Certificate(caDer);
       if (ca.subject !== leaf.issuer) continue;
-      const valid = await leaf.verify({ publicKey: ca.publicKey, date: new Date() })
-        .catch(() => false);
+      let valid = false;
+      try {
+        valid = leaf.verify(ca.publicKey);
+      } catch { /* a key of another type: not the issuer */ }
       if (!valid) continue;
-      const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
-      return (san?.names.items ?? []).filter((n) => n.type === "dns").map((n) => n.value);
+      // "DNS:a.example, DNS:b.example, IP Address:…"; a name with a separator in it would be
+      // quoted, and is no domain name.
+      return (leaf.subjectAltName ?? "").split(", ")
+        .filter((name) => name.startsWith("DNS:") && !name.startsWith('DNS:"'))
+        .map((name) => name.slice(4));
     }
   }
   return undefined;

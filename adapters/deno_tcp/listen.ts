@@ -197,10 +197,10 @@ export async function listenTcp(
     if (!clientCertificates) return Promise.resolve(new TcpStream(streams, info, close));
     // The peer certificate's verified names, when client certificates are asked for.
     const raw509 = secure.getPeerCertificate()?.raw;
-    return (raw509 ? verifiedDomains(raw509, clientCertificates.trust) : Promise.resolve(undefined))
-      .then((peerDomains) =>
-        new TcpStream(streams, peerDomains ? { ...info, peerDomains } : info, close)
-      );
+    const peerDomains = raw509 && verifiedDomains(raw509, clientCertificates.trust);
+    return Promise.resolve(
+      new TcpStream(streams, peerDomains ? { ...info, peerDomains } : info, close),
+    );
   };
   const plainStream = (socket: net.Socket, remoteAddress: string | undefined): ByteStream => {
     const streams = socketStreams(socket);

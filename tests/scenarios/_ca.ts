@@ -16,7 +16,15 @@ export interface IssuedCertificate {
 export interface ThrowawayCa {
   caPem: string;
   caPath: string;
-  issue(domain: string): Promise<IssuedCertificate>;
+  /** Issues a certificate for `domain`, valid a day either side of now unless told. */
+  issue(domain: string, options?: IssueOptions): Promise<IssuedCertificate>;
+}
+
+export interface IssueOptions {
+  notBefore?: Date;
+  notAfter?: Date;
+  /** More DNS names for the subjectAltName, after `domain`. */
+  alsoNames?: string[];
 }
 
 function serial(): string {
@@ -56,14 +64,14 @@ export async function throwawayCa(dir: string): Promise<ThrowawayCa> {
   return {
     caPem,
     caPath,
-    async issue(domain) {
+    async issue(domain, options = {}) {
       const keys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
       const cert = await x509.X509CertificateGenerator.create({
         serialNumber: serial(),
         subject: `CN=${domain}`,
         issuer: ca.subject,
-        notBefore: new Date(now - DAY),
-        notAfter: new Date(now + DAY),
+        notBefore: options.notBefore ?? new Date(now - DAY),
+        notAfter: options.notAfter ?? new Date(now + DAY),
         signingAlgorithm: ALGORITHM,
         publicKey: keys.publicKey,
         signingKey: caKeys.privateKey,
@@ -74,7 +82,9 @@ export async function throwawayCa(dir: string): Promise<ThrowawayCa> {
             x509.ExtendedKeyUsage.serverAuth,
             x509.ExtendedKeyUsage.clientAuth,
           ]),
-          new x509.SubjectAlternativeNameExtension([{ type: "dns", value: domain }]),
+          new x509.SubjectAlternativeNameExtension(
+            [domain, ...options.alsoNames ?? []].map((value) => ({ type: "dns" as const, value })),
+          ),
           await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
           await x509.AuthorityKeyIdentifierExtension.create(ca, false),
         ],
