@@ -1,6 +1,6 @@
 /**
  * Resident memory of the idle standalone server (`adapters/cli/main.ts`, as `deno task start`
- * runs it) for each storage choice: started on free ports with a temp data directory, left
+ * runs it, with its environment) for each storage choice: started on free ports with a temp data directory, left
  * idle, then VmRSS is read from /proc. Rounds run interleaved; medians are printed.
  *
  * ```sh
@@ -16,6 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { startTaskEnv } from "./peers/parley.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -42,6 +43,7 @@ async function measure(
 ): Promise<{ rss: number; hwm: number }[]> {
   const kind = storage.startsWith("pglite") ? "pglite" : storage;
   const child = new Deno.Command(Deno.execPath(), {
+    env: await startTaskEnv(),
     args: [
       "run",
       ...(v8 ? [`--v8-flags=${v8.split(/\s+/).join(",")}`] : []),

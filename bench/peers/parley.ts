@@ -13,6 +13,21 @@ import {
 } from "./peer.ts";
 
 /**
+ * The environment `deno task start` gives the server: the `NAME=value` words before `deno run`
+ * in deno.json's start task (glibc's malloc tunables), so that what is measured is what users
+ * run.
+ *
+ * @returns The variables, by name.
+ */
+export async function startTaskEnv(): Promise<Record<string, string>> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const prefix = (config.tasks.start as string).match(/^((?:\w+=\S+ )*)deno run /)?.[1] ?? "";
+  return Object.fromEntries(
+    prefix.trim().split(" ").filter(Boolean).map((word) => word.split("=", 2)),
+  );
+}
+
+/**
  * @param port The c2s port.
  * @param users Accounts user1 … userN, password "pw".
  * @param extraArgs Deno flags, e.g. `--cpu-prof`.
@@ -31,11 +46,12 @@ export function parleyFactory(
   const script = new URL("../parley_server.ts", import.meta.url).pathname;
   return {
     name: "parley",
-    start(seed?: RosterSeed): Promise<ServerUnderTest> {
+    async start(seed?: RosterSeed): Promise<ServerUnderTest> {
       const seedArgs = seed
         ? ["--roster-users", String(seed.users), "--contacts", String(seed.contacts)]
         : [];
       const child = new Deno.Command(Deno.execPath(), {
+        env: await startTaskEnv(),
         args: [
           "run",
           "-A",
@@ -54,7 +70,8 @@ export function parleyFactory(
         stdout: "null",
         stderr: "inherit",
       }).spawn();
-      return Promise.all([waitForPort(port), tls && waitForPort(tls.directPort)]).then(() => ({
+      await Promise.all([waitForPort(port), tls && waitForPort(tls.directPort)]);
+      return {
         name: "parley",
         version: "0.1.0",
         port,
@@ -64,7 +81,7 @@ export function parleyFactory(
           await terminate(child.pid, 10_000);
           await child.status;
         },
-      }));
+      };
     },
     cleanup: () => Promise.resolve(),
   };

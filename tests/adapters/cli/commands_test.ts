@@ -145,3 +145,52 @@ Deno.test("deno task db import refuses a file with a DTD and names it", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task start runs the server with glibc's malloc tunables (idle memory handed back)", async () => {
+  const data = await Deno.makeTempDir({ prefix: "parley-start-env-" });
+  const task = new Deno.Command(Deno.execPath(), {
+    args: [
+      "task",
+      "start",
+      ...["--storage", "memory", "--data", data, "--hostname", "127.0.0.1"],
+      ...["--c2s-port", "0", "--tls-port", "0", "--http-port", "0", "--s2s-port", "0"],
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let server = 0;
+  try {
+    const reader = task.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    await withTimeout(
+      (async () => {
+        let seen = "";
+        while (!seen.includes("Serving")) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`deno task start exited:\n${seen}`);
+          seen += value;
+        }
+      })(),
+      "the server to start",
+      60_000,
+    );
+    void reader.cancel().catch(() => {});
+    // `deno task` runs the server as its child process. Deno gives /proc only with --allow-all,
+    // so the files are read by `cat`.
+    const proc = async (path: string) =>
+      decoder.decode((await new Deno.Command("cat", { args: [`/proc/${path}`] }).output()).stdout);
+    server = Number((await proc(`${task.pid}/task/${task.pid}/children`)).trim().split(" ")[0]);
+    assert.ok(server, "the server process under deno task");
+    const environ = (await proc(`${server}/environ`)).split("\0");
+    assert.ok(environ.includes("MALLOC_TRIM_THRESHOLD_=4194304"), environ.join(" "));
+    assert.ok(environ.includes("MALLOC_MMAP_THRESHOLD_=33554432"), environ.join(" "));
+  } finally {
+    if (server) Deno.kill(server, "SIGTERM");
+    try {
+      task.kill("SIGTERM");
+    } catch { /* exited with its child */ }
+    await task.status;
+    await Deno.remove(data, { recursive: true });
+  }
+});
