@@ -17,6 +17,18 @@ import {
   type TlsCredentials,
 } from "../../adapters/deno_tcp/mod.ts";
 
+/**
+ * The end of a two-server scenario: stops its clients (a client the scenario already lost is
+ * no error), then closes the servers in order; a server that fails to close fails the test.
+ */
+export async function stopAll(
+  clients: readonly { stop(): Promise<void> }[],
+  ...servers: { close(): Promise<void> }[]
+): Promise<void> {
+  for (const c of clients) await c.stop().catch(() => {});
+  for (const server of servers) await server.close();
+}
+
 export interface FedServer {
   server: XmppServer;
   s2s: Federation;

@@ -6,7 +6,7 @@ import { xml } from "@xmpp/client";
 import { connect, type LtxElement, type TestClient } from "./_harness.ts";
 import { getRoster, nextPresence } from "./_im.ts";
 import { condition, iq } from "./_iq.ts";
-import { type FedServer, startPair } from "./_s2s.ts";
+import { type FedServer, startPair, stopAll } from "./_s2s.ts";
 import { CutProxy } from "./_cut_proxy.ts";
 import type { BareJid } from "../../mod.ts";
 
@@ -222,9 +222,7 @@ Deno.test({
       assert.equal(his.results.length, 6);
       assert.equal(his.fin.attrs.complete, "true");
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -364,9 +362,7 @@ Deno.test({
       await iq(alice, "set", publishNick("n3", "Alice B."));
       await assert.rejects(bob.next(nickEvent, "no nick after unavailable", 500));
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -452,9 +448,7 @@ Deno.test({
       assert.equal(domain.attrs.from, "alice@a.localhost");
       assert.equal(condition(domain), "service-unavailable");
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -569,9 +563,7 @@ Deno.test({
       assert.equal(refused.attrs.type, "error");
       assert.equal(condition(refused), "not-acceptable");
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -601,10 +593,7 @@ Deno.test({
       );
       assert.ok(left.getChild("x", MUC_USER));
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await proxy.close();
-      await a.close();
-      await b.close();
+      await stopAll(clients, proxy, a, b);
     }
   },
 });
@@ -637,9 +626,7 @@ Deno.test({
       await alice.xmpp.stop();
       await nextPresence(bob, "alice@a.localhost/r", "unavailable", "unavailable at bob");
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -708,9 +695,7 @@ Deno.test({
       assert.equal(again.attrs.type, "error");
       assert.equal(condition(again), "not-acceptable");
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -755,9 +740,7 @@ Deno.test({
       assert.equal(card.attrs.from, `${ROOM}/Bob`);
       assert.equal(card.getChild("vCard", "vcard-temp")?.getChildText("FN"), "Bob of B");
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -804,9 +787,7 @@ Deno.test({
       assert.equal(results.length, 1);
       assert.equal(results[0].getChild("result", MAM)!.attrs.id, sid?.attrs.id);
     } finally {
-      for (const c of clients) await c.stop().catch(() => {});
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { connect, type TestClient, waitFor } from "./_harness.ts";
 import { getRoster, nextPresence, nextPush } from "./_im.ts";
-import { startFedServer, startPair } from "./_s2s.ts";
+import { startFedServer, startPair, stopAll } from "./_s2s.ts";
 import { type BareJid, externalComponents, memoryStorage } from "../../mod.ts";
 import { component } from "@xmpp/component";
 import { componentTransport } from "../../adapters/deno_tcp/mod.ts";
@@ -83,9 +83,7 @@ Deno.test({
       await nextPresence(alice, "bob@b.localhost/r", "unavailable", "bob's unavailable at alice");
       assert.deepEqual(a.s2s.outgoing(), ["a.localhost b.localhost"]);
     } finally {
-      for (const c of clients) await c.stop();
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -204,9 +202,7 @@ Deno.test({
       );
       await bob.next((s) => s.attrs.id === "r1", "bob gets the message after the restart");
     } finally {
-      for (const c of clients) await c.stop();
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -233,9 +229,7 @@ Deno.test({
         await waitFor(() => a.s2s.outgoing().length === 0, "the idle stream to close", 3000);
       }
     } finally {
-      for (const c of clients) await c.stop();
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -267,9 +261,7 @@ Deno.test({
       );
       await alice.next((s) => s.attrs.id === "d2", "alice gets d2");
     } finally {
-      for (const c of clients) await c.stop();
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
@@ -344,9 +336,7 @@ Deno.test({
       assert.equal(refused.attrs.type, "error");
       assert.ok(refused.getChild("error")?.getChild("not-acceptable", STANZAS));
     } finally {
-      for (const c of clients) await c.stop();
-      await a.close();
-      await b.close();
+      await stopAll(clients, a, b);
     }
   },
 });
