@@ -4,14 +4,13 @@
 import assert from "node:assert/strict";
 import { xml } from "@xmpp/client";
 import { pgliteStorage } from "../../adapters/postgres/pglite.ts";
-import { connect, type LtxElement, startServer, type TestClient, withTimeout } from "./_harness.ts";
+import { connect, startServer, type TestClient, withTimeout } from "./_harness.ts";
+import { createInstantRoom, MUC, MUC_USER, statusCodes as codes } from "./_muc.ts";
 
 const PYTHON = "/usr/bin/python3"; // Debian's python, which has slixmpp; not pyenv's
 const SCRIPT = new URL("./_slixmpp_muc.py", import.meta.url).pathname;
 const ROOM = "tea@conference.localhost";
 const OWN = "slix@conference.localhost";
-const MUC = "http://jabber.org/protocol/muc";
-const MUC_USER = "http://jabber.org/protocol/muc#user";
 
 async function slixmpp(port: number): Promise<{ code: number; lines: string[] }> {
   const child = new Deno.Command(PYTHON, {
@@ -30,30 +29,12 @@ async function slixmpp(port: number): Promise<{ code: number; lines: string[] }>
   }
 }
 
-function codes(s: LtxElement): string[] {
-  return (s.getChild("x", MUC_USER)?.getChildren("status") ?? []).map((c: LtxElement) =>
-    c.attrs.code
-  );
-}
-
 /** Alice creates the room with xmpp.js, gives it a subject and some history. */
 async function openRoom(alice: TestClient): Promise<void> {
   await alice.xmpp.send(xml("presence"));
-  await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
-  const self = await alice.next(
-    (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
-    "Alice's self-presence",
-  );
+  const self = await createInstantRoom(alice, ROOM, "Alice");
   assert.deepEqual(codes(self).sort(), ["110", "170", "201"]);
   assert.equal(self.getChild("x", MUC_USER)?.getChild("item")?.attrs.affiliation, "owner");
-  await alice.xmpp.iqCaller.set(
-    xml(
-      "query",
-      { xmlns: "http://jabber.org/protocol/muc#owner" },
-      xml("x", { xmlns: "jabber:x:data", type: "submit" }),
-    ),
-    ROOM,
-  );
   await alice.xmpp.send(
     xml("message", { to: ROOM, type: "groupchat" }, xml("subject", {}, "Tea talk")),
   );

@@ -8,11 +8,10 @@ import { getRoster, nextPresence } from "./_im.ts";
 import { condition, iq } from "./_iq.ts";
 import { type FedServer, startPair, stopAll } from "./_s2s.ts";
 import { CutProxy } from "./_cut_proxy.ts";
+import { createInstantRoom, MUC, MUC_USER, statusCodes as codes } from "./_muc.ts";
 import type { BareJid } from "../../mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const MUC = "http://jabber.org/protocol/muc";
-const MUC_USER = "http://jabber.org/protocol/muc#user";
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const MAM = "urn:xmpp:mam:2";
 const RSM = "http://jabber.org/protocol/rsm";
@@ -41,10 +40,6 @@ async function pair(): Promise<[FedServer, FedServer]> {
   return [a, b];
 }
 
-function codes(s: LtxElement): string[] {
-  return (s.getChild("x", MUC_USER)?.getChildren("status") ?? []).map((c) => c.attrs.code);
-}
-
 Deno.test({
   name: "federation(): a remote user joins a MUC room, gets presence and history, and chats",
   ...opts,
@@ -55,7 +50,7 @@ Deno.test({
       const alice = await online(a.port, "alice", "a.localhost");
       const bob = await online(b.port, "bob", "b.localhost");
       clients.push(alice, bob);
-      await openRoom(alice);
+      await createInstantRoom(alice, ROOM, "Alice");
       await alice.xmpp.send(
         xml("message", { to: ROOM, type: "groupchat", id: "h1" }, xml("body", {}, "before bob")),
       );
@@ -453,26 +448,9 @@ Deno.test({
   },
 });
 
-/** Alice creates the room as an instant room (XEP-0045 §10.1.2). */
-async function openRoom(alice: TestClient): Promise<void> {
-  await alice.xmpp.send(xml("presence", { to: `${ROOM}/Alice` }, xml("x", { xmlns: MUC })));
-  await alice.next(
-    (s) => s.is("presence") && s.attrs.from === `${ROOM}/Alice` && codes(s).includes("110"),
-    "Alice's self-presence",
-  );
-  await alice.xmpp.iqCaller.set(
-    xml(
-      "query",
-      { xmlns: "http://jabber.org/protocol/muc#owner" },
-      xml("x", { xmlns: "jabber:x:data", type: "submit" }),
-    ),
-    ROOM,
-  );
-}
-
 /** Alice opens an instant room and Bob joins it from b.localhost. */
 async function openRoomWithBob(alice: TestClient, bob: TestClient): Promise<void> {
-  await openRoom(alice);
+  await createInstantRoom(alice, ROOM, "Alice");
   await bob.xmpp.send(xml("presence", { to: `${ROOM}/Bob` }, xml("x", { xmlns: MUC })));
   await bob.next(
     (s) => s.is("presence") && s.attrs.from === `${ROOM}/Bob` && codes(s).includes("110"),
@@ -641,7 +619,7 @@ Deno.test({
       const alice = await online(a.port, "alice", "a.localhost");
       const bob = await online(b.port, "bob", "b.localhost");
       clients.push(alice, bob);
-      await openRoom(alice);
+      await createInstantRoom(alice, ROOM, "Alice");
       // XEP-0045 §7.8.2: a mediated invitation, sent on by the room to b.localhost.
       await alice.xmpp.send(
         xml(
