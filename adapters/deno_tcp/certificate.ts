@@ -26,15 +26,13 @@ export interface TlsCredentials {
 /** Validity of a generated development certificate. */
 const SELF_SIGNED_DAYS = 3650;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** md5WithRSAEncryption, which @peculiar/x509 does not map to a WebCrypto algorithm. */
-const MD5_WITH_RSA = "1.2.840.113549.1.1.4";
 /**
  * The hash of each signature algorithm whose OID names it (RFC 3279, 4055, 5758, 8410), as
  * RFC 5929 §4.1 uses it; `null` for those with no single hash. RSASSA-PSS carries its hash in
  * parameters, and other OIDs are rare: those are read with @peculiar/x509.
  */
 const SIGNATURE_HASHES: Readonly<Record<string, string | null>> = {
-  [MD5_WITH_RSA]: "MD5",
+  "1.2.840.113549.1.1.4": "MD5", // md5WithRSAEncryption
   "1.2.840.113549.1.1.5": "SHA-1", // sha1WithRSAEncryption
   "1.2.840.113549.1.1.11": "SHA-256",
   "1.2.840.113549.1.1.12": "SHA-384",

@@ -188,19 +188,17 @@ export async function listenTcp(
     kind: "tcp" | "tls",
     remoteAddress: string | undefined,
     tlsServerEndPoint: Uint8Array | undefined,
-  ): Promise<ByteStream> => {
+  ): ByteStream => {
     track(secure);
     // Flow control must reach the raw socket: pausing `secure` alone does not stop reading.
     const streams = socketStreams(secure, { under: raw });
     const info = { kind, secure: true, remoteAddress, tlsServerEndPoint, ...exporterInfo(secure) };
     const close = () => closeSocket(secure, () => streams.drain());
-    if (!clientCertificates) return Promise.resolve(new TcpStream(streams, info, close));
+    if (!clientCertificates) return new TcpStream(streams, info, close);
     // The peer certificate's verified names, when client certificates are asked for.
     const raw509 = secure.getPeerCertificate()?.raw;
     const peerDomains = raw509 && verifiedDomains(raw509, clientCertificates.trust);
-    return Promise.resolve(
-      new TcpStream(streams, peerDomains ? { ...info, peerDomains } : info, close),
-    );
+    return new TcpStream(streams, peerDomains ? { ...info, peerDomains } : info, close);
   };
   const plainStream = (socket: net.Socket, remoteAddress: string | undefined): ByteStream => {
     const streams = socketStreams(socket);
@@ -230,7 +228,7 @@ export async function listenTcp(
         requestCert: clientCertificates !== undefined,
         onSecure: (secure) =>
           secureStream(secure, socket, "tcp", remoteAddress, credentials.tlsServerEndPoint),
-      }).then((stream) => stream);
+      });
       upgrade.catch((error) => tlsFailed(remoteAddress, error, false));
       return upgrade;
     };
@@ -252,7 +250,7 @@ export async function listenTcp(
       requestCert: clientCertificates !== undefined,
       onSecure: (secure) =>
         secureStream(secure, socket, "tls", remoteAddress, credentials.tlsServerEndPoint),
-    }).then((stream) => stream).then(
+    }).then(
       (stream) => deliver(stream, remoteAddress),
       (error) => tlsFailed(remoteAddress, error, true),
     );

@@ -22,8 +22,12 @@ import {
 export async function startTaskEnv(): Promise<Record<string, string>> {
   const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
   const prefix = (config.tasks.start as string).match(/^((?:\w+=\S+ )*)deno run /)?.[1] ?? "";
+  // Split at the first "=": a value may hold more (GLIBC_TUNABLES=glibc.malloc.…=…).
   return Object.fromEntries(
-    prefix.trim().split(" ").filter(Boolean).map((word) => word.split("=", 2)),
+    prefix.trim().split(" ").filter(Boolean).map((word) => {
+      const at = word.indexOf("=");
+      return [word.slice(0, at), word.slice(at + 1)];
+    }),
   );
 }
 
